@@ -1,0 +1,178 @@
+"""Configuration: ``[tool.starlette-lint]`` in pyproject.toml, shared by both front ends.
+
+Keys (all optional)::
+
+    [tool.starlette-lint]
+    select = ["STL"]                    # code prefixes to enable (default: every default-on rule)
+    ignore = ["STL402"]                 # code prefixes to disable
+    extend-select = ["STL306"]          # add to select; opt-in rules need their exact code here
+    per-file-ignores = { "tests/*" = ["STL101"] }
+    extend-blocking-calls = ["mylib.fetch_sync=mylib.fetch"]   # qualified name [= async alternative]
+    safe-calls = ["mylib.cached_open"]  # never report these calls
+    endpoint-decorators = ["myapp.routing.route"]  # extra decorators that make a request-path function
+
+flake8 users may set the same lists in their flake8 config instead
+(``starlette-extend-blocking-calls``, ``starlette-safe-calls``,
+``starlette-endpoint-decorators``); both sources are merged.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SECTION = "starlette-lint"
+_CODE = re.compile(r"^(ALL|[A-Z]{1,3}[0-9]{0,3})$")
+
+
+class ConfigError(ValueError):
+    """A bad key or value in the configuration; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ("STL",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    extend_blocking_calls: tuple[tuple[str, str], ...] = ()  # (qualified name, alternative)
+    safe_calls: frozenset[str] = frozenset()
+    endpoint_decorators: tuple[str, ...] = ()
+    source: Optional[str] = None  # the file the config came from
+    root: Optional[str] = None  # directory per-file-ignores patterns are relative to
+
+    # ------------------------------------------------------------ selection
+    def enabled(self, code: str, opt_in: bool = False) -> bool:
+        """Whether a rule code is on (opt-in codes need an exact select)."""
+        chosen = self.select + self.extend_select
+        if opt_in:
+            if code not in chosen:
+                return False
+        elif not any(code.startswith(p) or p == "ALL" for p in chosen):
+            return False
+        return not any(code.startswith(p) for p in self.ignore)
+
+    def ignored_for(self, filename: str) -> tuple[str, ...]:
+        """Code prefixes ignored for this file by per-file-ignores."""
+        if not self.per_file_ignores:
+            return ()
+        path = Path(filename)
+        try:
+            rel = path.resolve().relative_to(Path(self.root).resolve()) if self.root else path
+        except ValueError:
+            rel = path
+        text = rel.as_posix()
+        out: list[str] = []
+        for pattern, codes in self.per_file_ignores:
+            if fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(path.name, pattern) or text.startswith(pattern.rstrip("/") + "/"):
+                out.extend(codes)
+        return tuple(out)
+
+    @property
+    def prefilter_tokens(self) -> tuple[str, ...]:
+        """Words a file must contain to be worth parsing."""
+        extra = {d.split(".", 1)[0] for d in self.endpoint_decorators if d}
+        return ("starlette", "fastapi", "uvicorn", *sorted(extra))
+
+    def merged(self, **changes: Any) -> "Config":
+        return replace(self, **changes)
+
+
+DEFAULT = Config()
+
+
+def _as_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,\s]+", value) if v]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[tool.{SECTION}] {key}: expected a list of strings, got {value!r}")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _codes(key: str, value: Any) -> tuple[str, ...]:
+    items = _as_list(key, value)
+    for item in items:
+        if not _CODE.match(item):
+            raise ConfigError(f"[tool.{SECTION}] {key}: {item!r} is not a rule code or prefix (like 'STL' or 'STL101')")
+    return tuple(items)
+
+
+def parse_blocking_calls(key: str, items: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items:
+        name, _, alt = item.partition("=")
+        name = name.strip()
+        if not re.match(r"^[A-Za-z_][\w.]*(\(\))?(\.[\w*]+)*$", name):
+            raise ConfigError(f"[tool.{SECTION}] {key}: {item!r} is not 'module.function' or 'module.function=alternative'")
+        out.append((name, alt.strip()))
+    return tuple(out)
+
+
+def from_mapping(data: dict[str, Any], source: Optional[str] = None, root: Optional[str] = None) -> Config:
+    """Build a Config from the ``[tool.starlette-lint]`` table; bad keys raise ConfigError."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"[tool.{SECTION}] must be a table")
+    kw: dict[str, Any] = {"source": source, "root": root}
+    for key, value in data.items():
+        if key == "select":
+            kw["select"] = _codes(key, value)
+        elif key == "ignore":
+            kw["ignore"] = _codes(key, value)
+        elif key == "extend-select":
+            kw["extend_select"] = _codes(key, value)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"[tool.{SECTION}] per-file-ignores: expected a table of pattern = [codes]")
+            kw["per_file_ignores"] = tuple((str(p), _codes(f"per-file-ignores.{p}", c)) for p, c in value.items())
+        elif key == "extend-blocking-calls":
+            kw["extend_blocking_calls"] = parse_blocking_calls(key, _as_list(key, value))
+        elif key == "safe-calls":
+            kw["safe_calls"] = frozenset(_as_list(key, value))
+        elif key == "endpoint-decorators":
+            kw["endpoint_decorators"] = tuple(_as_list(key, value))
+        else:
+            known = "select, ignore, extend-select, per-file-ignores, extend-blocking-calls, safe-calls, endpoint-decorators"
+            raise ConfigError(f"unknown key {key!r} in [tool.{SECTION}] (known keys: {known})")
+    return Config(**kw)
+
+
+def find_pyproject(start: str | os.PathLike[str]) -> Optional[Path]:
+    """The nearest pyproject.toml at or above ``start`` that has a [tool.starlette-lint] table."""
+    path = Path(start).resolve()
+    if path.is_file():
+        path = path.parent
+    for directory in (path, *path.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if f"[tool.{SECTION}" in text or f'[tool."{SECTION}"' in text:
+                return candidate
+        if (directory / ".git").exists():
+            break
+    return None
+
+
+def load(start: str | os.PathLike[str] = ".") -> Config:
+    """The configuration that applies below ``start`` (defaults when there is none)."""
+    path = find_pyproject(start)
+    if path is None:
+        return DEFAULT
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    table = data.get("tool", {}).get(SECTION, {})
+    return from_mapping(table, source=str(path), root=str(path.parent))

@@ -1,0 +1,734 @@
+"""Starlette / FastAPI facts about a module, derived once from the :class:`Model`.
+
+Everything here is computed from the model's call list and bindings, without
+walking the tree again:
+
+* ``apps``: every ``Starlette()``, ``FastAPI()``, ``Router()``, ``APIRouter()``
+  (or same-module subclass) construction, with the variable it is bound to and
+  every ``app.method(...)`` call / decorator made on it;
+* ``routes``: ``Route``/``WebSocketRoute``/``Mount``/``Host`` objects,
+  ``add_route``-style registrations and FastAPI path-operation decorators,
+  with their full paths (Mount and router prefixes applied) and methods;
+* ``middleware``: every place a middleware class is configured
+  (``Middleware(C, ...)``, ``x.add_middleware(C, ...)``, ``C(app, ...)``) and
+  the entries of every ``middleware=[...]`` list;
+* ``handlers``: exception handler registrations;
+* ``lifespans`` and ``startup_hooks`` (``on_startup=``, ``on_event``,
+  ``add_event_handler``);
+* ``roles`` of functions (endpoint, path operation, middleware, dependency,
+  exception handler, lifespan, startup, background, task...) and the
+  same-module call graph between functions.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Optional
+
+import libcst as cst
+
+from . import names as N
+from .model import (
+    LOCAL,
+    CallSite,
+    ClassInfo,
+    Function,
+    Model,
+    Scope,
+    all_params,
+    argument,
+    elements,
+    keyword,
+    positional,
+    string_value,
+)
+
+# Role names used in Function.roles
+ENDPOINT = "endpoint"  # Starlette Route / add_route / @app.route endpoint function
+WEBSOCKET_ENDPOINT = "websocket_endpoint"
+PATH_OPERATION = "path_operation"  # FastAPI / APIRouter decorated function
+ENDPOINT_METHOD = "endpoint_method"  # HTTPEndpoint / WebSocketEndpoint method
+MIDDLEWARE = "middleware"  # BaseHTTPMiddleware.dispatch, ASGI __call__, @app.middleware
+EXCEPTION_HANDLER = "exception_handler"
+LIFESPAN = "lifespan"
+STARTUP = "startup"  # startup or shutdown handler
+DEPENDENCY = "dependency"
+BACKGROUND = "background"
+TASK = "task"  # passed to create_task / ensure_future / start_soon
+
+REQUEST_ROLES = frozenset(
+    {ENDPOINT, WEBSOCKET_ENDPOINT, PATH_OPERATION, ENDPOINT_METHOD, MIDDLEWARE,
+     EXCEPTION_HANDLER, DEPENDENCY, BACKGROUND, TASK}
+)
+STARTUP_ROLES = frozenset({LIFESPAN, STARTUP})
+
+
+class App:
+    """An application or router object built in this module."""
+
+    def __init__(self, kind: str, site: CallSite, cls: str) -> None:
+        self.kind = kind  # starlette | fastapi | router | apirouter
+        self.site = site
+        self.call: cst.Call = site.node
+        self.cls = cls  # qualified name of the class called
+        self.name: Optional[str] = None  # variable name, when bound to one
+        self.scope: Scope = site.scope  # where it is built (module or factory function)
+        self.calls: list[AppCall] = []  # app.method(...) calls and decorators
+        self.route_calls: list[cst.Call] = []  # Route(...)s passed in routes=[...]
+
+    @property
+    def is_fastapi(self) -> bool:
+        return self.kind in ("fastapi", "apirouter")
+
+    @property
+    def is_router(self) -> bool:
+        return self.kind in ("router", "apirouter")
+
+    @property
+    def factory(self) -> Optional[Function]:
+        """The function that builds the app (an app factory), or None at module level."""
+        return self.scope.enclosing_function
+
+    def kwarg(self, name: str) -> Optional[cst.Arg]:
+        return keyword(self.call, name)
+
+    def calls_named(self, *methods: str) -> list["AppCall"]:
+        return [c for c in self.calls if c.method in methods]
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<App {self.kind} {self.name}>"
+
+
+class AppCall:
+    """``app.method(...)``: a call or a decorator on a known app object."""
+
+    def __init__(self, app: App, method: str, site: CallSite) -> None:
+        self.app = app
+        self.method = method
+        self.site = site
+        self.call: cst.Call = site.node
+        self.decorates = site.decorates  # Function/ClassInfo for ``@app.method(...)``
+
+
+class Route:
+    def __init__(self, kind: str, node: cst.Call, framework: str) -> None:
+        self.kind = kind  # http | websocket | mount | host
+        self.node = node  # the Route(...) call, add_route call or decorator call
+        self.framework = framework  # starlette | fastapi | unknown
+        self.path_expr: Optional[cst.BaseExpression] = None
+        self.path: Optional[str] = None  # literal path as written
+        self.paths: list[str] = []  # full paths with known prefixes (may be several)
+        self.endpoint_expr: Optional[cst.BaseExpression] = None
+        self.function: Optional[Function] = None
+        self.klass: Optional[ClassInfo] = None
+        self.methods: Optional[tuple[str, ...]] = None  # None: not statically known
+        self.app: Optional[App] = None  # the app/router it was registered on, if known
+        self.parent: Optional[Route] = None  # enclosing Mount
+
+    def describe(self) -> str:
+        """``GET /users/{id}`` style label for messages."""
+        path = (self.paths[0] if self.paths else self.path) or "?"
+        if self.kind == "websocket":
+            return f"WEBSOCKET {path}"
+        if self.methods:
+            shown = [m for m in self.methods if m != "HEAD"] or list(self.methods)
+            return f"{'/'.join(shown)} {path}"
+        return path
+
+
+class MiddlewareConfig:
+    """One place a middleware class gets configured."""
+
+    def __init__(self, kind: str, node: cst.Call, cls_expr: cst.BaseExpression, cls: Optional[str],
+                 site: CallSite, options_from: int) -> None:
+        self.kind = kind  # wrapped (Middleware(C, ...)) | add (x.add_middleware(C, ...)) | direct (C(app, ...))
+        self.node = node
+        self.cls_expr = cls_expr
+        self.cls = cls  # canonical qualname, or <local>.X, or None
+        self.site = site
+        self._options_from = options_from  # index of the first option among positional args
+
+    def option(self, name: str) -> Optional[cst.Arg]:
+        return keyword(self.node, name)
+
+
+class MiddlewareEntry:
+    """An element of a ``middleware=[...]`` list, or an ``add_middleware`` call, on an app."""
+
+    def __init__(self, app: App, kind: str, node: cst.CSTNode, expr: cst.BaseExpression,
+                 cls: Optional[str], wrapped: bool, order: int) -> None:
+        self.app = app
+        self.kind = kind  # list | add
+        self.node = node  # list element expression, or the add_middleware call
+        self.expr = expr  # class expression
+        self.cls = cls
+        self.wrapped = wrapped  # list entries: inside Middleware(...)
+        self.order = order
+
+
+class HandlerReg:
+    def __init__(self, app: Optional[App], kind: str, node: cst.CSTNode, key: Optional[cst.BaseExpression],
+                 handler: Optional[cst.BaseExpression], function: Optional[Function]) -> None:
+        self.app = app
+        self.kind = kind  # dict | add | decorator
+        self.node = node  # what a finding points at
+        self.key = key
+        self.handler = handler
+        self.function = function
+
+
+class StartupHook:
+    def __init__(self, app: Optional[App], kind: str, node: cst.CSTNode, event: Optional[str],
+                 handler: Optional[cst.BaseExpression], function: Optional[Function]) -> None:
+        self.app = app
+        self.kind = kind  # kwarg | on_event | add_event_handler
+        self.node = node  # the keyword Arg, the decorator call, or the add_event_handler call
+        self.event = event  # startup | shutdown | None (unknown)
+        self.handler = handler
+        self.function = function
+
+
+class Lifespan:
+    def __init__(self, app: App, arg: cst.Arg, function: Optional[Function]) -> None:
+        self.app = app
+        self.arg = arg
+        self.function = function
+
+
+class Framework:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        m = model
+        self.apps: list[App] = []
+        self.app_by_call: dict[int, App] = {}
+        self.routes: list[Route] = []
+        self.middleware: list[MiddlewareConfig] = []
+        self.middleware_entries: list[MiddlewareEntry] = []
+        self.handlers: list[HandlerReg] = []
+        self.startup_hooks: list[StartupHook] = []
+        self.lifespans: list[Lifespan] = []
+        self.edges: dict[int, list[tuple[CallSite, Function]]] = {}  # id(Function) -> callees
+        self.callers: dict[int, list[tuple[CallSite, Function]]] = {}
+        self._app_classes = self._local_app_classes()
+        qn = m.call_qualname
+
+        # 1. apps
+        for site in m.calls:
+            q = qn(site)
+            if q is None:
+                continue
+            kind = N.APP_CLASSES.get(q) or self._app_classes.get(q)
+            if kind is None:
+                continue
+            app = App(kind, site, q)
+            parent = site.parent
+            if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name) and parent.value is site.node:
+                app.name = parent.targets[0].target.value
+            elif isinstance(parent, cst.AnnAssign) and isinstance(parent.target, cst.Name) and parent.value is site.node:
+                app.name = parent.target.value
+            self.apps.append(app)
+            self.app_by_call[id(site.node)] = app
+
+        # 2. everything else, one pass over the calls
+        fastapi_module = m.imports_any("fastapi")
+        for site in m.calls:
+            call = site.node
+            func = call.func
+            q = qn(site)
+            if isinstance(func, cst.Attribute):
+                owner = self.app_for(func.value, site.scope) if self.apps else None
+                if owner is not None:
+                    ac = AppCall(owner, func.attr.value, site)
+                    owner.calls.append(ac)
+                    self._app_call(ac)
+                    continue
+                if site.decorates is not None and fastapi_module:
+                    self._unknown_decorator(site, func)
+            if q is None:
+                continue
+            if q in (N.ROUTE, N.WEBSOCKET_ROUTE, N.MOUNT, N.HOST):
+                self._route_object(site, q)
+            elif q == N.MIDDLEWARE:
+                first = positional(call, 0) or keyword(call, "cls")
+                if first is not None:
+                    self.middleware.append(MiddlewareConfig(
+                        "wrapped", call, first.value, m.qualname(first.value, site.scope), site, 1))
+                    fn = None
+                    d = keyword(call, "dispatch")
+                    if d is not None:
+                        fn = m.resolve_function(d.value, site.scope)
+                        if fn is not None:
+                            fn.roles.add(MIDDLEWARE)
+                    self._mark_middleware_class(first.value, site.scope)
+            elif q in N.DEPENDS:
+                dep = positional(call, 0) or keyword(call, "dependency")
+                if dep is not None:
+                    self._mark(dep.value, site.scope, DEPENDENCY)
+            elif q == N.BACKGROUND_TASK or q.endswith(".add_task") and q.startswith(N.BACKGROUND_TASKS):
+                target = positional(call, 0) or keyword(call, "func")
+                if target is not None:
+                    self._mark(target.value, site.scope, BACKGROUND)
+            elif q in _TASK_STARTERS or q.endswith(("().create_task", "().start_soon", "().start")) and _is_task_group(q):
+                target = positional(call, 0) or keyword(call, "coro")
+                if target is not None:
+                    inner = target.value
+                    if isinstance(inner, cst.Call):
+                        inner = inner.func
+                    self._mark(inner, site.scope, TASK)
+            elif N.APP_CLASSES.get(q) is None and self._is_middleware_class_call(q, site):
+                pass
+
+        # 3. routes: prefixes from Mounts and routers; roles for classes
+        self._finish_routes()
+        self._class_roles()
+        self._call_graph()
+
+    # ------------------------------------------------------------ apps
+    def _local_app_classes(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for info in self.model.classes:
+            for base in self.model.class_ancestors(info):
+                kind = N.APP_CLASSES.get(base)
+                if kind is not None:
+                    out[f"{LOCAL}.{info.qualname}"] = kind
+                    break
+        return out
+
+    def app_for(self, expr: cst.BaseExpression, scope: Scope) -> Optional[App]:
+        """The app an expression refers to (a variable bound once to a construction)."""
+        if isinstance(expr, cst.Call):
+            return self.app_by_call.get(id(expr))
+        found = self.model.value_of(expr, scope)
+        if found is None:
+            return None
+        value, _ = found
+        if isinstance(value, cst.Call):
+            return self.app_by_call.get(id(value))
+        return None
+
+    def _app_call(self, ac: AppCall) -> None:
+        m = self.model
+        app, method, call, site = ac.app, ac.method, ac.call, ac.site
+        if method in N.PATH_OPERATION_METHODS and ac.decorates is not None and app.is_fastapi:
+            self._path_operation(site, method, app, "fastapi")
+        elif method in ("route", "websocket_route") and ac.decorates is not None:
+            kind = "websocket" if method == "websocket_route" else "http"
+            route = Route(kind, call, "fastapi" if app.is_fastapi else "starlette")
+            self._fill_route(route, argument(call, 0, "path"), None, keyword(call, "methods"), site.scope)
+            route.app = app
+            if isinstance(ac.decorates, Function):
+                self._attach(route, ac.decorates, ENDPOINT if kind == "http" else WEBSOCKET_ENDPOINT)
+            self.routes.append(route)
+        elif method in ("add_route", "add_websocket_route", "add_api_route", "add_api_websocket_route"):
+            kind = "websocket" if "websocket" in method else "http"
+            fw = "fastapi" if method.startswith("add_api") else ("fastapi" if app.is_fastapi and method == "add_route" else "starlette")
+            route = Route(kind, call, "starlette" if method in ("add_route", "add_websocket_route") else fw)
+            self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "endpoint") or keyword(call, "route"),
+                             keyword(call, "methods"), site.scope)
+            route.app = app
+            self.routes.append(route)
+        elif method == "mount":
+            route = Route("mount", call, "starlette")
+            self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "app"), None, site.scope)
+            route.app = app
+            self.routes.append(route)
+        elif method == "middleware" and ac.decorates is not None:
+            if isinstance(ac.decorates, Function):
+                ac.decorates.roles.add(MIDDLEWARE)
+        elif method == "exception_handler" and ac.decorates is not None:
+            key = argument(call, 0, "exc_class_or_status_code")
+            fn = ac.decorates if isinstance(ac.decorates, Function) else None
+            if fn is not None:
+                fn.roles.add(EXCEPTION_HANDLER)
+            self.handlers.append(HandlerReg(app, "decorator", call, key.value if key else None, None, fn))
+        elif method == "add_exception_handler":
+            key = argument(call, 0, "exc_class_or_status_code")
+            h = argument(call, 1, "handler")
+            fn = m.resolve_function(h.value, site.scope) if h is not None else None
+            if fn is not None:
+                fn.roles.add(EXCEPTION_HANDLER)
+            self.handlers.append(HandlerReg(app, "add", call, key.value if key else None, h.value if h else None, fn))
+        elif method == "on_event" and ac.decorates is not None:
+            ev = argument(call, 0, "event_type")
+            fn = ac.decorates if isinstance(ac.decorates, Function) else None
+            if fn is not None:
+                fn.roles.add(STARTUP)
+            self.startup_hooks.append(StartupHook(app, "on_event", call, string_value(ev.value) if ev else None, None, fn))
+        elif method == "add_event_handler":
+            ev = argument(call, 0, "event_type")
+            h = argument(call, 1, "func")
+            fn = m.resolve_function(h.value, site.scope) if h is not None else None
+            if fn is not None:
+                fn.roles.add(STARTUP)
+            self.startup_hooks.append(StartupHook(app, "add_event_handler", call, string_value(ev.value) if ev else None,
+                                                  h.value if h else None, fn))
+        elif method == "add_middleware":
+            first = argument(call, 0, "middleware_class")
+            if first is not None:
+                cls = m.qualname(first.value, site.scope)
+                self.middleware.append(MiddlewareConfig("add", call, first.value, cls, site, 1))
+                self._mark_middleware_class(first.value, site.scope)
+
+    def _unknown_decorator(self, site: CallSite, func: cst.Attribute) -> None:
+        """``@router.get("/x")`` on an object of unknown type, in a module importing fastapi."""
+        method = func.attr.value
+        if method not in N.PATH_OPERATION_METHODS or not isinstance(site.decorates, Function):
+            return
+        path = argument(site.node, 0, "path")
+        p = string_value(path.value) if path is not None else None
+        if p is None or not (p == "" or p.startswith("/")):
+            return
+        self._path_operation(site, method, None, "unknown")
+
+    def _path_operation(self, site: CallSite, method: str, app: Optional[App], framework: str) -> None:
+        call = site.node
+        kind = "websocket" if method == "websocket" else "http"
+        route = Route(kind, call, framework)
+        methods_arg = keyword(call, "methods") if method == "api_route" else None
+        self._fill_route(route, argument(call, 0, "path"), None, methods_arg, site.scope)
+        if method != "api_route":
+            route.methods = N.PATH_OPERATION_METHODS[method]
+        elif methods_arg is None:
+            route.methods = ("GET",)
+        route.app = app
+        if isinstance(site.decorates, Function):
+            self._attach(route, site.decorates, PATH_OPERATION)
+        self.routes.append(route)
+
+    # ---------------------------------------------------------- routes
+    def _route_object(self, site: CallSite, q: str) -> None:
+        call = site.node
+        if q == N.ROUTE:
+            route = Route("http", call, "starlette")
+            self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "endpoint"), keyword(call, "methods"), site.scope)
+        elif q == N.WEBSOCKET_ROUTE:
+            route = Route("websocket", call, "starlette")
+            self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "endpoint"), None, site.scope)
+        elif q == N.MOUNT:
+            route = Route("mount", call, "starlette")
+            self._fill_route(route, argument(call, 0, "path"), keyword(call, "app"), None, site.scope)
+        else:
+            route = Route("host", call, "starlette")
+            self._fill_route(route, None, keyword(call, "app"), None, site.scope)
+        self.routes.append(route)
+
+    def _fill_route(self, route: Route, path: Optional[cst.Arg], endpoint: Optional[cst.Arg],
+                    methods: Optional[cst.Arg], scope: Scope) -> None:
+        m = self.model
+        if path is not None:
+            route.path_expr = path.value
+            lit = m.constant(path.value, scope)
+            route.path = string_value(lit) if lit is not None else None
+        if endpoint is not None:
+            route.endpoint_expr = endpoint.value
+            fn = m.resolve_function(endpoint.value, scope)
+            if fn is not None:
+                route.function = fn
+            else:
+                route.klass = m.resolve_class(endpoint.value, scope)
+        if methods is not None:
+            lit = m.constant(methods.value, scope)
+            els = elements(lit) if lit is not None else None
+            if els is not None:
+                vals = [string_value(e) for e in els]
+                if all(v is not None for v in vals):
+                    route.methods = tuple(v.upper() for v in vals)  # type: ignore[union-attr]
+        elif route.kind == "http" and route.framework == "starlette":
+            route.methods = ("GET", "HEAD") if route.klass is None else None
+        if route.function is not None and route.kind in ("http", "websocket") and route.framework == "starlette":
+            self._attach(route, route.function, ENDPOINT if route.kind == "http" else WEBSOCKET_ENDPOINT)
+
+    def _attach(self, route: Route, fn: Function, role: str) -> None:
+        fn.roles.add(role)
+        fn.routes.append(route)
+        route.function = fn
+
+    def route_children(self, expr: Optional[cst.BaseExpression], scope: Scope, _depth: int = 0) -> list[cst.Call]:
+        """Route/Mount calls listed in a routes expression (literal list or a constant name)."""
+        if expr is None or _depth > 5:
+            return []
+        lit = expr
+        if isinstance(expr, cst.Name):
+            found = self.model.value_of(expr, scope)
+            if found is None:
+                return []
+            lit, scope = found
+        out: list[cst.Call] = []
+        if isinstance(lit, cst.BinaryOperation) and isinstance(lit.operator, cst.Add):
+            return self.route_children(lit.left, scope, _depth + 1) + self.route_children(lit.right, scope, _depth + 1)
+        if isinstance(lit, (cst.List, cst.Tuple)):
+            for el in lit.elements:
+                v = el.value
+                if isinstance(el, cst.StarredElement):
+                    out.extend(self.route_children(v, scope, _depth + 1))
+                elif isinstance(v, cst.Call):
+                    out.append(v)
+        return out
+
+    def _finish_routes(self) -> None:
+        m = self.model
+        by_call = {id(r.node): r for r in self.routes}
+        # Mount(..., routes=[...]) and Router(routes=[...]) parents
+        for r in self.routes:
+            if r.kind not in ("mount", "host"):
+                continue
+            site = m.call_of.get(id(r.node))
+            if site is None:
+                continue
+            routes_arg = keyword(r.node, "routes") if r.kind == "mount" else None
+            for child in self.route_children(routes_arg.value if routes_arg else None, site.scope):
+                cr = by_call.get(id(child))
+                if cr is not None and cr.parent is None:
+                    cr.parent = r
+            # Mount("/x", app=Router(routes=[...])) / Mount("/x", app=sub_app)
+            app_arg = keyword(r.node, "app") if r.kind in ("mount", "host") else None
+            if app_arg is None and r.kind == "mount":
+                app_arg = positional(r.node, 1)
+            if app_arg is not None:
+                sub = self.app_for(app_arg.value, site.scope)
+                if sub is not None:
+                    for cr in self._routes_of_app(sub, by_call):
+                        if cr.parent is None:
+                            cr.parent = r
+        for app in self.apps:
+            routes_arg = app.kwarg("routes")
+            if routes_arg is not None:
+                app.route_calls = self.route_children(routes_arg.value, app.scope)
+            for rr in self.routes:
+                if rr.app is app:
+                    app.route_calls.append(rr.node)
+            for child in app.route_calls:
+                cr = by_call.get(id(child))
+                if cr is not None and cr.app is None:
+                    cr.app = app
+        # FastAPI router prefixes: APIRouter(prefix=...) and include_router(router, prefix=...)
+        include_prefix: dict[int, list[str]] = {}
+        for app in self.apps:
+            for ac in app.calls_named("include_router"):
+                r_arg = argument(ac.call, 0, "router")
+                sub = self.app_for(r_arg.value, ac.site.scope) if r_arg is not None else None
+                if sub is None:
+                    continue
+                p_arg = keyword(ac.call, "prefix")
+                lit = m.constant(p_arg.value, ac.site.scope) if p_arg is not None else None
+                p = string_value(lit) if lit is not None else ("" if p_arg is None else None)
+                if p is not None:
+                    include_prefix.setdefault(id(sub), []).append(p)
+        for r in self.routes:
+            if r.path is None:
+                continue
+            prefix = ""
+            if r.app is not None and r.app.kind == "apirouter":
+                p_arg = r.app.kwarg("prefix")
+                lit = m.constant(p_arg.value, r.app.scope) if p_arg is not None else None
+                prefix = (string_value(lit) or "") if lit is not None else ""
+                outer = include_prefix.get(id(r.app))
+                if outer:
+                    r.paths = [o + prefix + r.path for o in outer]
+                    continue
+            full = prefix + r.path
+            node = r.parent
+            ok = True
+            seen = 0
+            while node is not None and seen < 20:
+                if node.kind == "mount":
+                    if node.path is None:
+                        ok = False
+                        break
+                    full = node.path.rstrip("/") + full if full.startswith("/") else node.path + full
+                node = node.parent
+                seen += 1
+            if ok:
+                r.paths = [full]
+
+    def _routes_of_app(self, app: App, by_call: dict[int, Route]) -> Iterator[Route]:
+        site = app.site
+        routes_arg = app.kwarg("routes")
+        if routes_arg is not None:
+            for child in self.route_children(routes_arg.value, site.scope):
+                cr = by_call.get(id(child))
+                if cr is not None:
+                    yield cr
+
+    # -------------------------------------------------------- roles
+    def _mark(self, expr: cst.BaseExpression, scope: Scope, role: str) -> None:
+        fn = self.model.resolve_function(expr, scope)
+        if fn is not None:
+            fn.roles.add(role)
+            return
+        info = self.model.resolve_class(expr, scope)
+        if info is not None:
+            call = info.methods.get("__call__")
+            if call is not None:
+                call.roles.add(role)
+
+    def _mark_middleware_class(self, expr: cst.BaseExpression, scope: Scope) -> None:
+        info = self.model.resolve_class(expr, scope)
+        if info is None:
+            return
+        self._middleware_class(info)
+
+    def _middleware_class(self, info: ClassInfo) -> None:
+        for name in ("dispatch", "__call__"):
+            fn = self.model._method(info, name)
+            if fn is not None and fn.klass is info or (fn is not None and name == "dispatch"):
+                fn.roles.add(MIDDLEWARE)
+
+    def _is_middleware_class_call(self, q: str, site: CallSite) -> bool:
+        """``SomeMiddleware(app, ...)`` wrapping an ASGI app directly."""
+        if not q.startswith("starlette.middleware.") or not q[-1:].isalnum():
+            return False
+        tail = q.rsplit(".", 1)[-1]
+        if not tail.endswith("Middleware") or tail == "Middleware":
+            return False
+        first = positional(site.node, 0) or keyword(site.node, "app")
+        if first is None:
+            return False
+        self.middleware.append(MiddlewareConfig("direct", site.node, site.node.func, q, site, 1))
+        return True
+
+    def _class_roles(self) -> None:
+        m = self.model
+        for info in m.classes:
+            ancestors = m.class_ancestors(info)
+            if not ancestors:
+                # pure ASGI middleware: __call__(self, scope, receive, send)
+                call = info.methods.get("__call__")
+                if call is not None and call.is_async and _asgi_signature(call):
+                    call.roles.add(MIDDLEWARE)
+                continue
+            if N.BASE_HTTP_MIDDLEWARE in ancestors:
+                d = m._method(info, "dispatch")
+                if d is not None and d.klass is info:
+                    d.roles.add(MIDDLEWARE)
+            if N.HTTP_ENDPOINT in ancestors:
+                for name, fn in info.methods.items():
+                    if name.lower() in N.HTTP_ENDPOINT_METHODS:
+                        fn.roles.add(ENDPOINT_METHOD)
+            if N.WEBSOCKET_ENDPOINT in ancestors:
+                for name, fn in info.methods.items():
+                    if name in N.WEBSOCKET_ENDPOINT_METHODS:
+                        fn.roles.add(ENDPOINT_METHOD)
+        # handlers / lifespans / startup hooks given to constructors
+        for app in self.apps:
+            scope = app.scope
+            ls = app.kwarg("lifespan")
+            if ls is not None:
+                fn = m.resolve_function(ls.value, scope)
+                if fn is not None:
+                    fn.roles.add(LIFESPAN)
+                self.lifespans.append(Lifespan(app, ls, fn))
+            for kw in ("on_startup", "on_shutdown"):
+                arg = app.kwarg(kw)
+                if arg is None:
+                    continue
+                lit = m.constant(arg.value, scope)
+                funcs = elements(lit) if lit is not None else None
+                event = "startup" if kw == "on_startup" else "shutdown"
+                if funcs:
+                    for f in funcs:
+                        fn = m.resolve_function(f, scope)
+                        if fn is not None:
+                            fn.roles.add(STARTUP)
+                        self.startup_hooks.append(StartupHook(app, "kwarg", arg, event, f, fn))
+                else:
+                    self.startup_hooks.append(StartupHook(app, "kwarg", arg, event, None, None))
+            eh = app.kwarg("exception_handlers")
+            if eh is not None:
+                lit = m.constant(eh.value, scope)
+                if isinstance(lit, cst.Dict):
+                    for el in lit.elements:
+                        if isinstance(el, cst.DictElement):
+                            fn = m.resolve_function(el.value, scope)
+                            if fn is not None:
+                                fn.roles.add(EXCEPTION_HANDLER)
+                            self.handlers.append(HandlerReg(app, "dict", el.key, el.key, el.value, fn))
+            mw = app.kwarg("middleware")
+            if mw is not None:
+                lit = m.constant(mw.value, scope)
+                els = elements(lit) if lit is not None else None
+                for i, e in enumerate(els or ()):
+                    wrapped = False
+                    cls_expr = e
+                    if isinstance(e, cst.Call) and m.qualname(e.func, scope) == N.MIDDLEWARE:
+                        first = positional(e, 0) or keyword(e, "cls")
+                        if first is None:
+                            continue
+                        wrapped = True
+                        cls_expr = first.value
+                    cls = m.qualname(cls_expr, scope) if isinstance(cls_expr, (cst.Name, cst.Attribute)) else None
+                    self.middleware_entries.append(MiddlewareEntry(app, "list", e, cls_expr, cls, wrapped, i))
+        for app in self.apps:
+            order = 0
+            for ac in app.calls_named("add_middleware"):
+                first = argument(ac.call, 0, "middleware_class")
+                if first is None:
+                    continue
+                cls = m.qualname(first.value, ac.site.scope)
+                self.middleware_entries.append(MiddlewareEntry(app, "add", ac.call, first.value, cls, True, order))
+                order += 1
+
+    # ------------------------------------------------------- call graph
+    def _call_graph(self) -> None:
+        m = self.model
+        for fn in m.functions:
+            out: list[tuple[CallSite, Function]] = []
+            for site in fn.calls:
+                target = m.resolve_function(site.node.func, site.scope)
+                if target is not None:
+                    out.append((site, target))
+                    self.callers.setdefault(id(target), []).append((site, fn))
+            if out:
+                self.edges[id(fn)] = out
+
+    def callees(self, fn: Function) -> list[tuple[CallSite, Function]]:
+        """Same-module functions ``fn`` calls directly, with the call site."""
+        return self.edges.get(id(fn), [])
+
+    def callers_of(self, fn: Function) -> list[tuple[CallSite, Function]]:
+        return self.callers.get(id(fn), [])
+
+    def reachable(self, roots: Iterable[Function], follow=None) -> dict[int, tuple[Function, Optional[Function]]]:
+        """Functions reachable from ``roots`` through direct calls.
+
+        ``follow(caller, site, callee)`` decides whether an edge is followed.
+        Returns ``id(fn) -> (fn, the root it was first reached from)``; recursion terminates.
+        """
+        seen: dict[int, tuple[Function, Optional[Function]]] = {}
+        todo: list[tuple[Function, Function]] = [(r, r) for r in roots]
+        while todo:
+            fn, root = todo.pop()
+            if id(fn) in seen:
+                continue
+            seen[id(fn)] = (fn, root)
+            for site, callee in self.callees(fn):
+                if id(callee) not in seen and (follow is None or follow(fn, site, callee)):
+                    todo.append((callee, root))
+        return seen
+
+    # ------------------------------------------------------- queries
+    def apps_of_kind(self, *kinds: str) -> list[App]:
+        return [a for a in self.apps if a.kind in kinds]
+
+    def request_path_roots(self) -> list[Function]:
+        return [f for f in self.model.functions if f.roles & REQUEST_ROLES]
+
+    def is_web_module(self) -> bool:
+        """Imports starlette/fastapi, or defines routes."""
+        return bool(self.routes) or self.model.imports_any("starlette", "fastapi")
+
+
+_TASK_STARTERS = frozenset(
+    {"asyncio.create_task", "asyncio.ensure_future", "asyncio.get_event_loop().create_task",
+     "asyncio.get_running_loop().create_task"}
+)
+
+
+def _is_task_group(q: str) -> bool:
+    return q.startswith(("asyncio.TaskGroup()", "anyio.create_task_group()", "trio.open_nursery()"))
+
+
+def _asgi_signature(fn: Function) -> bool:
+    params = [p.name.value for p in all_params(fn.node.params)]
+    if params and params[0] in ("self", "cls"):
+        params = params[1:]
+    return params[:3] == ["scope", "receive", "send"]

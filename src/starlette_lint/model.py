@@ -1,0 +1,913 @@
+"""One semantic model of a module, built in a single walk, queried by every rule.
+
+The walk is iterative (deeply nested code cannot exhaust Python's recursion
+limit) and does not descend into what no rule needs: whitespace, comments,
+docstrings, annotations and type parameters. It records
+
+* scopes and their name bindings (imports, defs, classes, assignments,
+  parameters), so any expression can be resolved to a qualified name through
+  imports and aliases (``from time import sleep as nap`` -> ``time.sleep``;
+  a locally defined ``sleep`` is not);
+* every call with its enclosing scope and whether it is awaited or discarded;
+* every function (async or not, generator or not, decorators, returns,
+  ``global`` statements) and class (resolved bases).
+
+Framework facts (apps, routes, middleware, handlers, lifespans, the role of
+each function) are derived lazily from those records in :mod:`framework`.
+
+Qualified names
+---------------
+``qualname(expr, scope)`` returns a dotted string or ``None``:
+
+* ``requests.get`` for an imported function,
+* ``requests.Session()`` for the *result* of calling it (``()`` marks a call),
+  so a method on such an object is ``requests.Session().get``, and a variable
+  bound to it resolves the same way (``s = requests.Session(); s.get``),
+* ``<local>.helper`` for a function or class defined in this module,
+* ``builtins.open`` for an unshadowed builtin,
+* ``starlette.requests.Request()`` for a parameter annotated ``Request``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
+
+import libcst as cst
+
+from .names import canonical
+
+LOCAL = "<local>"
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+Scope_Kind = str  # "module" | "function" | "class" | "lambda"
+
+
+class Binding:
+    """One way a name gets a value in a scope."""
+
+    __slots__ = ("kind", "node", "value", "qualname", "target")
+
+    def __init__(
+        self,
+        kind: str,
+        node: cst.CSTNode,
+        value: Any = None,
+        qualname: Optional[str] = None,
+        target: Any = None,
+    ) -> None:
+        # kind: import | def | class | assign | with | param | annot | other
+        self.kind = kind
+        self.node = node  # the statement / parameter that binds
+        self.value = value  # assigned expression (assign/with), annotation (param/annot)
+        self.qualname = qualname  # import target
+        self.target = target  # Function or ClassInfo for def/class
+
+
+class Scope:
+    __slots__ = ("kind", "node", "parent", "bindings", "function", "globals", "klass")
+
+    def __init__(self, kind: str, node: cst.CSTNode, parent: Optional["Scope"]) -> None:
+        self.kind = kind
+        self.node = node
+        self.parent = parent
+        self.bindings: dict[str, list[Binding]] = {}
+        self.function: Optional[Function] = None  # for function / lambda scopes
+        self.klass: Optional[ClassInfo] = None  # for class scopes
+        self.globals: set[str] = set()
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    @property
+    def enclosing_function(self) -> Optional["Function"]:
+        """The innermost function (not lambda) this scope is in, or None."""
+        s: Optional[Scope] = self
+        while s is not None:
+            if s.kind == "function":
+                return s.function
+            s = s.parent
+        return None
+
+
+class Function:
+    """A ``def`` / ``async def`` in the module."""
+
+    __slots__ = (
+        "node", "name", "qualname", "is_async", "scope", "outer", "klass",
+        "calls", "is_generator", "returns", "globals", "awaits", "roles",
+        "routes", "_extra",
+    )
+
+    def __init__(self, node: cst.FunctionDef, qualname: str, outer: Scope, klass: Optional["ClassInfo"]) -> None:
+        self.node = node
+        self.name = node.name.value
+        self.qualname = qualname
+        self.is_async = node.asynchronous is not None
+        self.outer = outer  # the scope the def statement sits in
+        self.klass = klass  # the class when this is a method
+        self.scope = Scope("function", node, outer)
+        self.scope.function = self
+        self.calls: list[CallSite] = []  # calls in this body, not in nested defs/lambdas
+        self.is_generator = False
+        self.returns: list[cst.Return] = []
+        self.globals: list[cst.Global] = []
+        self.awaits = 0
+        self.roles: set[str] = set()  # filled by framework analysis
+        self.routes: list[Any] = []  # framework.Route objects that name this endpoint
+        self._extra: dict[str, Any] = {}
+
+    @property
+    def decorators(self) -> Sequence[cst.Decorator]:
+        return self.node.decorators
+
+    @property
+    def params(self) -> cst.Parameters:
+        return self.node.params
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<Function {self.qualname}>"
+
+
+class ClassInfo:
+    __slots__ = ("node", "name", "qualname", "outer", "scope", "methods", "bases")
+
+    def __init__(self, node: cst.ClassDef, qualname: str, outer: Scope) -> None:
+        self.node = node
+        self.name = node.name.value
+        self.qualname = qualname
+        self.outer = outer
+        self.scope = Scope("class", node, outer)
+        self.scope.klass = self
+        self.methods: dict[str, Function] = {}
+        self.bases: list[str] = []  # resolved qualnames of the bases (after the walk)
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<ClassInfo {self.qualname}>"
+
+
+class CallSite:
+    """A call expression and where it sits."""
+
+    __slots__ = ("node", "scope", "parent", "awaited", "discarded", "decorates", "_qualname")
+
+    def __init__(self, node: cst.Call, scope: Scope, parent: Optional[cst.CSTNode]) -> None:
+        self.node = node
+        self.scope = scope
+        self.parent = parent  # the syntactic parent node (Await, Expr, Assign, Arg, ...)
+        self.awaited = False
+        self.discarded = False  # the value of an expression statement
+        self.decorates: Optional[Function | ClassInfo] = None  # ``@x(...)`` on a def/class
+        self._qualname: Any = _UNSET
+
+    @property
+    def function(self) -> Optional[Function]:
+        """The function whose body holds the call (lambdas count as their enclosing def)."""
+        return self.scope.enclosing_function
+
+    @property
+    def in_lambda(self) -> bool:
+        s: Optional[Scope] = self.scope
+        while s is not None and s.kind != "function":
+            if s.kind == "lambda":
+                return True
+            s = s.parent
+        return False
+
+
+_UNSET = object()
+
+# Fields that never hold code a rule needs: whitespace, punctuation, comments.
+_SKIP_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
+        "comma", "semicolon", "colon", "equal", "dot", "star", "whitespace_before",
+        "whitespace_after", "whitespace_before_colon", "whitespace_after_colon",
+        "whitespace_after_def", "whitespace_after_name", "whitespace_before_params",
+        "whitespace_after_class", "whitespace_before_colon", "whitespace_after_star",
+        "whitespace_after_param", "whitespace_before_indicator", "whitespace_after_indicator",
+        "whitespace_after_await", "whitespace_after_async", "whitespace_after_lambda",
+        "whitespace_before_args", "whitespace_after_arg", "whitespace_after_for",
+        "whitespace_before_in", "whitespace_after_in", "whitespace_before_if",
+        "whitespace_after_if", "whitespace_after_import", "whitespace_after_from",
+        "whitespace_before_import", "whitespace_after_as", "whitespace_before_as",
+        "whitespace_after_del", "whitespace_after_return", "whitespace_after_yield",
+        "whitespace_after_global", "whitespace_after_nonlocal", "whitespace_after_raise",
+        "whitespace_after_assert", "whitespace_after_with", "whitespace_after_while",
+        "whitespace_after_elif", "whitespace_after_else", "whitespace_after_except",
+        "whitespace_after_try", "whitespace_after_finally", "whitespace_before_expression",
+        "whitespace_after_expression", "whitespace_after_case", "whitespace_after_match",
+        "whitespace_after_at", "whitespace_after_type", "whitespace_after_from_",
+        "whitespace_before_walrus", "whitespace_after_walrus", "indent",
+        "operator", "asynchronous", "annotation", "returns", "type_parameters",
+        "first_newline", "newline", "trailing_whitespace", "default_newline",
+        "default_indent", "encoding", "has_trailing_newline",
+    }
+)
+_FIELD_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _FIELD_CACHE.get(cls)
+    if fields is None:
+        fields = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _SKIP_FIELDS)
+        _FIELD_CACHE[cls] = fields
+    return fields
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Direct children of ``node`` that can hold code (no whitespace)."""
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+_SCOPE_BOUNDARIES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def walk(node: cst.CSTNode, *, into_scopes: bool = False) -> Iterator[cst.CSTNode]:
+    """Pre-order iteration below ``node`` (not ``node`` itself), in source order.
+
+    Nested functions, classes and lambdas are not entered unless
+    ``into_scopes``: their bodies run at another time.
+    """
+    stack: list[cst.CSTNode] = list(iter_children(node))
+    stack.reverse()
+    while stack:
+        child = stack.pop()
+        yield child
+        if not into_scopes and isinstance(child, _SCOPE_BOUNDARIES):
+            continue
+        kids = list(iter_children(child))
+        kids.reverse()
+        stack.extend(kids)
+
+
+def dotted_name(expr: cst.BaseExpression) -> Optional[str]:
+    """``a.b.c`` as text, for a pure Name/Attribute chain."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        parts.reverse()
+        return ".".join(parts)
+    return None
+
+
+def _import_module_name(node: cst.ImportFrom) -> str:
+    dots = "." * len(node.relative)
+    if node.module is None:
+        return dots
+    name = dotted_name(node.module) or ""
+    return dots + name
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
+    """Names bound by an assignment target (tuples unpacked, attributes/subscripts skipped)."""
+    if isinstance(target, cst.Name):
+        yield target
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            yield from _target_names(el.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+class Model:
+    """Everything rules know about one module."""
+
+    def __init__(self, module: cst.Module, source: str, filename: str = "<unknown>", config: Any = None) -> None:
+        self.module = module
+        self.source = source
+        self.filename = filename
+        self.config = config
+        self.scope = Scope("module", module, None)
+        self.functions: list[Function] = []
+        self.classes: list[ClassInfo] = []
+        self.calls: list[CallSite] = []
+        self.function_of: dict[int, Function] = {}  # id(FunctionDef) -> Function
+        self.class_of: dict[int, ClassInfo] = {}  # id(ClassDef) -> ClassInfo
+        self.call_of: dict[int, CallSite] = {}  # id(Call) -> CallSite
+        self.imported: set[str] = set()  # every imported qualified name (canonical)
+        self.cache: dict[str, Any] = {}  # shared facts computed once by rule families
+        self._build()
+        self._framework: Any = None
+
+    # ------------------------------------------------------------------ walk
+    def _build(self) -> None:
+        # Work items: (node, scope, parent, flags)
+        # flags: 1 = awaited expression, 2 = value of an expression statement
+        stack: list[tuple[cst.CSTNode, Scope, Optional[cst.CSTNode], int]] = []
+        body = [s for i, s in enumerate(self.module.body) if not (i == 0 and _is_docstring(s))]
+        for stmt in reversed(body):
+            stack.append((stmt, self.scope, self.module, 0))
+        functions = self.functions
+        calls = self.calls
+        push = stack.append
+
+        while stack:
+            node, scope, parent, flags = stack.pop()
+            t = type(node)
+
+            if t is cst.Call:
+                site = CallSite(node, scope, parent)  # type: ignore[arg-type]
+                if flags & 1:
+                    site.awaited = True
+                if flags & 2:
+                    site.discarded = True
+                calls.append(site)
+                self.call_of[id(node)] = site
+                fn = scope.enclosing_function
+                if fn is not None and scope.kind == "function":
+                    fn.calls.append(site)
+                elif fn is not None:
+                    fn.calls.append(site)  # calls inside lambdas count for the def
+                args = node.args  # type: ignore[attr-defined]
+                for arg in reversed(args):
+                    push((arg.value, scope, node, 0))
+                push((node.func, scope, node, 0))  # type: ignore[attr-defined]
+                continue
+
+            if t is cst.Name or t is cst.SimpleString or t is cst.Integer or t is cst.Float:
+                continue
+
+            if t is cst.Attribute:
+                push((node.value, scope, node, 0))  # type: ignore[attr-defined]
+                continue
+
+            if t is cst.Await:
+                fn = scope.enclosing_function
+                if fn is not None:
+                    fn.awaits += 1
+                push((node.expression, scope, node, 1))  # type: ignore[attr-defined]
+                continue
+
+            if t is cst.Expr:
+                value = node.value  # type: ignore[attr-defined]
+                if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+                    continue  # docstring-like string statement
+                push((value, scope, node, 2))
+                continue
+
+            if t is cst.FunctionDef:
+                self._enter_function(node, scope, stack)  # type: ignore[arg-type]
+                continue
+
+            if t is cst.ClassDef:
+                self._enter_class(node, scope, stack)  # type: ignore[arg-type]
+                continue
+
+            if t is cst.Lambda:
+                lam = Scope("lambda", node, scope)
+                for p in _all_params(node.params):  # type: ignore[attr-defined]
+                    lam.bind(p.name.value, Binding("param", p))
+                    if p.default is not None:
+                        push((p.default, scope, p, 0))
+                push((node.body, lam, node, 0))  # type: ignore[attr-defined]
+                continue
+
+            if t is cst.Import:
+                for alias in node.names:  # type: ignore[attr-defined]
+                    full = dotted_name(alias.name) or ""
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        local = alias.asname.name.value
+                        qual = canonical(full)
+                    else:
+                        local = full.split(".", 1)[0]
+                        qual = local
+                    self.imported.add(canonical(full))
+                    scope.bind(local, Binding("import", node, qualname=qual))
+                continue
+
+            if t is cst.ImportFrom:
+                mod = _import_module_name(node)  # type: ignore[arg-type]
+                names = node.names  # type: ignore[attr-defined]
+                if isinstance(names, cst.ImportStar):
+                    self.imported.add(canonical(mod + ".*"))
+                    continue
+                for alias in names:
+                    name = dotted_name(alias.name) or ""
+                    full = canonical(f"{mod}.{name}" if not mod.endswith(".") else f"{mod}{name}")
+                    local = name
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        local = alias.asname.name.value
+                    self.imported.add(full)
+                    scope.bind(local, Binding("import", node, qualname=full))
+                continue
+
+            if t is cst.Assign:
+                targets = node.targets  # type: ignore[attr-defined]
+                value = node.value  # type: ignore[attr-defined]
+                single = len(targets) == 1 and isinstance(targets[0].target, cst.Name)
+                for at in targets:
+                    tgt = at.target
+                    if single:
+                        scope.bind(tgt.value, Binding("assign", node, value=value))
+                    else:
+                        for n in _target_names(tgt):
+                            scope.bind(n.value, Binding("other", node))
+                        if not isinstance(tgt, cst.Name):
+                            push((tgt, scope, node, 0))
+                push((value, scope, node, 0))
+                continue
+
+            if t is cst.AnnAssign:
+                tgt = node.target  # type: ignore[attr-defined]
+                value = node.value  # type: ignore[attr-defined]
+                if isinstance(tgt, cst.Name):
+                    if value is not None:
+                        scope.bind(tgt.value, Binding("assign", node, value=value))
+                    else:
+                        scope.bind(tgt.value, Binding("annot", node, value=node.annotation.annotation))  # type: ignore[attr-defined]
+                else:
+                    push((tgt, scope, node, 0))
+                if value is not None:
+                    push((value, scope, node, 0))
+                continue
+
+            if t is cst.AugAssign:
+                tgt = node.target  # type: ignore[attr-defined]
+                if isinstance(tgt, cst.Name):
+                    scope.bind(tgt.value, Binding("other", node))
+                else:
+                    push((tgt, scope, node, 0))
+                push((node.value, scope, node, 0))  # type: ignore[attr-defined]
+                continue
+
+            if t is cst.For:
+                for n in _target_names(node.target):  # type: ignore[attr-defined]
+                    scope.bind(n.value, Binding("other", node))
+            elif t is cst.WithItem:
+                asname = node.asname  # type: ignore[attr-defined]
+                if asname is not None:
+                    tgt = asname.name
+                    if isinstance(tgt, cst.Name):
+                        scope.bind(tgt.value, Binding("with", node, value=node.item))  # type: ignore[attr-defined]
+                    else:
+                        for n in _target_names(tgt):
+                            scope.bind(n.value, Binding("other", node))
+                push((node.item, scope, node, 0))  # type: ignore[attr-defined]
+                continue
+            elif t is cst.CompFor:
+                for n in _target_names(node.target):  # type: ignore[attr-defined]
+                    scope.bind(n.value, Binding("other", node))
+            elif t is cst.NamedExpr:
+                tgt = node.target  # type: ignore[attr-defined]
+                if isinstance(tgt, cst.Name):
+                    scope.bind(tgt.value, Binding("assign", node, value=node.value))  # type: ignore[attr-defined]
+            elif t is cst.ExceptHandler or t is cst.ExceptStarHandler:
+                name = node.name  # type: ignore[attr-defined]
+                if name is not None and isinstance(name.name, cst.Name):
+                    scope.bind(name.name.value, Binding("other", node))
+            elif t is cst.Global or t is cst.Nonlocal:
+                fn = scope.function if scope.kind == "function" else None
+                for item in node.names:  # type: ignore[attr-defined]
+                    if t is cst.Global:
+                        scope.globals.add(item.name.value)
+                if fn is not None and t is cst.Global:
+                    fn.globals.append(node)  # type: ignore[arg-type]
+                continue
+            elif t is cst.Yield:
+                fn = scope.function if scope.kind == "function" else None
+                if fn is not None:
+                    fn.is_generator = True
+            elif t is cst.Return:
+                fn = scope.function if scope.kind == "function" else None
+                if fn is not None:
+                    fn.returns.append(node)  # type: ignore[arg-type]
+            elif t is cst.MatchAs or t is cst.MatchStar:
+                name = node.name  # type: ignore[attr-defined]
+                if isinstance(name, cst.Name):
+                    scope.bind(name.value, Binding("other", node))
+            elif t is cst.MatchMapping:
+                rest = node.rest  # type: ignore[attr-defined]
+                if isinstance(rest, cst.Name):
+                    scope.bind(rest.value, Binding("other", node))
+            elif t is cst.TypeAlias:
+                scope.bind(node.name.value, Binding("other", node))  # type: ignore[attr-defined]
+                continue
+
+            kids = list(iter_children(node))
+            for kid in reversed(kids):
+                push((kid, scope, node, 0))
+
+        self._resolve_class_bases()
+
+    def _enter_function(self, node: cst.FunctionDef, scope: Scope, stack: list) -> None:
+        klass = scope.klass if scope.kind == "class" else None
+        prefix = ""
+        s: Optional[Scope] = scope
+        if scope.kind == "class" and klass is not None:
+            prefix = klass.qualname + "."
+        elif scope.kind == "function" and scope.function is not None:
+            prefix = scope.function.qualname + ".<locals>."
+        fn = Function(node, prefix + node.name.value, scope, klass)
+        self.functions.append(fn)
+        self.function_of[id(node)] = fn
+        scope.bind(node.name.value, Binding("def", node, target=fn))
+        if klass is not None:
+            klass.methods[node.name.value] = fn
+        fscope = fn.scope
+        for p in _all_params(node.params):
+            ann = p.annotation.annotation if p.annotation is not None else None
+            fscope.bind(p.name.value, Binding("param", p, value=ann))
+        push = stack.append
+        # body first (popped last), then params defaults and decorators (outer scope)
+        body = node.body
+        stmts: Sequence[cst.CSTNode]
+        if isinstance(body, cst.IndentedBlock):
+            stmts = [s for i, s in enumerate(body.body) if not (i == 0 and _is_docstring(s))]
+        else:
+            stmts = list(body.body)  # type: ignore[attr-defined]
+        for stmt in reversed(stmts):
+            push((stmt, fscope, node, 0))
+        for p in reversed(list(_all_params(node.params))):
+            if p.default is not None:
+                push((p.default, scope, p, 0))
+        for dec in reversed(node.decorators):
+            push((dec.decorator, scope, dec, 0))
+        self._pending_decorated(node.decorators, fn)
+
+    def _enter_class(self, node: cst.ClassDef, scope: Scope, stack: list) -> None:
+        prefix = ""
+        if scope.kind == "class" and scope.klass is not None:
+            prefix = scope.klass.qualname + "."
+        elif scope.kind == "function" and scope.function is not None:
+            prefix = scope.function.qualname + ".<locals>."
+        info = ClassInfo(node, prefix + node.name.value, scope)
+        self.classes.append(info)
+        self.class_of[id(node)] = info
+        scope.bind(node.name.value, Binding("class", node, target=info))
+        push = stack.append
+        body = node.body
+        stmts = body.body if isinstance(body, cst.IndentedBlock) else list(body.body)  # type: ignore[attr-defined]
+        stmts = [s for i, s in enumerate(stmts) if not (i == 0 and _is_docstring(s))]
+        for stmt in reversed(stmts):
+            push((stmt, info.scope, node, 0))
+        for arg in reversed(node.bases):
+            push((arg.value, scope, node, 0))
+        for arg in reversed(node.keywords):
+            push((arg.value, scope, node, 0))
+        for dec in reversed(node.decorators):
+            push((dec.decorator, scope, dec, 0))
+        self._pending_decorated(node.decorators, info)
+
+    def _pending_decorated(self, decorators: Sequence[cst.Decorator], target: Any) -> None:
+        # Decorator calls are walked later (LIFO); remember which def they decorate.
+        for dec in decorators:
+            if isinstance(dec.decorator, cst.Call):
+                self._decorator_targets[id(dec.decorator)] = target
+
+    @property
+    def _decorator_targets(self) -> dict[int, Any]:
+        d = self.__dict__.get("_dec_targets")
+        if d is None:
+            d = self.__dict__["_dec_targets"] = {}
+        return d
+
+    def _resolve_class_bases(self) -> None:
+        targets = self.__dict__.get("_dec_targets") or {}
+        for site in self.calls:
+            target = targets.get(id(site.node))
+            if target is not None:
+                site.decorates = target
+        for info in self.classes:
+            bases = []
+            for arg in info.node.bases:
+                q = self.qualname(arg.value, info.outer)
+                if q is not None:
+                    bases.append(q)
+            info.bases = bases
+
+    # ------------------------------------------------------------- resolution
+    def lookup(self, name: str, scope: Scope) -> tuple[Optional[list[Binding]], Optional[Scope]]:
+        """The bindings a name refers to from ``scope`` (Python's LEGB, classes skipped)."""
+        s: Optional[Scope] = scope
+        first = True
+        while s is not None:
+            if s.kind == "class" and not first:
+                s = s.parent
+                continue
+            if name in s.globals:
+                s = self.scope
+                first = False
+                continue
+            b = s.bindings.get(name)
+            if b:
+                return b, s
+            first = False
+            s = s.parent
+        return None, None
+
+    def qualname(self, expr: Optional[cst.BaseExpression], scope: Scope, _depth: int = 0) -> Optional[str]:
+        """Resolve an expression to a qualified name (see module docstring), or None."""
+        if expr is None or _depth > 12:
+            return None
+        t = type(expr)
+        if t is cst.Name:
+            name = expr.value  # type: ignore[attr-defined]
+            bindings, where = self.lookup(name, scope)
+            if bindings is None:
+                return "builtins." + name if name in _BUILTIN_NAMES else None
+            result: Optional[str] = None
+            for b in bindings:
+                q = self._binding_qualname(name, b, where, _depth)  # type: ignore[arg-type]
+                if q is None or (result is not None and q != result):
+                    return None
+                result = q
+            return result
+        if t is cst.Attribute:
+            base = self.qualname(expr.value, scope, _depth + 1)  # type: ignore[attr-defined]
+            if base is None:
+                return None
+            return canonical(base + "." + expr.attr.value)  # type: ignore[attr-defined]
+        if t is cst.Call:
+            base = self.qualname(expr.func, scope, _depth + 1)  # type: ignore[attr-defined]
+            return None if base is None else base + "()"
+        if t is cst.Await:
+            return self.qualname(expr.expression, scope, _depth + 1)  # type: ignore[attr-defined]
+        return None
+
+    def _binding_qualname(self, name: str, b: Binding, where: Scope, depth: int) -> Optional[str]:
+        kind = b.kind
+        if kind == "import":
+            return b.qualname
+        if kind == "def" or kind == "class":
+            return f"{LOCAL}.{b.target.qualname}"
+        if kind == "assign" or kind == "with":
+            value = b.value
+            # ``x = x.y()`` style self-reference: resolve in the outer scope.
+            return self.qualname(value, where, depth + 1)
+        if kind == "param" or kind == "annot":
+            ann = _plain_annotation(b.value)
+            if ann is None:
+                return None
+            q = self.qualname(ann, where.parent or where, depth + 1)
+            return None if q is None else q + "()"
+        return None
+
+    def value_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[tuple[cst.BaseExpression, Scope]]:
+        """For a Name bound exactly once by assignment, its value and scope."""
+        if not isinstance(expr, cst.Name):
+            return None
+        bindings, where = self.lookup(expr.value, scope)
+        if not bindings or len(bindings) != 1 or bindings[0].kind not in ("assign", "with"):
+            return None
+        return bindings[0].value, where  # type: ignore[return-value]
+
+    def constant(self, expr: cst.BaseExpression, scope: Optional[Scope] = None, _depth: int = 0) -> Optional[cst.BaseExpression]:
+        """Follow a name to the literal it is bound to exactly once; literals pass through.
+
+        Returns the literal node, or None when the value is not statically known
+        (settings, environment, function calls...).
+        """
+        scope = scope or self.scope
+        while isinstance(expr, cst.Name) and _depth < 8:
+            if expr.value in ("True", "False", "None"):
+                return expr
+            found = self.value_of(expr, scope)
+            if found is None:
+                return None
+            expr, scope = found
+            _depth += 1
+        if _is_literal(expr):
+            return expr
+        return None
+
+    def resolve_function(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Function]:
+        """The same-module function an expression names (``f``, ``self.f``, ``Cls.f``)."""
+        if isinstance(expr, cst.Name):
+            bindings, _ = self.lookup(expr.value, scope)
+            if bindings and len(bindings) == 1 and bindings[0].kind == "def":
+                return bindings[0].target
+            return None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            owner = expr.value.value
+            fn = scope.enclosing_function
+            if owner in ("self", "cls") and fn is not None and fn.klass is not None:
+                return self._method(fn.klass, expr.attr.value)
+            bindings, _ = self.lookup(owner, scope)
+            if bindings and len(bindings) == 1 and bindings[0].kind == "class":
+                return self._method(bindings[0].target, expr.attr.value)
+        return None
+
+    def resolve_class(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassInfo]:
+        if isinstance(expr, cst.Name):
+            bindings, _ = self.lookup(expr.value, scope)
+            if bindings and len(bindings) == 1 and bindings[0].kind == "class":
+                return bindings[0].target
+        return None
+
+    def _method(self, klass: ClassInfo, name: str, _seen: Optional[set] = None) -> Optional[Function]:
+        fn = klass.methods.get(name)
+        if fn is not None:
+            return fn
+        seen = _seen or set()
+        seen.add(id(klass))
+        for base in klass.bases:
+            if base.startswith(LOCAL + "."):
+                base_info = self.local_class(base)
+                if base_info is not None and id(base_info) not in seen:
+                    found = self._method(base_info, name, seen)
+                    if found is not None:
+                        return found
+        return None
+
+    def local_class(self, qualname: str) -> Optional[ClassInfo]:
+        name = qualname[len(LOCAL) + 1:]
+        for info in self.classes:
+            if info.qualname == name:
+                return info
+        return None
+
+    def class_ancestors(self, info: ClassInfo) -> list[str]:
+        """All resolved base qualnames, following same-module base classes."""
+        out: list[str] = []
+        seen: set[int] = set()
+        todo = [info]
+        while todo:
+            cur = todo.pop()
+            if id(cur) in seen:
+                continue
+            seen.add(id(cur))
+            for base in cur.bases:
+                out.append(base)
+                if base.startswith(LOCAL + "."):
+                    local = self.local_class(base)
+                    if local is not None:
+                        todo.append(local)
+        return out
+
+    def call_qualname(self, site: CallSite) -> Optional[str]:
+        """Qualified name of what a call calls (cached)."""
+        q = site._qualname
+        if q is _UNSET:
+            q = site._qualname = self.qualname(site.node.func, site.scope)
+        return q
+
+    def calls_to(self, *qualnames: str) -> Iterator[CallSite]:
+        wanted = set(qualnames)
+        for site in self.calls:
+            if self.call_qualname(site) in wanted:
+                yield site
+
+    def imports_any(self, *prefixes: str) -> bool:
+        for q in self.imported:
+            for p in prefixes:
+                if q == p or q.startswith(p + "."):
+                    return True
+        return False
+
+    @property
+    def framework(self) -> Any:
+        """Apps, routes, middleware, handlers, lifespans, function roles (lazy)."""
+        if self._framework is None:
+            from .framework import Framework
+
+            self._framework = Framework(self)
+        return self._framework
+
+
+def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:
+    yield from params.posonly_params
+    yield from params.params
+    if isinstance(params.star_arg, cst.Param):
+        yield params.star_arg
+    yield from params.kwonly_params
+    if params.star_kwarg is not None:
+        yield params.star_kwarg
+
+
+def all_params(params: cst.Parameters) -> list[cst.Param]:
+    return list(_all_params(params))
+
+
+def _plain_annotation(ann: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
+    """``Request``, ``starlette.requests.Request``, ``Annotated[Request, ...]``, ``Optional[X]``."""
+    if ann is None:
+        return None
+    if isinstance(ann, (cst.Name, cst.Attribute)):
+        return ann
+    if isinstance(ann, cst.Subscript) and ann.slice:
+        head = dotted_name(ann.value)
+        if head and head.rsplit(".", 1)[-1] in ("Annotated", "Optional"):
+            first = ann.slice[0].slice
+            if isinstance(first, cst.Index):
+                return _plain_annotation(first.value)
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+        # X | None
+        if isinstance(ann.right, cst.Name) and ann.right.value == "None":
+            return _plain_annotation(ann.left)
+        if isinstance(ann.left, cst.Name) and ann.left.value == "None":
+            return _plain_annotation(ann.right)
+    return None
+
+
+def _is_literal(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Imaginary)):
+        return True
+    if isinstance(expr, cst.Name):
+        return expr.value in ("True", "False", "None")
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return True
+    if isinstance(expr, cst.Dict):
+        return True
+    if isinstance(expr, cst.UnaryOperation):
+        return _is_literal(expr.expression)
+    return False
+
+
+# ---------------------------------------------------------------- literal helpers
+def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
+    """The value of a plain string literal (no f-strings), else None."""
+    if isinstance(expr, cst.SimpleString):
+        try:
+            value = expr.evaluated_value
+        except Exception:  # pragma: no cover - malformed escapes
+            return None
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        try:
+            value = expr.evaluated_value
+        except Exception:  # pragma: no cover
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+def int_value(expr: Optional[cst.BaseExpression]) -> Optional[int]:
+    if isinstance(expr, cst.Integer):
+        try:
+            return int(expr.value.replace("_", ""), 0)
+        except ValueError:
+            return None
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = int_value(expr.expression)
+        return None if inner is None else -inner
+    return None
+
+
+def bool_value(expr: Optional[cst.BaseExpression]) -> Optional[bool]:
+    if isinstance(expr, cst.Name):
+        if expr.value == "True":
+            return True
+        if expr.value == "False":
+            return False
+    return None
+
+
+def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional(call: cst.Call, index: int) -> Optional[cst.Arg]:
+    i = 0
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            if i == index:
+                return arg
+            i += 1
+        elif arg.star:
+            return None  # *args: positions unknown from here on
+    return None
+
+
+def argument(call: cst.Call, index: int, name: str) -> Optional[cst.Arg]:
+    """The argument bound to parameter ``name`` at position ``index``."""
+    return keyword(call, name) or positional(call, index)
+
+
+def elements(expr: Optional[cst.BaseExpression]) -> Optional[list[cst.BaseExpression]]:
+    """Element values of a list/tuple/set literal (None when not such a literal or starred)."""
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        out = []
+        for el in expr.elements:
+            if isinstance(el, cst.StarredElement):
+                return None
+            out.append(el.value)
+        return out
+    return None
+
+
+Node = Union[cst.CSTNode]
+Predicate = Callable[[cst.CSTNode], bool]

@@ -1,0 +1,113 @@
+"""flake8 adapter: options in, ``(line, col, message, type)`` out. Nothing else."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, ClassVar, Iterator, Optional
+
+from . import __version__
+from .config import Config, ConfigError, load, parse_blocking_calls
+from .engine import check_source
+from .finding import Finding
+from .rules import all_rules
+
+OPT_IN = frozenset(r.code for r in all_rules() if r.opt_in)
+
+
+class _LastFile:
+    """One analysis per file, shared by the main plugin and the opt-in entry points."""
+
+    tree: Optional[ast.AST] = None
+    findings: list[Finding] = []
+
+
+class StarletteLintChecker:
+    name = "starlette-lint"
+    version = __version__
+    off_by_default: ClassVar[bool] = False
+    config: ClassVar[Optional[Config]] = None
+
+    def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        for name, what in (
+            ("extend-blocking-calls", "extra blocking calls: module.func or module.func=async_alternative"),
+            ("safe-calls", "calls never reported as blocking (qualified names)"),
+            ("endpoint-decorators", "extra decorators that make a function request-path code"),
+        ):
+            manager.add_option(
+                f"--starlette-{name}",
+                default="",
+                parse_from_config=True,
+                comma_separated_list=True,
+                help=f"starlette-lint: {what} (comma separated; merged with [tool.starlette-lint])",
+            )
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        base = load(".")
+        blocking = list(getattr(options, "starlette_extend_blocking_calls", None) or [])
+        safe = list(getattr(options, "starlette_safe_calls", None) or [])
+        decorators = list(getattr(options, "starlette_endpoint_decorators", None) or [])
+        try:
+            extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
+        except ConfigError as exc:
+            raise SystemExit(f"starlette-lint: {exc}") from None
+        StarletteLintChecker.config = base.merged(
+            extend_blocking_calls=base.extend_blocking_calls + extra,
+            safe_calls=base.safe_calls | frozenset(safe),
+            endpoint_decorators=base.endpoint_decorators + tuple(decorators),
+        )
+
+    def _findings(self) -> list[Finding]:
+        if _LastFile.tree is self.tree:
+            return _LastFile.findings
+        config = StarletteLintChecker.config
+        if config is None:
+            config = StarletteLintChecker.config = load(".")
+        source = "".join(self.lines)
+        findings = check_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal")
+        skip = config.ignored_for(self.filename) + config.ignore
+        if skip:
+            findings = [f for f in findings if not f.code.startswith(skip)]
+        _LastFile.tree, _LastFile.findings = self.tree, findings
+        return findings
+
+    def _wanted(self, code: str) -> bool:
+        config = StarletteLintChecker.config
+        if code in OPT_IN:
+            # pyproject extend-select turns an opt-in code on for flake8 too
+            return config is not None and code in config.select + config.extend_select
+        return True
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        for f in self._findings():
+            if self._wanted(f.code):
+                yield f.line, f.col, f.text, type(self)
+
+
+class _OptIn(StarletteLintChecker):
+    """An opt-in rule: flake8 runs it only with ``--enable-extensions CODE``."""
+
+    off_by_default = True
+    code: ClassVar[str] = ""
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        config = StarletteLintChecker.config
+        if config is not None and self.code in config.select + config.extend_select:
+            return  # the main plugin already reports it
+        for f in self._findings():
+            if f.code == self.code:
+                yield f.line, f.col, f.text, type(self)
+
+
+class OptInSTL306(_OptIn):
+    code = "STL306"
+
+
+class OptInSTL703(_OptIn):
+    code = "STL703"

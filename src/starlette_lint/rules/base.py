@@ -1,0 +1,47 @@
+"""The rule contract: one small class per code, documented in ruff's headings.
+
+A rule's docstring is its documentation (``starlette-lint rule STL101`` prints
+it, the README table comes from ``summary``) with the sections
+``What it does`` / ``Why is this bad?`` / ``Example`` / ``Use instead`` and,
+for fixable rules, ``Fix``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
+
+import libcst as cst
+
+from ..finding import Report
+
+if TYPE_CHECKING:
+    from ..model import Model
+
+REGISTRY: dict[str, "Rule"] = {}
+
+
+class Rule:
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""  # kebab-case, e.g. "blocking-sleep"
+    summary: ClassVar[str] = ""  # one line, for the rule table
+    opt_in: ClassVar[bool] = False  # off unless selected (flake8: --enable-extensions)
+    fixable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.code:
+            if cls.code in REGISTRY:
+                raise RuntimeError(f"duplicate rule code {cls.code}")
+            REGISTRY[cls.code] = cls()
+
+    def check(self, model: "Model") -> Iterator[Report]:
+        raise NotImplementedError
+
+    def report(self, node: cst.CSTNode, message: str, fix: Optional[Any] = None) -> Report:
+        return Report(node, message, self.code, fix)
+
+    @property
+    def doc(self) -> str:
+        import inspect
+
+        return inspect.cleandoc(type(self).__doc__ or "")

@@ -1,0 +1,3 @@
+"""deployment rules."""
+
+from __future__ import annotations

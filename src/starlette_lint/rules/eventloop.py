@@ -1,0 +1,3 @@
+"""eventloop rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""exceptions rules."""
+
+from __future__ import annotations

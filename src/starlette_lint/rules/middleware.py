@@ -1,0 +1,3 @@
+"""middleware rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""migration rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""requests rules."""
+
+from __future__ import annotations

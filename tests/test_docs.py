@@ -1,0 +1,26 @@
+"""Rule docs: one source for the README table and per-rule pages."""
+
+from pathlib import Path
+
+from starlette_lint.docs import readme_section, rule_doc
+from starlette_lint.rules import all_rules
+
+README = Path(__file__).parent.parent / "README.md"
+HEADINGS = ("What it does", "Why is this bad?", "Example", "Use instead")
+
+
+def test_readme_table_is_current():
+    assert readme_section() in README.read_text(encoding="utf-8"), (
+        "README rule table is stale: run `python -m starlette_lint.docs README.md`"
+    )
+
+
+def test_every_rule_is_documented():
+    for rule in all_rules():
+        assert rule.name and rule.summary, rule.code
+        doc = rule.doc
+        for heading in HEADINGS:
+            assert heading in doc, f"{rule.code} doc lacks '{heading}'"
+        if rule.fixable:
+            assert "Fix" in doc, rule.code
+        assert rule_doc(rule.code).startswith(f"# {rule.code}")

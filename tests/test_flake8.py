@@ -1,0 +1,92 @@
+"""The real flake8, in a subprocess, with the installed plugin."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from markers import FIXTURES, fixture_config, fixture_files, parse_markers
+
+FLAKE8 = [sys.executable, "-m", "flake8", "--isolated"]
+
+
+def run_flake8(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*FLAKE8, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def parse(output: str) -> set[tuple[str, int, int, str]]:
+    out = set()
+    for line in output.splitlines():
+        m = re.match(r"^(.*):(\d+):(\d+): (STL\d{3}) ", line)
+        if m:
+            out.add((Path(m.group(1)).name, int(m.group(2)), int(m.group(3)), m.group(4)))
+    return out
+
+
+def test_version_lists_plugin():
+    proc = run_flake8("--version")
+    assert "starlette-lint" in proc.stdout
+
+
+def test_fixtures_through_flake8_match_markers():
+    """All default-on fixtures in one flake8 run: codes, lines and marked columns."""
+    files = [p for p in fixture_files() if not fixture_config(p.read_text(encoding="utf-8")).extend_select]
+    proc = run_flake8("--select", "STL", *map(str, files))
+    assert proc.returncode in (0, 1), proc.stderr
+    got = parse(proc.stdout)
+    want_lines = set()
+    for p in files:
+        expected, _ = parse_markers(p.read_text(encoding="utf-8"))
+        for e in expected:
+            want_lines.add((p.name, e.line, e.code))
+            if e.col is not None:
+                assert (p.name, e.line, e.col, e.code) in got, (p.name, e)
+    assert {(n, ln, c) for n, ln, _, c in got} == want_lines
+
+
+def test_noqa(tmp_path):
+    src = (
+        "from starlette.applications import Starlette\n"
+        "app = Starlette(on_startup=[])\n"
+        "app2 = Starlette(on_startup=[])  # noqa: STL201\n"
+        "app3 = Starlette(on_startup=[])  # noqa\n"
+        "app4 = Starlette(on_startup=[])  # noqa: E501\n"
+    )
+    target = tmp_path / "app.py"
+    target.write_text(src)
+    proc = run_flake8("--select", "STL201", str(target))
+    lines = sorted(ln for _, ln, _, c in parse(proc.stdout) if c == "STL201")
+    assert lines == [2, 5], proc.stdout
+
+
+def test_syntax_error_gives_e999_and_no_crash(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from fastapi import FastAPI\napp = FastAPI(\n")
+    good = tmp_path / "good.py"
+    good.write_text("from starlette.applications import Starlette\napp = Starlette(on_startup=[])\n")
+    proc = run_flake8("--select", "E999,STL", str(bad), str(good))
+    assert "E999" in proc.stdout
+    assert "good.py:2:" in proc.stdout and "STL201" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("code", ["STL306", "STL703"])
+def test_opt_in_codes_need_enable_extensions(tmp_path, code):
+    src = (
+        "from starlette.applications import Starlette\n"
+        "from starlette.middleware.gzip import GZipMiddleware\n"
+        "from starlette.routing import Route\n"
+        "async def home(request):\n    ...\n"
+        "app = Starlette(routes=[Route('/', home)])\n"
+        "app.add_middleware(GZipMiddleware)\n"
+    )
+    target = tmp_path / "app.py"
+    target.write_text(src)
+    off = run_flake8("--select", "STL", str(target))
+    assert code not in off.stdout
+    on = run_flake8("--select", "STL", "--enable-extensions", code, str(target))
+    assert code in on.stdout, on.stdout + on.stderr
