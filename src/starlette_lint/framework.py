@@ -706,6 +706,28 @@ class Framework:
         return seen
 
     # ------------------------------------------------------- queries
+    def describe(self, fn: Function) -> str:
+        """How messages name a function's context: ``async endpoint get_user (GET /users/{id})``."""
+        kind = "async " if fn.is_async else ""
+        roles = fn.roles
+        if roles & {ENDPOINT, PATH_OPERATION, WEBSOCKET_ENDPOINT}:
+            label = "path operation" if PATH_OPERATION in roles else "endpoint"
+            routes = ", ".join(dict.fromkeys(r.describe() for r in fn.routes))
+            return f"{kind}{label} {fn.qualname}" + (f" ({routes})" if routes else "")
+        for role, label in (
+            (ENDPOINT_METHOD, "endpoint method"),
+            (MIDDLEWARE, "middleware"),
+            (EXCEPTION_HANDLER, "exception handler"),
+            (DEPENDENCY, "dependency"),
+            (BACKGROUND, "background task"),
+            (TASK, "task"),
+            (LIFESPAN, "lifespan"),
+            (STARTUP, "startup/shutdown handler"),
+        ):
+            if role in roles:
+                return f"{kind}{label} {fn.qualname}"
+        return f"{kind}function {fn.qualname}"
+
     def apps_of_kind(self, *kinds: str) -> list[App]:
         return [a for a in self.apps if a.kind in kinds]
 
