@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from markers import FIXTURES, fixture_config, fixture_files, parse_markers
+from starlette_lint.plugin import OPT_IN
 
 FLAKE8 = [sys.executable, "-m", "flake8", "--isolated"]
 
@@ -32,20 +33,43 @@ def test_version_lists_plugin():
     assert "starlette-lint" in proc.stdout
 
 
+def flake8_options(config) -> tuple[str, ...]:
+    """The flake8 command-line equivalent of a fixture's ``# config:`` header."""
+    opt_in = {c for c in config.extend_select + config.select if c in OPT_IN}
+    args = ["--select", ",".join(dict.fromkeys(config.select + config.extend_select))]
+    if opt_in:
+        args += ["--enable-extensions", ",".join(sorted(opt_in))]
+    if config.ignore:
+        args += ["--extend-ignore", ",".join(config.ignore)]
+    for name, values in (
+        ("extend-blocking-calls", [f"{q}={alt}" if alt else q for q, alt in config.extend_blocking_calls]),
+        ("safe-calls", sorted(config.safe_calls)),
+        ("endpoint-decorators", list(config.endpoint_decorators)),
+    ):
+        if values:
+            args.append(f"--starlette-{name}={','.join(values)}")
+    return tuple(args)
+
+
 def test_fixtures_through_flake8_match_markers():
-    """All default-on fixtures in one flake8 run: codes, lines and marked columns."""
-    files = [p for p in fixture_files() if not fixture_config(p.read_text(encoding="utf-8")).extend_select]
-    proc = run_flake8("--select", "STL", *map(str, files))
-    assert proc.returncode in (0, 1), proc.stderr
-    got = parse(proc.stdout)
+    """Every fixture through real flake8 (its ``# config:`` header as flake8 options): codes, lines, columns."""
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for p in fixture_files():
+        groups.setdefault(flake8_options(fixture_config(p.read_text(encoding="utf-8"))), []).append(p)
+    got: set[tuple[str, int, int, str]] = set()
+    for options, files in groups.items():
+        proc = run_flake8(*options, *map(str, files))
+        assert proc.returncode in (0, 1), proc.stderr
+        got |= parse(proc.stdout)
     want_lines = set()
-    for p in files:
+    for p in fixture_files():
         expected, _ = parse_markers(p.read_text(encoding="utf-8"))
         for e in expected:
             want_lines.add((p.name, e.line, e.code))
             if e.col is not None:
                 assert (p.name, e.line, e.col, e.code) in got, (p.name, e)
-    assert {(n, ln, c) for n, ln, _, c in got} == want_lines
+    assert sorted({(n, ln, c) for n, ln, _, c in got} - want_lines) == []
+    assert sorted(want_lines - {(n, ln, c) for n, ln, _, c in got}) == []
 
 
 def test_noqa(tmp_path):

@@ -1,13 +1,361 @@
-"""The ``starlette-lint`` command (placeholder until the CLI issue lands)."""
+"""The ``starlette-lint`` command: ``check`` (with ``--fix``/``--diff``), ``rule CODE``, ``rules``.
+
+It runs the same rule engine as the flake8 plugin (:mod:`starlette_lint.engine`)
+and reads the same ``[tool.starlette-lint]`` configuration.
+
+Exit codes: 0 no problems, 1 problems found (or, with ``--diff``, fixes to
+apply), 2 usage or configuration error.
+"""
 
 from __future__ import annotations
 
+import argparse
+import functools
+import json
+import os
 import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence, TextIO
+
+from . import __version__
+from .cache import DIRNAME, settings_fingerprint
+from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, tomllib
+from .discovery import PathError, iter_files
+from .docs import rule_doc, rule_table
+from .engine import select_rules
+from .fixes import fixable_codes
+from .output import FORMATS, PSEUDO_RULES, Item, render
+from .rules import all_rules
+from .runner import IO_ERROR, SYNTAX, FileResult, Job, Settings, run
+
+PROGRESS_MIN_FILES = 20
+FRONT_END_CODES = (SYNTAX, IO_ERROR)
 
 
-def main(argv: list[str] | None = None) -> int:
-    print("starlette-lint: the standalone command is not implemented yet; use flake8 --select STL", file=sys.stderr)
-    return 2
+class UsageError(Exception):
+    """Bad command-line input: exit code 2."""
+
+
+# ------------------------------------------------------------------ arguments
+def _codes_arg(value: str) -> list[str]:
+    return [v.strip() for v in value.replace(" ", ",").split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="starlette-lint",
+        description="Find what breaks or endangers Starlette and FastAPI apps (the flake8 plugin's rules, standalone).",
+    )
+    parser.add_argument("--version", action="version", version=f"starlette-lint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check files and directories (default: .)",
+                           description="Check Python files for Starlette/FastAPI problems.")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    check.add_argument("--select", type=_codes_arg, metavar="CODES",
+                       help="comma-separated code prefixes to check (replaces the configured select)")
+    check.add_argument("--extend-select", type=_codes_arg, default=[], metavar="CODES",
+                       help="add codes to select; opt-in rules need their exact code")
+    check.add_argument("--ignore", type=_codes_arg, default=[], metavar="CODES",
+                       help="comma-separated code prefixes to skip (added to the configured ignore)")
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    check.add_argument("--output-file", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff instead of writing them (exit 1 when there are any)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    check.add_argument("--cache-dir", metavar="DIR",
+                       help=f"cache directory (default: {DIRNAME}/ beside the configuration, or in the working directory)")
+    check.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                       help="processes for large trees (default: all cores; 1 = no pool)")
+    check.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                       help="glob pattern of paths not to walk into (repeatable; added to extend-exclude)")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply the exclusions to files named on the command line too (for pre-commit)")
+    check.add_argument("--config", metavar="PYPROJECT", help="read [tool.starlette-lint] from this file only")
+    check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    check.add_argument("--quiet", "-q", action="store_true", help="no summary and no progress on stderr")
+    check.add_argument("--verbose", "-v", action="store_true", help="show files, cache hits and timing on stderr")
+    check.add_argument("--debug", action="store_true", help="tracebacks in internal-error findings")
+    check.set_defaults(func=cmd_check)
+
+    rule = sub.add_parser("rule", help="show a rule's documentation", description="Show a rule's documentation.")
+    rule.add_argument("code", metavar="CODE", help="e.g. STL101")
+    rule.set_defaults(func=cmd_rule)
+
+    rules = sub.add_parser("rules", help="list the rules", description="List every rule.")
+    rules.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    rules.set_defaults(func=cmd_rules)
+    return parser
+
+
+# ------------------------------------------------------------------ configuration
+def _known_prefix(code: str) -> bool:
+    if code == "ALL":
+        return True
+    return any(r.code.startswith(code) for r in all_rules()) or any(
+        c.startswith(code) for c in (*FRONT_END_CODES, "STL000"))
+
+
+def _validate_cli_codes(option: str, codes: Sequence[str]) -> tuple[str, ...]:
+    for code in codes:
+        if not _CODE.match(code):
+            raise UsageError(f"{option}: {code!r} is not a rule code or prefix (like 'STL' or 'STL101')")
+        if not _known_prefix(code):
+            raise UsageError(f"{option}: {code!r} matches no rule (see `starlette-lint rules`)")
+    return tuple(codes)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_for(directory: str) -> Config:
+    return load(directory)
+
+
+def _explicit_config(path: str) -> Config:
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--config {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("starlette-lint", {})
+    return from_mapping(table, source=str(file), root=str(file.resolve().parent))
+
+
+def _config_for(path: str, args: argparse.Namespace) -> Config:
+    if args.isolated:
+        base = DEFAULT
+    elif args.config:
+        base = _explicit_config(args.config)
+    else:
+        p = Path(path)
+        directory = p if p.is_dir() else p.parent
+        base = _load_for(str(directory.resolve()))
+    select = _validate_cli_codes("--select", args.select) if args.select is not None else base.select
+    extend = _validate_cli_codes("--extend-select", args.extend_select)
+    ignore = _validate_cli_codes("--ignore", args.ignore)
+    return base.merged(select=select, extend_select=base.extend_select + extend, ignore=base.ignore + ignore)
+
+
+def _fingerprint(config: Config) -> str:
+    return settings_fingerprint({
+        "select": config.select, "ignore": config.ignore, "extend_select": config.extend_select,
+        "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
+        "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
+        "root": config.root, "rules": [r.code for r in select_rules(config)], "fixable": sorted(fixable_codes()),
+    })
+
+
+def _cache_dir(config: Config, args: argparse.Namespace, cwd: Path) -> Optional[str]:
+    if args.no_cache:
+        return None
+    if args.cache_dir:
+        return str(Path(args.cache_dir).resolve())
+    env = os.environ.get("STARLETTE_LINT_CACHE_DIR")
+    if env:
+        return str(Path(env).resolve())
+    base = Path(config.root) if config.root else cwd
+    return str((base / DIRNAME).resolve())
+
+
+# ------------------------------------------------------------------ progress
+def progress_wanted(stream: TextIO, environ=os.environ) -> bool:
+    """Only for a person at a terminal: never in CI logs or piped output."""
+    if environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.stream = stream
+        self.done = 0
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, _result: FileResult) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.done == 1 or self.done == self.total or now - self.last >= 0.1:
+            self.last = now
+            self.stream.write(f"\rstarlette-lint: {self.done}/{self.total} files")
+            self.stream.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# ------------------------------------------------------------------ commands
+def cmd_check(args: argparse.Namespace) -> int:
+    _load_for.cache_clear()  # configuration files are read afresh by every run
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.fix and args.diff:
+        args.fix = False  # --diff shows what --fix would write, and writes nothing
+    cwd = Path.cwd()
+    mode = "diff" if args.diff else ("fix" if args.fix else "check")
+    paths = args.paths or ["."]
+    warnings: list[str] = []
+    settings: list[Settings] = []
+    index: dict[Config, int] = {}
+    jobs_in: list[Job] = []
+    for arg in paths:
+        if not os.path.lexists(arg):
+            raise UsageError(f"{arg}: no such file or directory")
+        config = _config_for(arg, args)
+        exclude = [*config.extend_exclude, *args.exclude]
+        for path in iter_files([arg], exclude=exclude, warn=warnings.append, cwd=cwd,
+                               force_exclude=args.force_exclude):
+            if config not in index:
+                index[config] = len(settings)
+                settings.append(Settings(config, _fingerprint(config), _cache_dir(config, args, cwd), mode, args.debug))
+            jobs_in.append(Job(path, index[config]))
+    # the same file named twice (``check a.py .``): once
+    seen: set[str] = set()
+    unique = []
+    for job in jobs_in:
+        key = os.path.normcase(os.path.abspath(job.path))
+        if key not in seen:
+            seen.add(key)
+            unique.append(job)
+    jobs_in = unique
+
+    for w in warnings:
+        print(f"starlette-lint: warning: {w}", file=sys.stderr)
+    progress = None
+    if not args.quiet and len(jobs_in) >= PROGRESS_MIN_FILES and progress_wanted(sys.stderr):
+        progress = Progress(len(jobs_in), sys.stderr)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    try:
+        results, stats = run(jobs_in, settings, jobs=jobs, on_result=progress.update if progress else None)
+    finally:
+        if progress is not None:
+            progress.close()
+
+    items = sorted(
+        (Item(r.path, *row) for r in results for row in r.rows),
+        key=lambda i: (i.path, i.line, i.col, i.code),
+    )
+    for r in results:
+        for note in r.notes:
+            print(f"starlette-lint: {note}", file=sys.stderr)
+    fixed = sum(r.fixed for r in results)
+    fixed_files = sum(1 for r in results if r.fixed)
+
+    out_text: str
+    if mode == "diff":
+        out_text = "".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff)
+    else:
+        out_text = render(args.format, items, cwd)
+    _emit(out_text, args.output_file)
+
+    if args.verbose:
+        print(f"starlette-lint: {stats.files} files, {stats.cached} from cache, {stats.analysed} analysed "
+              f"in {stats.seconds:.2f}s", file=sys.stderr)
+    if not args.quiet:
+        print(_summary(mode, items, len(results), fixed, fixed_files), file=sys.stderr)
+    if args.exit_zero:
+        return 0
+    if mode == "diff":
+        return 1 if fixed else 0
+    return 1 if items else 0
+
+
+def _summary(mode: str, items: list[Item], files: int, fixed: int, fixed_files: int) -> str:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    if mode == "diff":
+        return (f"starlette-lint: would fix {n(fixed, 'problem')} in {n(fixed_files, 'file')}" if fixed
+                else "starlette-lint: nothing to fix")
+    head = f"starlette-lint: fixed {n(fixed, 'problem')} in {n(fixed_files, 'file')}; " if mode == "fix" and fixed else \
+        "starlette-lint: "
+    if not items:
+        return head + f"no problems in {n(files, 'file')}" if not fixed else head + "nothing left"
+    in_files = len({i.path for i in items})
+    text = head + f"{n(len(items), 'problem')} in {n(in_files, 'file')}"
+    fixable = sum(1 for i in items if i.fixable)
+    if fixable and mode == "check":
+        text += f" ({fixable} fixable with `starlette-lint check --fix`)"
+    return text
+
+
+def _emit(text: str, output_file: Optional[str]) -> None:
+    if output_file:
+        try:
+            Path(output_file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output-file {output_file}: {exc.strerror or exc}") from None
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    code = args.code.strip().upper()
+    doc = rule_doc(code)
+    if doc is None:
+        if code in PSEUDO_RULES:
+            name, short, full = PSEUDO_RULES[code]
+            print(f"# {code} ({name})\n\n{short}.\n\n{full}")
+            return 0
+        raise UsageError(f"unknown rule code {args.code!r} (see `starlette-lint rules`)")
+    sys.stdout.write(doc)
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    rules = all_rules()
+    if args.format == "markdown":
+        print(rule_table())
+    elif args.format == "json":
+        print(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "opt_in": r.opt_in,
+                           "fixable": r.fixable} for r in rules], indent=2))
+    else:
+        fixable = {r.code for r in rules if r.fixable}
+        width = max((len(r.name) for r in rules), default=4)
+        print(f"{'code':<7} {'name':<{width}} {'default':<7} {'fix':<3} summary")
+        for r in rules:
+            print(f"{r.code:<7} {r.name:<{width}} {'opt-in' if r.opt_in else 'on':<7} "
+                  f"{'yes' if r.code in fixable else '':<3} {r.summary}")
+    return 0
+
+
+# ------------------------------------------------------------------ entry point
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_usage(sys.stderr)
+        print("starlette-lint: error: a command is required (check, rule, rules)", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (UsageError, PathError) as exc:
+        print(f"starlette-lint: error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"starlette-lint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (``| head``): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

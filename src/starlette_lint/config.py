@@ -10,6 +10,7 @@ Keys (all optional)::
     extend-blocking-calls = ["mylib.fetch_sync=mylib.fetch"]   # qualified name [= async alternative]
     safe-calls = ["mylib.cached_open"]  # never report these calls
     endpoint-decorators = ["myapp.routing.route"]  # extra decorators that make a request-path function
+    extend-exclude = ["migrations", "scripts/*.py"]  # starlette-lint check: paths not walked into
 
 flake8 users may set the same lists in their flake8 config instead
 (``starlette-extend-blocking-calls``, ``starlette-safe-calls``,
@@ -50,6 +51,7 @@ class Config:
     endpoint_decorators: tuple[str, ...] = ()
     source: Optional[str] = None  # the file the config came from
     root: Optional[str] = None  # directory per-file-ignores patterns are relative to
+    extend_exclude: tuple[str, ...] = ()  # extra glob patterns the standalone command does not walk into
 
     # ------------------------------------------------------------ selection
     def enabled(self, code: str, opt_in: bool = False) -> bool:
@@ -140,8 +142,11 @@ def from_mapping(data: dict[str, Any], source: Optional[str] = None, root: Optio
             kw["safe_calls"] = frozenset(_as_list(key, value))
         elif key == "endpoint-decorators":
             kw["endpoint_decorators"] = tuple(_as_list(key, value))
+        elif key == "extend-exclude":
+            kw["extend_exclude"] = tuple(_as_list(key, value))
         else:
-            known = "select, ignore, extend-select, per-file-ignores, extend-blocking-calls, safe-calls, endpoint-decorators"
+            known = ("select, ignore, extend-select, per-file-ignores, extend-blocking-calls, safe-calls, "
+                     "endpoint-decorators, extend-exclude")
             raise ConfigError(f"unknown key {key!r} in [tool.{SECTION}] (known keys: {known})")
     return Config(**kw)
 

@@ -54,10 +54,11 @@ STARTUP = "startup"  # startup or shutdown handler
 DEPENDENCY = "dependency"
 BACKGROUND = "background"
 TASK = "task"  # passed to create_task / ensure_future / start_soon
+CUSTOM_ENDPOINT = "custom_endpoint"  # decorated with a configured ``endpoint-decorators`` name
 
 REQUEST_ROLES = frozenset(
     {ENDPOINT, WEBSOCKET_ENDPOINT, PATH_OPERATION, ENDPOINT_METHOD, MIDDLEWARE,
-     EXCEPTION_HANDLER, DEPENDENCY, BACKGROUND, TASK}
+     EXCEPTION_HANDLER, DEPENDENCY, BACKGROUND, TASK, CUSTOM_ENDPOINT}
 )
 STARTUP_ROLES = frozenset({LIFESPAN, STARTUP})
 
@@ -280,6 +281,7 @@ class Framework:
         # 3. routes: prefixes from Mounts and routers; roles for classes
         self._finish_routes()
         self._class_roles()
+        self._configured_endpoints()
         self._call_graph()
 
     # ------------------------------------------------------------ apps
@@ -667,6 +669,18 @@ class Framework:
                 self.middleware_entries.append(MiddlewareEntry(app, "add", ac.call, first.value, cls, True, order))
                 order += 1
 
+    def _configured_endpoints(self) -> None:
+        """Functions decorated with a name from the ``endpoint-decorators`` setting are request-path code."""
+        wanted = frozenset(getattr(self.model.config, "endpoint_decorators", None) or ())
+        if not wanted:
+            return
+        m = self.model
+        for fn in m.functions:
+            for dec in fn.decorators:
+                expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+                if m.qualname(expr, fn.outer) in wanted:
+                    fn.roles.add(CUSTOM_ENDPOINT)
+
     # ------------------------------------------------------- call graph
     def _call_graph(self) -> None:
         m = self.model
@@ -723,6 +737,7 @@ class Framework:
             (TASK, "task"),
             (LIFESPAN, "lifespan"),
             (STARTUP, "startup/shutdown handler"),
+            (CUSTOM_ENDPOINT, "endpoint"),
         ):
             if role in roles:
                 return f"{kind}{label} {fn.qualname}"

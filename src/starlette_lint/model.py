@@ -821,6 +821,8 @@ def _plain_annotation(ann: Optional[cst.BaseExpression]) -> Optional[cst.BaseExp
 
 
 def _is_literal(expr: cst.BaseExpression) -> bool:
+    while isinstance(expr, cst.UnaryOperation):
+        expr = expr.expression
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Imaginary)):
         return True
     if isinstance(expr, cst.Name):
@@ -829,8 +831,6 @@ def _is_literal(expr: cst.BaseExpression) -> bool:
         return True
     if isinstance(expr, cst.Dict):
         return True
-    if isinstance(expr, cst.UnaryOperation):
-        return _is_literal(expr.expression)
     return False
 
 
@@ -859,8 +859,9 @@ def int_value(expr: Optional[cst.BaseExpression]) -> Optional[int]:
         except ValueError:
             return None
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-        inner = int_value(expr.expression)
-        return None if inner is None else -inner
+        if isinstance(expr.expression, cst.Integer):
+            inner = int_value(expr.expression)
+            return None if inner is None else -inner
     return None
 
 

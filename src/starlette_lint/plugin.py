@@ -96,6 +96,16 @@ class _OptIn(StarletteLintChecker):
     off_by_default = True
     code: ClassVar[str] = ""
 
+    # The main plugin registers and parses the shared options; registering them
+    # again from a subclass makes flake8's argparse fail with "conflicting option".
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        pass
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        pass
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         config = StarletteLintChecker.config
         if config is not None and self.code in config.select + config.extend_select:

@@ -1,3 +1,1053 @@
-"""eventloop rules."""
+"""STL1xx: the event loop (blocking calls, lost tasks, nested loops).
+
+One analysis per module (:class:`EventLoopFacts`, cached on the model) finds the
+request-path functions and every blocking call in them; each rule then reports
+its own code from those facts.
+
+Request-path code (STL101-STL107)
+---------------------------------
+The *roots* are the async functions the framework analysis gives a request role
+(Route / WebSocketRoute / ``add_route`` endpoints, FastAPI / APIRouter path
+operations, HTTPEndpoint / WebSocketEndpoint methods, middleware ``dispatch`` /
+ASGI ``__call__`` / ``@app.middleware``, exception handlers, ``Depends(...)``
+dependencies, background tasks, functions started as tasks) and functions
+decorated with a configured ``endpoint-decorators`` name. Same-module async
+functions they call are followed transitively (``helper()``, ``self.helper()``,
+``Local().method()``).
+
+A module-level ``async def`` in a web module (one that imports starlette or
+fastapi, or defines routes) that nothing in the module calls, passes or
+decorates is a root too: it is an endpoint, dependency or handler registered in
+another module (``routes = [Route("/", views.home)]`` in ``app.py``), and it
+runs on the event loop whoever calls it. Not roots: ``main``, ``test_*`` and
+startup-named functions (``startup``, ``on_shutdown``...), functions whose name
+contains ``lifespan`` or whose first parameter is ``app`` (a lifespan wired up
+elsewhere), decorated functions (an unknown decorator may run them anywhere;
+starlette's ``@requires(...)`` is known and transparent),
+methods, nested functions, and everything reached only from a lifespan or a
+startup/shutdown handler (blocking there delays startup; no request waits).
+Plain ``def`` endpoints are never checked: Starlette and FastAPI run them in
+the threadpool.
+
+What is not reported in request-path code
+-----------------------------------------
+* calls inside lambdas and nested ``def``s (they run later, often in a thread),
+  and blocking functions *passed* to ``run_in_threadpool``, ``to_thread``,
+  ``run_in_executor`` (the cure);
+* a call directly under ``await``, or used by ``async with`` (directly or
+  through the name it binds): the object is then async, so our reading of its
+  type is wrong (``r: redis.Redis`` holding a ``redis.asyncio`` client), or the
+  code fails with a TypeError on its first run, which tests catch; flake8-async
+  exempts awaited calls the same way;
+* ``anyio.wrap_file(open(...))`` and archives opened on an ``io.BytesIO``.
+"""
 
 from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from .. import names as N
+from ..catalog import KIND, Entry, catalog_for
+from ..config import DEFAULT
+from ..finding import Report
+from ..framework import REQUEST_ROLES
+from ..model import LOCAL, CallSite, ClassInfo, Function, Model, all_params, argument, keyword, walk
+from .base import Rule
+
+_CACHE_KEY = "eventloop"
+
+_TRANSPARENT_DECORATORS = frozenset(
+    {"builtins.staticmethod", "builtins.classmethod", "starlette.authentication.requires"}
+)
+_SYNC_SESSION_CLASSES = frozenset(
+    {"sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlmodel.Session", "sqlmodel.orm.session.Session"}
+)
+_SESSION_FACTORIES = frozenset(
+    {"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"}
+)
+_SCOPED_SESSION = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"})
+_WRAP_FILE = frozenset({"anyio.wrap_file", "trio.wrap_file"})
+# Module-level async functions with these names are entry points or startup code, not request handlers.
+_NOT_REQUEST_NAMES = frozenset(
+    {"main", "startup", "shutdown", "on_startup", "on_shutdown", "startup_event", "shutdown_event"}
+)
+_ARCHIVE_OPENERS = frozenset(
+    {"zipfile.ZipFile", "tarfile.open", "tarfile.TarFile", "gzip.open", "gzip.GzipFile", "bz2.open",
+     "bz2.BZ2File", "lzma.open", "lzma.LZMAFile"}
+)
+_MEMORY_BUFFERS = frozenset({"io.BytesIO()", "io.StringIO()"})
+
+TASK_CREATORS = frozenset(
+    {
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.get_event_loop().create_task",
+        "asyncio.get_running_loop().create_task",
+        "asyncio.new_event_loop().create_task",
+        "asyncio.AbstractEventLoop().create_task",
+        "asyncio.events.AbstractEventLoop().create_task",
+    }
+)
+LOOP_RUNNERS = frozenset(
+    {
+        "asyncio.run",
+        "anyio.run",
+        "asyncio.Runner().run",
+        *(
+            f"{loop}.{method}"
+            for loop in (
+                "asyncio.get_event_loop()",
+                "asyncio.new_event_loop()",
+                "asyncio.get_running_loop()",
+                "asyncio.AbstractEventLoop()",
+                "asyncio.events.AbstractEventLoop()",
+                "asyncio.BaseEventLoop()",
+            )
+            for method in ("run_until_complete", "run_forever")
+        ),
+    }
+)
+
+
+class Hit:
+    """A blocking catalog call in a function."""
+
+    __slots__ = ("site", "entry", "qualname", "fn")
+
+    def __init__(self, site: CallSite, entry: Entry, qualname: str, fn: Function) -> None:
+        self.site = site
+        self.entry = entry
+        self.qualname = qualname
+        self.fn = fn
+
+
+class Chain:
+    """A call from request-path async code to a same-module sync function that blocks."""
+
+    __slots__ = ("site", "fn", "helpers", "hit")
+
+    def __init__(self, site: CallSite, fn: Function, helpers: list[Function], hit: Hit) -> None:
+        self.site = site
+        self.fn = fn  # the async caller
+        self.helpers = helpers  # sync functions, outermost first
+        self.hit = hit  # the blocking call at the end of the chain
+
+
+class EventLoopFacts:
+    """Request-path functions, blocking calls and blocking chains of one module (computed once)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.fw = model.framework
+        config = model.config if model.config is not None else DEFAULT
+        self.catalog = catalog_for(tuple(config.extend_blocking_calls), frozenset(config.safe_calls))
+        self.web = self.fw.is_web_module()
+        self._classes: Optional[dict[str, ClassInfo]] = None
+        self._edges: dict[int, list[tuple[CallSite, Function]]] = {}
+        self.roots = self._roots()
+        # id(fn) -> (fn, root it was reached from); async functions only
+        self.request_path = self._reach(self.roots)
+        self.hits: list[Hit] = []
+        for fn, _ in self.request_path.values():
+            self.hits.extend(self._hits(fn))
+        self.chains = self._chains()
+
+    # ------------------------------------------------------------ roots
+    def _roots(self) -> list[Function]:
+        roots = [f for f in self.model.functions if f.is_async and f.roles & REQUEST_ROLES]
+        self.orphans: set[int] = set()
+        if self.web:
+            orphans = self._orphans()
+            self.orphans = {id(f) for f in orphans}
+            roots.extend(orphans)
+        return roots
+
+    def _orphans(self) -> list[Function]:
+        """Module-level async functions nothing in the module calls, passes or decorates."""
+        m = self.model
+        candidates: dict[str, Function] = {}
+        for fn in m.functions:
+            if (
+                fn.is_async
+                and fn.outer is m.scope
+                and not fn.roles
+                and _transparent(m, fn)
+                and fn.name not in _NOT_REQUEST_NAMES
+                and not fn.name.startswith("test_")
+                and "lifespan" not in fn.name
+                and not self._takes_app(fn)
+                and not self.fw.callers_of(fn)
+            ):
+                candidates[fn.name] = fn
+        if not candidates:
+            return []
+        used: set[int] = set()
+
+        def note(expr: cst.BaseExpression, scope) -> None:
+            if isinstance(expr, cst.Name) and expr.value in candidates:
+                target = m.resolve_function(expr, scope)
+                if target is not None:
+                    used.add(id(target))
+            elif isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+                for el in expr.elements:
+                    note(el.value, scope)
+            elif isinstance(expr, cst.Dict):
+                for el in expr.elements:
+                    if isinstance(el, cst.DictElement):
+                        note(el.value, scope)
+
+        for site in m.calls:
+            note(site.node.func, site.scope)
+            for arg in site.node.args:
+                note(arg.value, site.scope)
+        for bindings in m.scope.bindings.values():
+            for b in bindings:
+                if b.kind == "assign" and b.value is not None:
+                    note(b.value, m.scope)
+        return [fn for fn in candidates.values() if id(fn) not in used]
+
+    def _takes_app(self, fn: Function) -> bool:
+        """``async def lifespan(app)`` / ``(app: FastAPI)``: a lifespan or startup hook wired up elsewhere."""
+        params = all_params(fn.node.params)
+        if not params:
+            return False
+        first = params[0]
+        if first.name.value == "app":
+            return True
+        ann = first.annotation.annotation if first.annotation is not None else None
+        return ann is not None and self.model.qualname(ann, fn.outer) in N.APP_CLASSES
+
+    # ------------------------------------------------------------ call graph
+    def callees(self, fn: Function) -> list[tuple[CallSite, Function]]:
+        """Same-module functions ``fn`` calls: the framework's graph plus ``Local().method()`` calls."""
+        found = self._edges.get(id(fn))
+        if found is not None:
+            return found
+        out = list(self.fw.callees(fn))
+        seen = {id(site) for site, _ in out}
+        for site in fn.calls:
+            if id(site) in seen:
+                continue
+            q = self.model.call_qualname(site)
+            if q is None or not q.startswith(LOCAL + ".") or "()." not in q:
+                continue
+            recv, _, meth = q.rpartition(".")
+            if not recv.endswith("()") or "()" in recv[:-2]:
+                continue
+            info = self._local_classes().get(recv[len(LOCAL) + 1:-2])
+            if info is not None:
+                target = self.model._method(info, meth)
+                if target is not None:
+                    out.append((site, target))
+        self._edges[id(fn)] = out
+        return out
+
+    def _local_classes(self) -> dict[str, ClassInfo]:
+        if self._classes is None:
+            self._classes = {info.qualname: info for info in self.model.classes}
+        return self._classes
+
+    def _reach(self, roots: list[Function]) -> dict[int, tuple[Function, Function]]:
+        seen: dict[int, tuple[Function, Function]] = {}
+        todo = [(r, r) for r in reversed(roots)]
+        while todo:
+            fn, root = todo.pop()
+            if id(fn) in seen:
+                continue
+            seen[id(fn)] = (fn, root)
+            for site, callee in self.callees(fn):
+                if callee.is_async and id(callee) not in seen and not site.in_lambda:
+                    todo.append((callee, root))
+        return seen
+
+    # ------------------------------------------------------------ blocking calls
+    def _hits(self, fn: Function) -> list[Hit]:
+        """Catalog calls executed by ``fn`` itself (not in lambdas or nested defs)."""
+        m = self.model
+        out: list[Hit] = []
+        for site in fn.calls:
+            if site.in_lambda or site.awaited:
+                continue
+            q = m.call_qualname(site)
+            if q is None:
+                q = self._path_division(site.node.func, site.scope)
+            entry = self.catalog.lookup(q)
+            if entry is None or not self._applies(entry, site):
+                continue
+            out.append(Hit(site, entry, q, fn))  # type: ignore[arg-type]
+        if not out:
+            return out
+        if fn.is_async:
+            out = self._drop_async_with(fn, out)
+        # one finding per chain: ``open(p).read()`` reports open() only
+        ids = {id(h.site.node) for h in out}
+        return [h for h in out if id(_receiver_call(h.site.node)) not in ids]
+
+    def _path_division(self, func: cst.BaseExpression, scope) -> Optional[str]:
+        """``(BASE / name).write_bytes`` -> ``pathlib.Path().write_bytes`` when BASE is a pathlib.Path."""
+        tail: list[str] = []
+        expr = func
+        for _ in range(20):
+            if isinstance(expr, cst.Attribute):
+                tail.append(expr.attr.value)
+                expr = expr.value
+            elif isinstance(expr, cst.Call):
+                tail.append("()")
+                expr = expr.func
+            elif isinstance(expr, cst.Name):
+                found = self.model.value_of(expr, scope)
+                if found is None or not isinstance(found[0], cst.BinaryOperation):
+                    return None
+                expr, scope = found
+            else:
+                break
+        if not tail or not isinstance(expr, cst.BinaryOperation) or not isinstance(expr.operator, cst.Divide):
+            return None
+        if not (self._is_path(expr.left, scope) or self._is_path(expr.right, scope)):
+            return None
+        out = "pathlib.Path()"
+        for step in reversed(tail):
+            out += step if step == "()" else "." + step
+        return out
+
+    def _is_path(self, expr: cst.BaseExpression, scope, _depth: int = 0) -> bool:
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide) and _depth < 10:
+            return self._is_path(expr.left, scope, _depth + 1) or self._is_path(expr.right, scope, _depth + 1)
+        q = self.model.qualname(expr, scope)
+        if q is None and isinstance(expr, cst.Name) and _depth < 10:
+            found = self.model.value_of(expr, scope)
+            return found is not None and self._is_path(found[0], found[1], _depth + 1)
+        return q is not None and "()" in q and self.catalog.normalize(q) == "pathlib.Path()"
+
+    def _applies(self, entry: Entry, site: CallSite) -> bool:
+        call = site.node
+        m = self.model
+        for spec in entry.quiet_when:
+            name, _, idx = spec.partition("@")
+            arg = argument(call, int(idx), name)
+            if arg is not None and _is_false_or_zero(m.constant(arg.value, site.scope)):
+                return False
+        if entry.needs:
+            name, _, idx = entry.needs.partition("@")
+            arg = argument(call, int(idx), name)
+            if arg is None or (isinstance(arg.value, cst.SimpleString) and arg.value.value in ('""', "''")):
+                return False
+        if entry.guard == "sync-session" and not self._sync_session(site):
+            return False
+        if entry.guard == "on-disk" and self._in_memory(site):
+            return False
+        if entry.guard == "lock-nb":
+            op = argument(call, 1, "operation") or argument(call, 1, "cmd")
+            if op is not None and any(_mentions(n, "LOCK_NB") for n in (op.value, *walk(op.value))):
+                return False
+        parent = site.parent
+        if isinstance(parent, cst.Call) and len(parent.args) == 1 and parent.args[0].value is call:
+            outer = m.call_of.get(id(parent))
+            if outer is not None and m.call_qualname(outer) in _WRAP_FILE:
+                return False  # anyio.wrap_file(open(...)): the idiom for an async file object
+        return True
+
+    def _origins(self, site: CallSite) -> Iterator[tuple[cst.Call, str, object]]:
+        """The calls that built what a call is made on (the call itself first), through variables bound once."""
+        m = self.model
+        todo: list[tuple[cst.BaseExpression, object]] = [(site.node, site.scope)]
+        steps = 0
+        while todo and steps < 40:
+            steps += 1
+            expr, scope = todo.pop()
+            if isinstance(expr, cst.Attribute):
+                todo.append((expr.value, scope))
+            elif isinstance(expr, cst.Await):
+                todo.append((expr.expression, scope))
+            elif isinstance(expr, cst.Call):
+                q = m.qualname(expr.func, scope)  # type: ignore[arg-type]
+                yield expr, q or "", scope
+                if q in _SCOPED_SESSION:
+                    factory = argument(expr, 0, "session_factory")
+                    if factory is not None:
+                        todo.append((factory.value, scope))
+                todo.append((expr.func, scope))
+            elif isinstance(expr, cst.Name):
+                found = m.value_of(expr, scope)  # type: ignore[arg-type]
+                if found is not None:
+                    todo.append(found)
+
+    def _sync_session(self, site: CallSite) -> bool:
+        """False when the session comes from ``sessionmaker(class_=AsyncSession)`` (an async session)."""
+        for call, q, scope in self._origins(site):
+            if q in _SESSION_FACTORIES:
+                cls = argument(call, 1, "class_")
+                cls_name = self.model.qualname(cls.value, scope) if cls is not None else None  # type: ignore[arg-type]
+                if cls is not None and cls_name not in _SYNC_SESSION_CLASSES:
+                    return False
+        return True
+
+    def _in_memory(self, site: CallSite) -> bool:
+        """``zipfile.ZipFile(io.BytesIO(data))``, ``gzip.open(fileobj=buf)``: an in-memory buffer, no disk I/O."""
+        for call, q, scope in self._origins(site):
+            if q in _ARCHIVE_OPENERS:
+                for arg in (argument(call, 0, "file"), keyword(call, "fileobj")):
+                    if arg is not None and self.model.qualname(arg.value, scope) in _MEMORY_BUFFERS:  # type: ignore[arg-type]
+                        return True
+        return False
+
+    def _drop_async_with(self, fn: Function, hits: list[Hit]) -> list[Hit]:
+        """``async with X() as x``: X is an async context manager, so our reading of it is wrong."""
+        items: set[int] = set()
+        exprs: set[int] = set()
+        for node in _statements(fn.node):
+            if isinstance(node, cst.With) and node.asynchronous is not None:
+                for item in node.items:
+                    items.add(id(item))
+                    exprs.add(id(item.item))
+        if not items:
+            return hits
+        out = []
+        for h in hits:
+            if id(h.site.node) in exprs:
+                continue
+            root = _root_name(h.site.node.func)
+            if root is not None:
+                bindings, _ = self.model.lookup(root.value, h.site.scope)
+                if bindings and any(b.kind == "with" and id(b.node) in items for b in bindings):
+                    continue
+            out.append(h)
+        return out
+
+    # ------------------------------------------------------------ STL107
+    def _chains(self) -> list[Chain]:
+        # sync functions reachable from request-path async code through direct sync calls
+        sync: dict[int, Function] = {}
+        todo: list[Function] = []
+        for fn, _ in self.request_path.values():
+            for site, callee in self.callees(fn):
+                if not callee.is_async and not site.in_lambda and _plain_helper(self.model, callee):
+                    if id(callee) not in sync:
+                        sync[id(callee)] = callee
+                        todo.append(callee)
+        if not sync:
+            return []
+        callers: dict[int, list[tuple[CallSite, Function]]] = {}
+        while todo:
+            fn = todo.pop()
+            for site, callee in self.callees(fn):
+                if callee.is_async or site.in_lambda or not _plain_helper(self.model, callee):
+                    continue
+                callers.setdefault(id(callee), []).append((site, fn))
+                if id(callee) not in sync:
+                    sync[id(callee)] = callee
+                    todo.append(callee)
+        # functions that block directly, then their callers (breadth first: shortest chains; cycles end)
+        nxt: dict[int, tuple[Optional[Function], Hit]] = {}
+        queue: list[Function] = []
+        for fn in sync.values():
+            hits = self._hits(fn)
+            if hits:
+                nxt[id(fn)] = (None, hits[0])
+                queue.append(fn)
+        i = 0
+        while i < len(queue):
+            fn = queue[i]
+            i += 1
+            for site, caller in callers.get(id(fn), ()):
+                if id(caller) not in nxt:
+                    nxt[id(caller)] = (fn, nxt[id(fn)][1])
+                    queue.append(caller)
+        out: list[Chain] = []
+        for fn, _ in self.request_path.values():
+            for site, callee in self.callees(fn):
+                if callee.is_async or site.in_lambda or id(callee) not in nxt:
+                    continue
+                helpers = [callee]
+                step = nxt[id(callee)]
+                while step[0] is not None and len(helpers) < 50:
+                    helpers.append(step[0])
+                    step = nxt[id(step[0])]
+                out.append(Chain(site, fn, helpers, step[1]))
+        return out
+
+    # ------------------------------------------------------------ messages
+    def context(self, fn: Function) -> str:
+        text = self._describe(fn)
+        entry = self.request_path.get(id(fn))
+        if entry is not None and entry[1] is not fn:
+            text += f", called from {self._describe(entry[1])}"
+        return text
+
+    def _describe(self, fn: Function) -> str:
+        text = self.fw.describe(fn)
+        if id(fn) in self.orphans:
+            text += " (not called in this module: taken as request-path code)"
+        return text
+
+
+def facts(model: Model) -> EventLoopFacts:
+    found = model.cache.get(_CACHE_KEY)
+    if found is None:
+        found = model.cache[_CACHE_KEY] = EventLoopFacts(model)
+    return found
+
+
+# ---------------------------------------------------------------- helpers
+def _receiver_call(call: cst.Call) -> Optional[cst.BaseExpression]:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.value
+    return None
+
+
+def _statements(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
+    """Compound statements of a function body, nested blocks included, nested defs and classes not.
+
+    Cheaper than a full walk: expressions are never entered.
+    """
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            stack.extend(node.body)
+            continue
+        if isinstance(node, (cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef)):
+            continue
+        yield node
+        for name in ("body", "orelse", "handlers", "finalbody", "cases"):
+            child = getattr(node, name, None)
+            if isinstance(child, cst.CSTNode):
+                stack.append(child)
+            elif isinstance(child, (tuple, list)):
+                stack.extend(c for c in child if isinstance(c, cst.CSTNode))
+
+
+def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:
+    for _ in range(50):
+        if isinstance(expr, cst.Attribute):
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        else:
+            break
+    return expr if isinstance(expr, cst.Name) else None
+
+
+def _is_false_or_zero(expr: Optional[cst.BaseExpression]) -> bool:
+    if isinstance(expr, cst.Name):
+        return expr.value == "False"
+    if isinstance(expr, cst.Integer):
+        return expr.value.replace("_", "") in ("0", "0x0", "0o0", "0b0")
+    if isinstance(expr, cst.Float):
+        try:
+            return float(expr.value.replace("_", "")) == 0.0
+        except ValueError:
+            return False
+    return False
+
+
+def _mentions(node: cst.CSTNode, name: str) -> bool:
+    return (isinstance(node, cst.Name) and node.value == name) or (
+        isinstance(node, cst.Attribute) and node.attr.value == name
+    )
+
+
+def _plain_helper(model: Model, fn: Function) -> bool:
+    """A sync function whose body runs when it is called: not a generator, not re-wrapped by a decorator.
+
+    A generator's body runs only when it is iterated (``StreamingResponse(gen())``
+    iterates a sync generator in the threadpool); a decorated function may be
+    cached (``@lru_cache``: it blocks once) or moved to a thread (``@sync_to_async``).
+    """
+    return not fn.is_generator and _transparent(model, fn)
+
+
+def _transparent(model: Model, fn: Function) -> bool:
+    """No decorator, or only ones that leave the function as it is (``staticmethod``, starlette's ``requires``)."""
+    for dec in fn.decorators:
+        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        if model.qualname(expr, fn.outer) not in _TRANSPARENT_DECORATORS:
+            return False
+    return True
+
+
+def spell(expr: cst.BaseExpression, _depth: int = 0) -> str:
+    """How the source spells a callee, arguments elided: ``db.query().filter``."""
+    if _depth > 20:
+        return "..."
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return f"{spell(expr.value, _depth + 1)}.{expr.attr.value}"
+    if isinstance(expr, cst.Call):
+        return f"{spell(expr.func, _depth + 1)}()"
+    if isinstance(expr, cst.Subscript):
+        return f"{spell(expr.value, _depth + 1)}[...]"
+    if isinstance(expr, cst.Await):
+        return f"(await {spell(expr.expression, _depth + 1)})"
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        left = spell(expr.left, _depth + 1)
+        if isinstance(expr.left, cst.BinaryOperation) and left.startswith("("):
+            left = left[1:-1]
+        return f"({left} / {spell(expr.right, _depth + 1)})"
+    if isinstance(expr, cst.SimpleString) and len(expr.value) <= 24:
+        return expr.value
+    return "(...)" if _depth == 0 else "..."
+
+
+def call_label(hit: Hit) -> str:
+    """``time.sleep()``; ``time.sleep() (called as nap())``; ``s.get() on a requests.Session``."""
+    return label(hit.qualname, hit.site.node.func, hit.entry.note)
+
+
+def label(qualname: str, func: cst.BaseExpression, note: str = "") -> str:
+    recv, _, name = qualname.rpartition(".")
+    written = spell(func)
+    if "()" not in recv:
+        shown = qualname[len("builtins."):] if recv == "builtins" else qualname
+        if written.rpartition(".")[2] != name:
+            return f"{shown}() (called as {written}())"
+        return f"{shown}()"
+    if note and written != qualname:
+        return f"{written}() on {note}"
+    return f"{written}()"
+
+
+def alternative(hit: Hit) -> str:
+    """The catalog's advice, with ``{name}`` filled in (``anyio.to_thread.run_sync(shutil.rmtree, ...)``)."""
+    text = hit.entry.alternative
+    if "{name}" in text:
+        recv = hit.qualname.rpartition(".")[0]
+        name = spell(hit.site.node.func) if "()" in recv else hit.qualname.removeprefix("builtins.")
+        text = text.replace("{name}", name)
+    return text
+
+
+# ---------------------------------------------------------------- rules
+class _BlockingRule(Rule):
+    def check(self, model: Model) -> Iterator[Report]:
+        f = facts(model)
+        for hit in f.hits:
+            if hit.entry.code != self.code or not hit.fn.is_async:
+                continue
+            kind = KIND[self.code]
+            if hit.entry.configured:
+                kind = "call (configured in extend-blocking-calls)"
+            yield self.report(
+                hit.site.node,
+                f"blocking {kind} {call_label(hit)} in {f.context(hit.fn)}; {alternative(hit)}",
+            )
+
+
+class BlockingSleep(_BlockingRule):
+    """
+    ## What it does
+    Reports `time.sleep(...)` in async request-path code: async endpoints,
+    path operations, HTTPEndpoint methods, middleware, exception handlers,
+    async dependencies, background tasks, tasks they start, and the
+    same-module async functions those call. Names are resolved through
+    imports (`from time import sleep as nap` is reported; a local `sleep` is
+    not). `time.sleep(0)`, calls inside lambdas or nested `def`s, and
+    functions passed to `run_in_threadpool` / `anyio.to_thread.run_sync` /
+    `asyncio.to_thread` / `loop.run_in_executor` are not reported. Plain `def`
+    endpoints run in the threadpool and are never checked. Lifespans and
+    startup/shutdown handlers are not request-path code (blocking there delays
+    startup, no request waits), but tasks they start are.
+
+    A module-level `async def` in a module that imports starlette or fastapi
+    and that nothing in the module calls is treated as request-path code: it
+    is an endpoint or dependency registered in another module.
+
+    ## Why is this bad?
+    `time.sleep` stops the whole event loop: every other request on the
+    worker waits. Four concurrent requests to an endpoint that sleeps 0.5 s
+    take 2 s, and an unrelated request waits for all of them.
+
+    ## Example
+    ```python
+    @app.get("/users/{id}")
+    async def get_user(id: int):
+        time.sleep(0.5)
+        return {"id": id}
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/users/{id}")
+    async def get_user(id: int):
+        await anyio.sleep(0.5)
+        return {"id": id}
+    ```
+    """
+
+    code = "STL101"
+    name = "blocking-sleep"
+    summary = "`time.sleep()` in async request-path code (stalls every request on the worker)"
+
+
+class BlockingHttp(_BlockingRule):
+    """
+    ## What it does
+    Reports sync HTTP client calls in async request-path code: `requests.get`
+    and friends, methods of a `requests.Session`, `httpx.get/post/.../stream`
+    and `httpx.Client` methods (httpx2 too), `urllib.request.urlopen` /
+    `urlretrieve`, urllib3 pools and `urllib3.request`, `http.client`
+    connections, and boto3 clients. Objects are followed through variables
+    bound once in the function or at module level (`client = httpx.Client()`
+    at import, `client.get(...)` in the endpoint) and through parameter
+    annotations (`c: httpx.Client`). Request-path code is defined as for
+    STL101.
+
+    ## Why is this bad?
+    The event loop is blocked for the whole network round trip, including
+    connection setup, TLS and the remote server's latency: every other request
+    on the worker waits.
+
+    ## Example
+    ```python
+    @app.get("/weather")
+    async def weather():
+        return requests.get("https://api.example.com/weather", timeout=5).json()
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/weather")
+    async def weather(request: Request):
+        response = await request.state.http.get("https://api.example.com/weather")
+        return response.json()
+    ```
+    (an `httpx.AsyncClient` created in the lifespan and yielded as state).
+    """
+
+    code = "STL102"
+    name = "blocking-http"
+    summary = "sync HTTP call (`requests`, `httpx.Client`, `urllib`, `urllib3`, `http.client`) in async request-path code"
+
+
+class BlockingProcess(_BlockingRule):
+    """
+    ## What it does
+    Reports process calls in async request-path code: `subprocess.run`,
+    `call`, `check_call`, `check_output`, `getoutput`, `getstatusoutput`,
+    `Popen(...)` and `Popen(...).wait()` / `.communicate()`, `os.system`,
+    `os.popen` (and reading its pipe), `os.spawn*`, `os.posix_spawn*`,
+    `os.wait*`, `pty.spawn`. Request-path code is defined as for STL101.
+
+    ## Why is this bad?
+    The event loop waits for the child process: every other request on the
+    worker waits with it.
+
+    ## Example
+    ```python
+    @app.post("/thumbnails")
+    async def thumbnail(path: str):
+        subprocess.run(["convert", path, "thumb.png"], check=True)
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/thumbnails")
+    async def thumbnail(path: str):
+        proc = await asyncio.create_subprocess_exec("convert", path, "thumb.png")
+        await proc.wait()
+    ```
+    """
+
+    code = "STL103"
+    name = "blocking-subprocess"
+    summary = "`subprocess`, `os.system`, `os.popen`, `os.spawn*`, `os.wait*`, `Popen().wait()` in async request-path code"
+
+
+class BlockingFileIO(_BlockingRule):
+    """
+    ## What it does
+    Reports sync file-system I/O in async request-path code: `open()`,
+    `io.open`, `os.fdopen` and methods of the file objects they return
+    (`with open(p) as f: f.read()`), `pathlib.Path` I/O methods (`read_text`,
+    `write_bytes`, `exists`, `mkdir`, `iterdir`...), `shutil` copies, moves
+    and `rmtree`, `os.remove/rename/makedirs/listdir/scandir/walk/stat...`,
+    `glob.glob`, `tarfile`, `zipfile`, `gzip` and `tempfile`. `os.path.*`
+    is not reported (cheap stat calls; precision first), nor is
+    `anyio.wrap_file(open(...))`. Request-path code is defined as for STL101.
+
+    ## Why is this bad?
+    Disk I/O blocks the event loop; on network file systems, busy disks or
+    large files, for a long time. Every other request on the worker waits.
+
+    ## Example
+    ```python
+    @app.get("/report")
+    async def report():
+        with open("report.csv") as f:
+            return PlainTextResponse(f.read())
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/report")
+    async def report():
+        async with await anyio.open_file("report.csv") as f:
+            return PlainTextResponse(await f.read())
+    ```
+    """
+
+    code = "STL104"
+    name = "blocking-file-io"
+    summary = "sync file I/O (`open()`, file methods, `pathlib`, `shutil`, `os` file calls) in async request-path code"
+
+
+class BlockingDatabase(_BlockingRule):
+    """
+    ## What it does
+    Reports sync database and cache drivers in async request-path code:
+    `sqlite3.connect`, `psycopg2.connect`, `psycopg.connect`,
+    `pymysql.connect`, `MySQLdb.connect`, `mysql.connector.connect`,
+    `pymongo.MongoClient`, and every method call on what they return (their
+    cursors included), on sync redis clients (`redis.Redis`, `StrictRedis`,
+    `from_url`), on sync SQLAlchemy engines, connections and sessions
+    (`create_engine`, `sessionmaker`, `Session`, `scoped_session`, SQLModel),
+    Elasticsearch and memcached clients. The objects may be built in the
+    function, bound at module level (`engine = create_engine(...)`,
+    `SessionLocal = sessionmaker(...)` then `db = SessionLocal()`), or come in
+    as annotated parameters (`db: Session = Depends(get_db)`). Calls that do
+    no I/O are not reported (`session.add()`, `conn.cursor()`, building a
+    client), and neither is a session from `sessionmaker(class_=AsyncSession)`.
+    Request-path code is defined as for STL101.
+
+    ## Why is this bad?
+    Every query blocks the event loop for the database round trip: every other
+    request on the worker waits.
+
+    ## Example
+    ```python
+    @app.get("/users")
+    async def list_users(db: Session = Depends(get_db)):
+        return db.query(User).all()
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/users")
+    def list_users(db: Session = Depends(get_db)):  # a plain def runs in the threadpool
+        return db.query(User).all()
+    ```
+    or an async driver (`create_async_engine`, `AsyncSession`, asyncpg, `redis.asyncio`).
+    """
+
+    code = "STL105"
+    name = "blocking-database"
+    summary = "sync DB / cache driver call (sqlite3, psycopg2, pymysql, pymongo, redis, SQLAlchemy) in async request-path code"
+
+
+class BlockingPrimitive(_BlockingRule):
+    """
+    ## What it does
+    Reports other blocking primitives in async request-path code: `input()`,
+    `getpass.getpass`, `sys.stdin` reads, blocking `socket` calls and DNS
+    lookups (`socket.getaddrinfo`, `gethostbyname`, `create_connection`, socket
+    `connect/recv/sendall...`), `smtplib`, `ftplib`, `imaplib`, `poplib`,
+    `select.select` and pollers, `threading.Lock().acquire()`,
+    `Event().wait()`, `Thread().join()`, `queue.Queue().get()`,
+    `concurrent.futures.Future.result()`, `fcntl.flock`, `signal.pause`.
+    Non-blocking forms are not reported (`acquire(blocking=False)`,
+    `get(block=False)`, a timeout of `0`, `LOCK_NB`). Calls configured with
+    `extend-blocking-calls` are reported under this code. Request-path code is
+    defined as for STL101.
+
+    ## Why is this bad?
+    Each of these waits on the network, another thread or the terminal while
+    holding the event loop: every other request on the worker waits.
+
+    ## Example
+    ```python
+    @app.post("/signup")
+    async def signup(user: User):
+        with smtplib.SMTP("mail.example.com") as smtp:
+            smtp.send_message(welcome(user))
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/signup")
+    async def signup(user: User, tasks: BackgroundTasks):
+        tasks.add_task(send_welcome, user)  # a plain def: runs in the threadpool
+    ```
+    """
+
+    code = "STL106"
+    name = "blocking-primitive"
+    summary = "other blocking call (`input`, sockets, DNS, `smtplib`, `select`, thread locks/queues) in async request-path code"
+
+
+class BlockingHelper(Rule):
+    """
+    ## What it does
+    Reports a call, from async request-path code, to a same-module sync
+    function that makes a blocking call (STL101-STL106), directly or through
+    other same-module sync functions. The message shows the chain:
+    `get_report -> load_rows() -> sqlite3.connect()`. The finding is at the
+    call in the async function. Generators (their body runs when iterated:
+    `StreamingResponse(sync_gen())` iterates in the threadpool) and decorated
+    helpers (`@lru_cache` blocks once; `@sync_to_async` moves to a thread) are
+    not followed. Passing the helper to `run_in_threadpool`, `to_thread` or
+    `run_in_executor` is the fix and is never reported. Recursion ends.
+
+    ## Why is this bad?
+    The block is one call away: line-by-line linters do not see it, and it
+    stalls every request on the worker just the same.
+
+    ## Example
+    ```python
+    def load_rows():
+        with sqlite3.connect("app.db") as conn:
+            return conn.execute("select * from t").fetchall()
+
+    @app.get("/report")
+    async def get_report():
+        return load_rows()
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/report")
+    async def get_report():
+        return await run_in_threadpool(load_rows)
+    ```
+    """
+
+    code = "STL107"
+    name = "blocking-helper"
+    summary = "async request-path code calls a same-module sync helper that blocks (the message shows the chain)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        f = facts(model)
+        for chain in f.chains:
+            first = spell(chain.site.node.func)
+            steps = " -> ".join([f"{first}()"] + [f"{h.name}()" for h in chain.helpers[1:]])
+            yield self.report(
+                chain.site.node,
+                f"blocking call chain {chain.fn.name} -> {steps} -> {call_label(chain.hit)} in "
+                f"{f.context(chain.fn)}; run the helper in a thread: await run_in_threadpool({first}, ...)",
+            )
+
+
+class DanglingTask(Rule):
+    """
+    ## What it does
+    Reports `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and
+    `loop.create_task(...)` used as a statement (the task object is thrown
+    away) in async code of a web module (any async function of a module that
+    imports starlette or fastapi or defines routes, lifespans included) and
+    in request-path code. Task groups (`TaskGroup.create_task`,
+    `start_soon`) keep their tasks and are not reported, nor is a task that
+    is assigned, returned, awaited or passed on.
+
+    ## Why is this bad?
+    The event loop keeps only a weak reference to tasks: a task nobody
+    references can be garbage-collected mid-flight. Its exception is never
+    seen by the request or the error handlers (only "Task exception was
+    never retrieved" in the log), and with a per-request loop (TestClient) it
+    may never finish.
+
+    ## Example
+    ```python
+    @app.post("/jobs")
+    async def start_job():
+        asyncio.create_task(run_job())
+        return {"status": "accepted"}
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/jobs")
+    async def start_job():
+        return JSONResponse({"status": "accepted"}, background=BackgroundTask(run_job))
+    ```
+    or keep the task: `task = asyncio.create_task(...); tasks.add(task);
+    task.add_done_callback(tasks.discard)`.
+    """
+
+    code = "STL108"
+    name = "dangling-task"
+    summary = "`asyncio.create_task()`/`ensure_future()` result discarded (the task can be garbage-collected, its errors lost)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        f = facts(model)
+        for fn in _async_code(f):
+            for site in fn.calls:
+                if not site.discarded or site.in_lambda:
+                    continue
+                q = model.call_qualname(site)
+                if q in TASK_CREATORS:
+                    yield self.report(
+                        site.node,
+                        f"{label(q, site.node.func)} result discarded in {f.context(fn)}: the event loop keeps only "
+                        f"a weak reference, so the task can be garbage-collected mid-flight and its errors are "
+                        f"lost; keep a reference (a set plus add_done_callback(tasks.discard)) or use a "
+                        f"BackgroundTask",
+                    )
+
+
+class NestedEventLoop(Rule):
+    """
+    ## What it does
+    Reports `asyncio.run()`, `anyio.run()`, `loop.run_until_complete()` and
+    `loop.run_forever()` called inside async code of a web module (any async
+    function, lifespans included) or in request-path code. Calls inside lambdas
+    and nested sync `def`s (which may run in a worker thread) are not reported,
+    nor is any call in a module that imports `nest_asyncio`.
+
+    ## Why is this bad?
+    An event loop is already running in this thread: `asyncio.run()` raises
+    `RuntimeError: asyncio.run() cannot be called from a running event loop`,
+    and `run_until_complete()` raises `RuntimeError: This event loop is already
+    running` (or "Cannot run the event loop while another loop is running").
+    The request fails with a 500.
+
+    ## Example
+    ```python
+    @app.get("/data")
+    async def data():
+        return asyncio.run(fetch_data())
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/data")
+    async def data():
+        return await fetch_data()
+    ```
+    """
+
+    code = "STL109"
+    name = "nested-event-loop"
+    summary = "`asyncio.run()` / `loop.run_until_complete()` inside async code (RuntimeError: loop already running)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        if model.imports_any("nest_asyncio"):
+            return
+        f = facts(model)
+        for fn in _async_code(f):
+            for site in fn.calls:
+                if site.in_lambda:
+                    continue
+                q = model.call_qualname(site)
+                if q in LOOP_RUNNERS:
+                    yield self.report(
+                        site.node,
+                        f"{label(q, site.node.func)} inside {f.context(fn)} raises RuntimeError: an event loop is "
+                        f"already running in this thread; await the coroutine instead",
+                    )
+
+
+def _async_code(f: EventLoopFacts) -> Iterator[Function]:
+    """Async functions STL108/STL109 look at: all of a web module's, plus request-path ones elsewhere."""
+    if f.web:
+        for fn in f.model.functions:
+            if fn.is_async:
+                yield fn
+    else:
+        for fn, _ in f.request_path.values():
+            yield fn
+
+
+__all__ = ["EventLoopFacts", "facts"]

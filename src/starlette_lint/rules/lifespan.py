@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
+
+import libcst as cst
 
 from ..finding import Report
-from ..framework import App
-from ..model import Model
+from ..framework import REQUEST_ROLES, STARTUP_ROLES, App, AppCall, Lifespan
+from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, string_value, walk
+from ..names import ASYNCCONTEXTMANAGER
 from .base import Rule
 
 
@@ -52,10 +55,11 @@ class OnStartupKwarg(Rule):
     summary = "`on_startup=`/`on_shutdown=` passed to an app or router (removed in Starlette 1.0)"
 
     def check(self, model: Model) -> Iterator[Report]:
+        ignored = _ignored_hooks(model)  # STL203 reports those instead
         for app in model.framework.apps:
             for kw in ("on_startup", "on_shutdown"):
                 arg = app.kwarg(kw)
-                if arg is None:
+                if arg is None or id(arg) in ignored:
                     continue
                 if app.is_fastapi:
                     why = "deprecated in FastAPI and ignored once the app has a lifespan="
@@ -66,3 +70,615 @@ class OnStartupKwarg(Rule):
                     f"{kw}= on {_app_label(app)} is {why}; move the handlers into an "
                     f"@asynccontextmanager lifespan and pass lifespan=",
                 )
+
+
+# --------------------------------------------------------------------------- shared facts
+_HOOK_METHODS = ("on_event", "add_event_handler")
+_CLS_LABEL = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router", "apirouter": "APIRouter"}
+
+
+def _overrides(model: Model, app: App, method: str) -> bool:
+    """A same-module subclass of the app class that defines ``method`` itself: not judged."""
+    if not app.cls.startswith(LOCAL + "."):
+        return False
+    info = model.local_class(app.cls)
+    return info is None or model._method(info, method) is not None
+
+
+def _has_lifespan(model: Model, app: App) -> bool:
+    arg = app.kwarg("lifespan")
+    if arg is None:
+        return False
+    value = model.constant(arg.value, app.scope)
+    return not (isinstance(value, cst.Name) and value.value == "None")
+
+
+def _hook_calls(app: App) -> list[AppCall]:
+    """``@app.on_event(...)`` decorators, ``app.on_event(...)(f)`` and ``app.add_event_handler(...)``."""
+    return app.calls_named(*_HOOK_METHODS)
+
+
+def _event(ac: AppCall) -> Optional[str]:
+    ev = argument(ac.call, 0, "event_type")
+    return string_value(ev.value) if ev is not None else None
+
+
+def _ignored_hooks(model: Model) -> dict[int, tuple[cst.CSTNode, App, str]]:
+    """Registration nodes of startup/shutdown handlers an app ignores because it has ``lifespan=``.
+
+    ``id(node) -> (node, app, what)`` where node is the ``on_startup=``/``on_shutdown=``
+    keyword, the ``on_event`` call or the ``add_event_handler`` call. STL203 reports
+    these; STL201/STL202 stay silent on them (one finding per problem).
+
+    Not included: APIRouter (``include_router`` moves a router's handlers to the
+    app, so they may well run), and ``add_event_handler`` on a FastAPI app (FastAPI
+    has no such method: the AttributeError is STL202's).
+    """
+    key = "lifespan.ignored_hooks"
+    cached = model.cache.get(key)
+    if cached is not None:
+        return cached
+    out: dict[int, tuple[cst.CSTNode, App, str]] = {}
+    for app in model.framework.apps:
+        if app.kind == "apirouter" or not _has_lifespan(model, app):
+            continue
+        for kw in ("on_startup", "on_shutdown"):
+            arg = app.kwarg(kw)
+            if arg is not None:
+                out[id(arg)] = (arg, app, kw + "=")
+        for ac in _hook_calls(app):
+            if ac.method == "add_event_handler" and app.kind == "fastapi":
+                continue
+            if _event(ac) not in ("startup", "shutdown") or _overrides(model, app, ac.method):
+                continue
+            out[id(ac.call)] = (ac.call, app, _registration(model, app, ac))
+    model.cache[key] = out
+    return out
+
+
+def _handler_name(model: Model, ac: AppCall) -> Optional[str]:
+    if isinstance(ac.decorates, Function):
+        return ac.decorates.name
+    if ac.method == "add_event_handler":
+        h = argument(ac.call, 1, "func")
+        if h is not None:
+            return dotted_name(h.value)
+    elif isinstance(ac.site.parent, cst.Call) and ac.site.parent.func is ac.call and ac.site.parent.args:
+        return dotted_name(ac.site.parent.args[0].value)  # app.on_event("startup")(handler)
+    return None
+
+
+def _registration(model: Model, app: App, ac: AppCall) -> str:
+    """``@api.on_event("startup") (handler connect)`` style label for messages."""
+    owner = app.name or _CLS_LABEL[app.kind] + "()"
+    event = _event(ac)
+    shown = f'"{event}"' if event else "..."
+    if ac.method == "on_event" and ac.decorates is not None:
+        form = f"@{owner}.on_event({shown})"
+    else:
+        form = f"{owner}.{ac.method}({shown}, ...)" if ac.method == "add_event_handler" else f"{owner}.on_event({shown})"
+    handler = _handler_name(model, ac)
+    return f"{form} (handler {handler})" if handler else form
+
+
+def _decorator_names(model: Model, fn: Function) -> list[Optional[str]]:
+    return [model.qualname(d.decorator, fn.outer) for d in fn.decorators]
+
+
+_CONTEXT_MANAGER_DECORATORS = frozenset({ASYNCCONTEXTMANAGER, "contextlib.contextmanager"})
+
+
+def _lifespans(model: Model) -> Iterator[tuple[Lifespan, Function]]:
+    """Each (lifespan registration, same-module function) once per function."""
+    seen: set[int] = set()
+    for ls in model.framework.lifespans:
+        fn = ls.function
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        yield ls, fn
+
+
+def _returns_value(fn: Function) -> bool:
+    for ret in fn.returns:
+        value = ret.value
+        if value is not None and not (isinstance(value, cst.Name) and value.value == "None"):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- STL202
+class OnEventHandler(Rule):
+    """
+    ## What it does
+    Reports `@app.on_event("startup")` / `@app.on_event("shutdown")`,
+    `app.add_event_handler(...)` and `router.on_event(...)` on a `Starlette`,
+    `Router`, `FastAPI` or `APIRouter` object built in this module.
+
+    ## Why is this bad?
+    Starlette 1.0 removed `on_event` and `add_event_handler` from `Starlette`
+    and `Router`: the module fails at import with `AttributeError: 'Starlette'
+    object has no attribute 'on_event'`. FastAPI still has `on_event`, but it is
+    deprecated and its warning is invisible under `uvicorn module:app` (it only
+    shows when the app lives in `__main__`). A `FastAPI` app has no
+    `add_event_handler` at all (`AttributeError`). `APIRouter.add_event_handler`
+    is FastAPI's own working API and is not reported. Objects of unknown type
+    (an `app` imported from another module, a Socket.IO server...) are not
+    judged.
+
+    ## Example
+    ```python
+    app = FastAPI()
+
+    @app.on_event("startup")
+    async def connect_db():
+        app.state.db = await create_pool()
+    ```
+
+    ## Use instead
+    ```python
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        db = await create_pool()
+        try:
+            yield {"db": db}
+        finally:
+            await db.close()
+
+    app = FastAPI(lifespan=lifespan)
+    ```
+    """
+
+    code = "STL202"
+    name = "on-event-handler"
+    summary = "`@app.on_event(...)` / `app.add_event_handler(...)` (removed in Starlette 1.0, deprecated in FastAPI)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        ignored = _ignored_hooks(model)
+        for app in model.framework.apps:
+            for ac in _hook_calls(app):
+                if id(ac.call) in ignored or _overrides(model, app, ac.method):
+                    continue
+                if app.kind == "apirouter" and ac.method == "add_event_handler":
+                    continue  # FastAPI's own, working, not deprecated
+                if app.kind == "apirouter" and ac.method == "on_event":
+                    why = "is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn)"
+                elif app.kind == "fastapi" and ac.method == "on_event":
+                    why = ("is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn, "
+                           "and the handler is silently dropped once the app gets a lifespan=)")
+                elif app.kind == "fastapi":
+                    why = "does not exist: a FastAPI app has no add_event_handler (AttributeError at import)"
+                else:
+                    why = (f"was removed in Starlette 1.0 (AttributeError: '{_CLS_LABEL[app.kind]}' object has "
+                           f"no attribute '{ac.method}' at import)")
+                yield self.report(
+                    ac.call,
+                    f"{_registration(model, app, ac)} on {_app_label(app)} {why}; move the handler into an @asynccontextmanager "
+                    f"lifespan and pass lifespan=",
+                )
+
+
+# --------------------------------------------------------------------------- STL203
+class LifespanWithStartupHandlers(Rule):
+    """
+    ## What it does
+    Reports startup/shutdown handlers (`on_startup=`, `on_shutdown=`,
+    `@app.on_event(...)`, `app.add_event_handler(...)`) registered on an app
+    that also gets `lifespan=`. The finding points at each ignored handler's
+    registration; STL201/STL202 are not reported again on the same node.
+
+    ## Why is this bad?
+    Once an app has a lifespan, its startup and shutdown handlers are dropped:
+    FastAPI (0.115 to 0.165) and Starlette 0.x silently never run them (FastAPI
+    0.165 prints no warning at all), so the database is never connected or the
+    pool never closed. `Starlette(lifespan=..., on_startup=...)` raises at
+    construction (`AssertionError` on 0.x, `TypeError` on 1.x), and Starlette 1.x
+    has no `on_event` / `add_event_handler` at all. Handlers registered on an
+    `APIRouter` are not reported: `include_router` runs them even when the app
+    has a lifespan.
+
+    ## Example
+    ```python
+    app = FastAPI(lifespan=lifespan)
+
+    @app.on_event("startup")
+    async def warm_cache():  # never runs
+        ...
+    ```
+
+    ## Use instead
+    ```python
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await warm_cache()
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+    ```
+    """
+
+    code = "STL203"
+    name = "lifespan-with-startup-handlers"
+    summary = "startup/shutdown handlers on an app that also has `lifespan=` (never run, or a construction error)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for node, app, what in _ignored_hooks(model).values():
+            if app.kind == "fastapi":
+                why = "FastAPI silently never runs startup/shutdown handlers once lifespan= is given (no warning on 0.165)"
+            elif what.endswith("=") and app.kind == "starlette":
+                why = ("Starlette raises at construction (AssertionError on 0.x, TypeError on 1.x: "
+                       "on_startup/on_shutdown were removed)")
+            elif what.endswith("="):
+                why = "Starlette 0.x ignores these handlers once lifespan= is given and 1.x raises TypeError at import"
+            else:
+                method = "on_event" if ".on_event(" in what else "add_event_handler"
+                why = (f"Starlette 0.x silently never runs this handler once lifespan= is given, and 1.x has no "
+                       f"{method} (AttributeError at import)")
+            yield self.report(
+                node,
+                f"{what} on {_app_label(app)}, which also has lifespan=: {why}; merge the handler into the lifespan",
+            )
+
+
+# --------------------------------------------------------------------------- STL204
+class GeneratorLifespan(Rule):
+    """
+    ## What it does
+    Reports a function passed as `lifespan=` to `Starlette()` or `Router()`
+    that is a bare generator or async generator, not decorated with
+    `@contextlib.asynccontextmanager` (or any other decorator). FastAPI wraps
+    such generators itself without a warning, so FastAPI apps are not reported.
+
+    ## Why is this bad?
+    Starlette 1.x deprecates generator lifespans: every construction emits a
+    `StarletteDeprecationWarning` ("async generator function lifespans are
+    deprecated, use an @contextlib.asynccontextmanager function instead"), and
+    the support is due to be removed.
+
+    ## Example
+    ```python
+    async def lifespan(app):
+        yield {"db": await connect()}
+
+    app = Starlette(lifespan=lifespan)
+    ```
+
+    ## Use instead
+    ```python
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield {"db": await connect()}
+    ```
+    """
+
+    code = "STL204"
+    name = "generator-lifespan"
+    summary = "a Starlette/Router `lifespan=` that is a bare generator without `@asynccontextmanager` (deprecated)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        seen: set[int] = set()
+        for ls in model.framework.lifespans:
+            fn = ls.function
+            if fn is None or ls.app.kind not in ("starlette", "router") or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            if not fn.is_generator or fn.decorators:
+                continue
+            if fn.is_async:
+                hint = "decorate it with @contextlib.asynccontextmanager"
+                kind = "an async generator"
+            else:
+                hint = "make it an async def decorated with @contextlib.asynccontextmanager"
+                kind = "a generator"
+            yield self.report(
+                fn.node,
+                f"lifespan {fn.qualname} of {_app_label(ls.app)} is {kind} without @asynccontextmanager: "
+                f"deprecated in Starlette 1.x (StarletteDeprecationWarning at construction); {hint}",
+            )
+
+
+# --------------------------------------------------------------------------- STL205
+# Async clients / pools that must be created inside the running loop and closed.
+_ASYNC_CLIENTS = {
+    "httpx.AsyncClient": "await {v}.aclose()",
+    "httpx2.AsyncClient": "await {v}.aclose()",
+    "aiohttp.ClientSession": "await {v}.close()",
+    "aiohttp.client.ClientSession": "await {v}.close()",
+    "redis.asyncio.Redis": "await {v}.aclose()",
+    "redis.asyncio.StrictRedis": "await {v}.aclose()",
+    "redis.asyncio.from_url": "await {v}.aclose()",
+    "redis.asyncio.Redis.from_url": "await {v}.aclose()",
+    "redis.asyncio.client.Redis": "await {v}.aclose()",
+    "redis.asyncio.client.Redis.from_url": "await {v}.aclose()",
+    "redis.asyncio.client.StrictRedis": "await {v}.aclose()",
+    "motor.motor_asyncio.AsyncIOMotorClient": "{v}.close()",
+    "databases.Database": "await {v}.disconnect()",
+}
+# Attribute names that count as closing (or registering a close of) the object.
+_CLOSERS = frozenset({"aclose", "close", "disconnect", "shutdown", "wait_closed", "__aexit__"})
+
+
+def _chain_names(expr: cst.BaseExpression) -> set[str]:
+    """Every name and attribute in a ``a.b.c`` chain (calls and subscripts looked through)."""
+    out: set[str] = set()
+    while True:
+        if isinstance(expr, cst.Attribute):
+            out.add(expr.attr.value)
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        elif isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Await):
+            expr = expr.expression
+        else:
+            break
+    if isinstance(expr, cst.Name):
+        out.add(expr.value)
+    return out
+
+
+def _closed_names(model: Model) -> set[str]:
+    """Names/attributes of objects something in this module closes.
+
+    Conservative on purpose (a close anywhere in the module counts): ``x.aclose()``,
+    ``x.close()``, ``x.disconnect()``..., a close method handed over as a callback
+    (``stack.push_async_callback(x.aclose)``, ``on_shutdown=[x.aclose]``),
+    ``stack.enter_async_context(x)``, and ``async with x`` in a lifespan or
+    startup/shutdown handler.
+    """
+    out: set[str] = set()
+
+    def closer(expr: cst.BaseExpression) -> None:
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _CLOSERS:
+            out.update(_chain_names(expr.value))
+        elif isinstance(expr, (cst.List, cst.Tuple)):
+            for el in expr.elements:
+                closer(el.value)
+
+    for site in model.calls:
+        call = site.node
+        closer(call.func)
+        func = call.func
+        entering = isinstance(func, cst.Attribute) and func.attr.value in ("enter_async_context", "enter_context")
+        for arg in call.args:
+            closer(arg.value)
+            if entering:
+                out.update(_chain_names(arg.value))
+    for fn in model.functions:
+        if not fn.roles & STARTUP_ROLES:
+            continue
+        for node in walk(fn.node):
+            if isinstance(node, cst.With) and node.asynchronous is not None:
+                for item in node.items:
+                    out.update(_chain_names(item.item))
+    return out
+
+
+def _import_time(site: CallSite) -> bool:
+    s = site.scope
+    while s is not None:
+        if s.kind in ("function", "lambda"):
+            return False
+        s = s.parent
+    return True
+
+
+def _bound_target(site: CallSite) -> Optional[cst.BaseExpression]:
+    """The variable or attribute a call's result is assigned to (``x = C()``, ``app.state.x = C()``)."""
+    parent = site.parent
+    target: Optional[cst.BaseExpression] = None
+    if isinstance(parent, cst.Assign) and parent.value is site.node and len(parent.targets) == 1:
+        target = parent.targets[0].target
+    elif isinstance(parent, cst.AnnAssign) and parent.value is site.node:
+        target = parent.target
+    return target if isinstance(target, (cst.Name, cst.Attribute)) else None
+
+
+class ImportTimeAsyncClient(Rule):
+    """
+    ## What it does
+    Reports an async client or pool created at import time (module level or a
+    class body) in a web module and assigned to a variable or attribute:
+    `httpx.AsyncClient()`, `aiohttp.ClientSession()`, `redis.asyncio.Redis()` /
+    `from_url()`, `motor.motor_asyncio.AsyncIOMotorClient()`,
+    `databases.Database()`, when nothing in the module closes it. Closing
+    means: a call of `.aclose()` / `.close()` / `.disconnect()` on it (in a
+    lifespan, a shutdown handler or a helper they call), handing that method
+    over as a callback, `enter_async_context(it)`, or `async with it` in a
+    lifespan or startup/shutdown handler.
+
+    ## Why is this bad?
+    The object is built before the server's event loop exists and is never
+    closed: connections opened on one loop are reused from another (tests
+    running several loops fail with "Event loop is closed" or "attached to a
+    different loop"), and sockets leak at shutdown ("Unclosed client session").
+
+    ## Example
+    ```python
+    client = httpx.AsyncClient(base_url=API)
+
+    async def proxy(request):
+        return JSONResponse((await client.get("/data")).json())
+    ```
+
+    ## Use instead
+    ```python
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async with httpx.AsyncClient(base_url=API) as client:
+            yield {"client": client}
+
+    async def proxy(request):
+        return JSONResponse((await request.state.client.get("/data")).json())
+    ```
+    """
+
+    code = "STL205"
+    name = "import-time-async-client"
+    summary = "async client / pool (`httpx.AsyncClient()`, `aiohttp.ClientSession()`...) created at import time, never closed"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        sites = [s for s in model.calls if _import_time(s) and model.call_qualname(s) in _ASYNC_CLIENTS]
+        if not sites or not model.framework.is_web_module():
+            return
+        closed = _closed_names(model)
+        for site in sites:
+            target = _bound_target(site)
+            if target is None:
+                continue
+            key = target.value if isinstance(target, cst.Name) else target.attr.value  # type: ignore[union-attr]
+            if key in closed:
+                continue
+            var = dotted_name(target) or key
+            q = model.call_qualname(site)
+            close = _ASYNC_CLIENTS[q].format(v=var)  # type: ignore[index]
+            yield self.report(
+                site.node,
+                f"{q}() assigned to {var} is created at import time and nothing in this module closes it: "
+                f"it outlives the event loop (\"Event loop is closed\", leaked connections); create it in an "
+                f"@asynccontextmanager lifespan and yield it as state, or close it there ({close})",
+            )
+
+
+# --------------------------------------------------------------------------- STL206
+class GlobalStateRebinding(Rule):
+    """
+    ## What it does
+    Reports a `global` statement in request-path code (endpoints, path
+    operations, endpoint methods, middleware, exception handlers, dependencies,
+    background tasks and the async functions they call), lifespans and
+    startup/shutdown handlers, sync or async, when the function actually
+    rebinds one of the names it declares `global` (a `global` used only to read
+    is not reported). The finding points at the `global` statement.
+
+    ## Why is this bad?
+    Module globals are process state, not application state: every app
+    instance and every test in the process shares them, each worker process
+    has its own copy, and requests that rebind them race with each other. A
+    lifespan that fills globals keeps stale objects between test apps.
+
+    ## Example
+    ```python
+    db = None
+
+    @asynccontextmanager
+    async def lifespan(app):
+        global db
+        db = await connect()
+        yield
+    ```
+
+    ## Use instead
+    ```python
+    @asynccontextmanager
+    async def lifespan(app):
+        async with connect() as db:
+            yield {"db": db}
+
+    async def users(request):
+        rows = await request.state.db.fetch("select * from users")
+    ```
+    """
+
+    code = "STL206"
+    name = "global-state-rebinding"
+    summary = "`global` rebinding of module state in request-path code, a lifespan or a startup/shutdown handler"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        if not any(fn.globals for fn in model.functions):
+            return
+        fw = model.framework
+        roots = [fn for fn in model.functions if fn.roles & (REQUEST_ROLES | STARTUP_ROLES)]
+        reached = fw.reachable(roots, follow=lambda caller, site, callee: callee.is_async)
+        for fn, root in reached.values():
+            for stmt in fn.globals:
+                names = [item.name.value for item in stmt.names if _rebinds(fn, item.name.value)]
+                if not names:
+                    continue
+                via = "" if root is None or root is fn else f" (called from {fw.describe(root)})"
+                shown = ", ".join(names)
+                first = names[0]
+                startup_only = root is not None and root.roles & STARTUP_ROLES and not root.roles & REQUEST_ROLES
+                if fn.roles & STARTUP_ROLES or startup_only:
+                    fix = (f'yield it as lifespan state (yield {{"{first}": ...}}) and read '
+                           f"request.state.{first}")
+                else:
+                    fix = f"create it in the lifespan, yield it as state and read request.state.{first}"
+                yield self.report(
+                    stmt,
+                    f"global {shown} rebinds module state in {fw.describe(fn)}{via}: module globals are "
+                    f"shared by every app, test and request in the process and differ per worker; {fix}",
+                )
+
+
+def _rebinds(fn: Function, name: str) -> bool:
+    for b in fn.scope.bindings.get(name, ()):
+        if b.kind == "other" and isinstance(b.node, cst.CompFor):
+            continue  # a comprehension variable lives in its own scope
+        if b.kind != "param":
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- STL207
+class LifespanNeverYields(Rule):
+    """
+    ## What it does
+    Reports a function passed as `lifespan=` (Starlette, Router, FastAPI or
+    APIRouter) that never yields: a plain `async def` / `def` that returns
+    nothing, or a function decorated with `@asynccontextmanager` /
+    `@contextmanager` that has no `yield`. A function that returns a value (an
+    async context manager built elsewhere) is valid and not reported; other
+    decorators, lambdas and names from other modules are not judged.
+
+    ## Why is this bad?
+    The lifespan must be an async context manager factory. A plain coroutine
+    function fails at startup on every Starlette and FastAPI version
+    (`TypeError: 'coroutine' object does not support the asynchronous context
+    manager protocol`); uvicorn logs "Application startup failed. Exiting."
+    and exits with code 3.
+
+    ## Example
+    ```python
+    async def lifespan(app):
+        app.state.db = await connect()
+
+    app = FastAPI(lifespan=lifespan)
+    ```
+
+    ## Use instead
+    ```python
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        db = await connect()
+        yield {"db": db}
+        await db.close()
+    ```
+    """
+
+    code = "STL207"
+    name = "lifespan-never-yields"
+    summary = "the function passed as `lifespan=` never yields (startup fails, uvicorn exits with code 3)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for ls, fn in _lifespans(model):
+            if fn.is_generator:
+                continue
+            decorators = _decorator_names(model, fn)
+            if decorators:
+                if len(decorators) != 1 or decorators[0] not in _CONTEXT_MANAGER_DECORATORS:
+                    continue
+                shape = f"is decorated with @{decorators[0].rsplit('.', 1)[-1]} but has no yield"  # type: ignore[union-attr]
+            elif _returns_value(fn):
+                continue  # returns a context manager built elsewhere
+            else:
+                shape = f"is a plain {'coroutine ' if fn.is_async else ''}function that never yields"
+            yield self.report(
+                fn.node,
+                f"lifespan {fn.qualname} of {_app_label(ls.app)} {shape}: startup fails (TypeError: it is not "
+                f"an async context manager; uvicorn exits with code 3); make it an @asynccontextmanager "
+                f"async def that yields once",
+            )

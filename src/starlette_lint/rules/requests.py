@@ -1,3 +1,1427 @@
-"""requests rules."""
+"""STL6xx: request and response usage.
+
+Every rule here works on *known* request objects only. A parameter is a request
+when it is annotated ``Request`` / ``WebSocket`` / ``HTTPConnection`` (from
+starlette or fastapi), or, for code Starlette itself calls, by position: the
+first parameter of a Starlette endpoint, of an ``@app.middleware`` /
+``dispatch=`` function and of an exception handler; the parameter after
+``self`` of an ``HTTPEndpoint`` / ``WebSocketEndpoint`` method and of
+``BaseHTTPMiddleware.dispatch``. A variable merely *named* ``request`` is never
+guessed at (:func:`request_params` is the one place that decides).
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator, Optional, Sequence
+
+import libcst as cst
+
+from .. import names as N
+from ..finding import Report
+from ..framework import (
+    ENDPOINT,
+    ENDPOINT_METHOD,
+    EXCEPTION_HANDLER,
+    MIDDLEWARE,
+    PATH_OPERATION,
+    WEBSOCKET_ENDPOINT,
+    Route,
+)
+from ..model import (
+    LOCAL,
+    Function,
+    Model,
+    Scope,
+    all_params,
+    argument,
+    dotted_name,
+    iter_children,
+    keyword,
+    string_value,
+    walk,
+)
+from .base import Rule
+
+# --------------------------------------------------------------------------- request objects
+_REQUEST_TYPES = {
+    N.REQUEST + "()": "request",
+    N.WEBSOCKET + "()": "websocket",
+    N.HTTP_CONNECTION + "()": "connection",
+}
+HTTP_KINDS = frozenset({"request", "connection"})  # objects that may have a body
+
+
+def request_params(model: Model, fn: Function) -> dict[str, str]:
+    """Parameter name -> ``request`` | ``websocket`` | ``connection`` for the known request objects of ``fn``."""
+    cache = model.cache.setdefault("requests.params", {})
+    hit = cache.get(id(fn))
+    if hit is not None:
+        return hit
+    roles = _roles(model, fn)
+    out: dict[str, str] = {}
+    for p in all_params(fn.node.params):
+        ann = p.annotation.annotation if p.annotation is not None else None
+        if ann is None:
+            continue
+        kind = _REQUEST_TYPES.get(model.qualname(p.name, fn.scope) or "")
+        if kind is not None:
+            out[p.name.value] = kind
+    positional = list(fn.node.params.posonly_params) + list(fn.node.params.params)
+    index: Optional[int] = None
+    kind = "request"
+    if fn.klass is None:
+        if ENDPOINT in roles:
+            index = 0
+        elif WEBSOCKET_ENDPOINT in roles:
+            index, kind = 0, "websocket"
+        elif MIDDLEWARE in roles and not _asgi_params(positional):
+            index = 0
+        elif EXCEPTION_HANDLER in roles:
+            index, kind = 0, "connection"
+    else:
+        ancestors = model.class_ancestors(fn.klass)
+        if ENDPOINT_METHOD in roles and N.HTTP_ENDPOINT in ancestors and fn.name in N.HTTP_ENDPOINT_METHODS:
+            index = 1
+        elif ENDPOINT_METHOD in roles and N.WEBSOCKET_ENDPOINT in ancestors and fn.name in N.WEBSOCKET_ENDPOINT_METHODS:
+            index, kind = 1, "websocket"
+        elif MIDDLEWARE in roles and fn.name == "dispatch" and N.BASE_HTTP_MIDDLEWARE in ancestors:
+            index = 1
+    if index is not None and index < len(positional):
+        out.setdefault(positional[index].name.value, kind)
+    cache[id(fn)] = out
+    return out
+
+
+def _roles(model: Model, fn: Function) -> set[str]:
+    """``fn.roles`` once the framework analysis (which fills them) has run."""
+    model.framework  # noqa: B018 - built lazily, fills Function.roles
+    return fn.roles
+
+
+def _asgi_params(params: Sequence[cst.Param]) -> bool:
+    names = [p.name.value for p in params]
+    return names[:3] == ["scope", "receive", "send"]
+
+
+def request_kind(model: Model, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
+    """The kind of request object ``expr`` is (a Name bound only as such a parameter), else None."""
+    if not isinstance(expr, cst.Name):
+        return None
+    bindings, where = model.lookup(expr.value, scope)
+    if not bindings or len(bindings) != 1 or bindings[0].kind != "param" or where is None:
+        return None
+    if where.kind != "function" or where.function is None:
+        return None
+    return request_params(model, where.function).get(expr.value)
+
+
+def _request_method_call(model: Model, node: cst.CSTNode, scope: Scope, methods: Iterable[str],
+                         kinds: Iterable[str] = HTTP_KINDS) -> Optional[str]:
+    """``req.<method>(...)`` on a known request object: the request's name, else None."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return None
+    if node.func.attr.value not in methods or not isinstance(node.func.value, cst.Name):
+        return None
+    if request_kind(model, node.func.value, scope) in kinds:
+        return node.func.value.value
+    return None
+
+
+# --------------------------------------------------------------------------- control flow
+_NORETURN = frozenset({
+    "sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit",
+    "typing.assert_never", "typing_extensions.assert_never",
+})
+_NORETURN_TYPES = frozenset({"typing.NoReturn", "typing.Never", "typing_extensions.NoReturn", "typing_extensions.Never"})
+_MAX_DEPTH = 60
+
+
+def suite_statements(suite: cst.BaseSuite) -> list[cst.CSTNode]:
+    """The statements of a block; a one-line suite (``if x: return``) counts as one statement."""
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body)
+    return [suite]
+
+
+class Flow:
+    """A small, conservative "can control reach the end of this block" analysis.
+
+    When unsure, a block is taken to terminate (so rules built on it stay silent).
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self._raises: dict[int, bool] = {}
+
+    def terminates(self, stmts: Sequence[cst.CSTNode], scope: Scope, depth: int = 0) -> bool:
+        if depth > _MAX_DEPTH:
+            return True
+        return any(self._statement(s, scope, depth + 1) for s in stmts)
+
+    def _statement(self, s: cst.CSTNode, scope: Scope, depth: int) -> bool:
+        if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return any(self._small(x, scope, depth) for x in s.body)
+        if isinstance(s, cst.If):
+            if not self.terminates(suite_statements(s.body), scope, depth):
+                return False
+            orelse = s.orelse
+            if orelse is None:
+                return False
+            if isinstance(orelse, cst.If):
+                return self._statement(orelse, scope, depth + 1)
+            return self.terminates(suite_statements(orelse.body), scope, depth)
+        if isinstance(s, cst.While):
+            if _always_true(s.test) and not _breaks(s.body):
+                return True
+            return s.orelse is not None and not _breaks(s.body) and self.terminates(
+                suite_statements(s.orelse.body), scope, depth)
+        if isinstance(s, cst.For):
+            return s.orelse is not None and not _breaks(s.body) and self.terminates(
+                suite_statements(s.orelse.body), scope, depth)
+        if isinstance(s, (cst.Try, cst.TryStar)):
+            if s.finalbody is not None and self.terminates(suite_statements(s.finalbody.body), scope, depth):
+                return True
+            normal = self.terminates(suite_statements(s.body), scope, depth) or (
+                s.orelse is not None and self.terminates(suite_statements(s.orelse.body), scope, depth))
+            return normal and all(self.terminates(suite_statements(h.body), scope, depth) for h in s.handlers)
+        if isinstance(s, cst.With):
+            return self.terminates(suite_statements(s.body), scope, depth)
+        if isinstance(s, cst.Match):
+            return all(self.terminates(suite_statements(c.body), scope, depth) for c in s.cases)
+        return False
+
+    def _small(self, x: cst.CSTNode, scope: Scope, depth: int) -> bool:
+        if isinstance(x, (cst.Return, cst.Raise)):
+            return True
+        if isinstance(x, cst.Assert):
+            return isinstance(x.test, cst.Name) and x.test.value == "False"
+        if isinstance(x, cst.Expr):
+            value = x.value
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if isinstance(value, cst.Call):
+                return self._noreturn_call(value, scope, depth)
+        return False
+
+    def _noreturn_call(self, call: cst.Call, scope: Scope, depth: int) -> bool:
+        m = self.model
+        if m.qualname(call.func, scope) in _NORETURN:
+            return True
+        fn = m.resolve_function(call.func, scope)
+        if fn is None:
+            return False
+        known = self._raises.get(id(fn))
+        if known is not None:
+            return known
+        self._raises[id(fn)] = False  # recursion guard
+        result = False
+        ret = fn.node.returns
+        if ret is not None and m.qualname(ret.annotation, fn.outer) in _NORETURN_TYPES:
+            result = True
+        elif not fn.returns and not fn.is_generator:
+            result = self.terminates(suite_statements(fn.node.body), fn.scope, depth)
+        self._raises[id(fn)] = result
+        return result
+
+
+def flow(model: Model) -> Flow:
+    f = model.cache.get("requests.flow")
+    if f is None:
+        f = model.cache["requests.flow"] = Flow(model)
+    return f
+
+
+def _always_true(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    if isinstance(test, cst.Integer):
+        return test.value not in ("0", "0x0", "0o0", "0b0")
+    return False
+
+
+def _breaks(body: cst.BaseSuite) -> bool:
+    """A ``break`` that leaves this loop (nested loops and defs not entered)."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Break):
+            return True
+        for kid in iter_children(node):
+            if isinstance(kid, (cst.For, cst.While)):
+                if kid.orelse is not None:
+                    stack.append(kid.orelse)  # a loop's else belongs to the outer loop
+                continue
+            if isinstance(kid, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            stack.append(kid)
+    return False
+
+
+class _Loc:
+    __slots__ = ("block", "index", "owner", "kind")
+
+    def __init__(self, block: list[cst.CSTNode], index: int, owner: Optional[cst.CSTNode], kind: str) -> None:
+        self.block = block
+        self.index = index
+        self.owner = owner  # the compound statement whose block this is (None: the function body)
+        self.kind = kind  # body | orelse | handler | finally | case
+
+
+def _child_blocks(s: cst.CSTNode) -> Iterator[tuple[list[cst.CSTNode], str]]:
+    if isinstance(s, cst.If):
+        yield suite_statements(s.body), "body"
+        if isinstance(s.orelse, cst.If):
+            yield [s.orelse], "orelse"
+        elif s.orelse is not None:
+            yield suite_statements(s.orelse.body), "orelse"
+    elif isinstance(s, (cst.For, cst.While)):
+        yield suite_statements(s.body), "body"
+        if s.orelse is not None:
+            yield suite_statements(s.orelse.body), "orelse"
+    elif isinstance(s, (cst.Try, cst.TryStar)):
+        yield suite_statements(s.body), "body"
+        for h in s.handlers:
+            yield suite_statements(h.body), "handler"
+        if s.orelse is not None:
+            yield suite_statements(s.orelse.body), "orelse"
+        if s.finalbody is not None:
+            yield suite_statements(s.finalbody.body), "finally"
+    elif isinstance(s, cst.With):
+        yield suite_statements(s.body), "body"
+    elif isinstance(s, cst.Match):
+        for c in s.cases:
+            yield suite_statements(c.body), "case"
+
+
+class BodyIndex:
+    """Where each statement of one function sits, and the innermost statement of chosen nodes."""
+
+    def __init__(self, fn: Function, wanted: set[int]) -> None:
+        self.fn = fn
+        self.locs: dict[int, _Loc] = {}
+        self.stmt_of: dict[int, cst.CSTNode] = {}  # id(wanted node) -> innermost statement
+        top = suite_statements(fn.node.body)
+        blocks: list[tuple[list[cst.CSTNode], Optional[cst.CSTNode], str]] = [(top, None, "body")]
+        while blocks:
+            block, owner, kind = blocks.pop()
+            for i, s in enumerate(block):
+                self.locs[id(s)] = _Loc(block, i, owner, kind)
+                for child, ckind in _child_blocks(s):
+                    blocks.append((child, s, ckind))
+        if wanted:
+            stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(top)]
+            while stack:
+                node, stmt = stack.pop()
+                if id(node) in self.locs:
+                    stmt = node
+                if id(node) in wanted:
+                    self.stmt_of[id(node)] = stmt
+                if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                    continue  # a nested scope: its body runs another time
+                kids = list(iter_children(node))
+                for kid in reversed(kids):
+                    stack.append((kid, stmt))
+
+    def after(self, stmt: cst.CSTNode, flow_: Flow) -> list[cst.CSTNode]:
+        """Statements that run after ``stmt`` on some path, in source order (exclusive branches left out)."""
+        out: list[cst.CSTNode] = []
+        loc = self.locs.get(id(stmt))
+        scope = self.fn.scope
+        while loc is not None:
+            out.extend(loc.block[loc.index + 1:])
+            if flow_.terminates(loc.block[loc.index:], scope):
+                break
+            owner = loc.owner
+            if owner is None:
+                break
+            if isinstance(owner, (cst.Try, cst.TryStar)):
+                if loc.kind == "body" and owner.orelse is not None:
+                    out.extend(suite_statements(owner.orelse.body))
+                if loc.kind != "finally" and owner.finalbody is not None:
+                    out.extend(suite_statements(owner.finalbody.body))
+            loc = self.locs.get(id(owner))
+        return out
+
+
+def _nodes(stmts: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    for s in stmts:
+        yield s
+        yield from walk(s)
+
+
+def _stream_consumptions(model: Model, fn: Function, names: dict[str, str]) -> list[tuple[cst.Call, cst.CSTNode, str]]:
+    """``async for x in req.stream()`` / ``[x async for x in req.stream()]``: (stream call, loop node, req name)."""
+    if not any(k in HTTP_KINDS for k in names.values()):
+        return []
+    if not any(isinstance(s.node.func, cst.Attribute) and s.node.func.attr.value == "stream" for s in fn.calls):
+        return []
+    out = []
+    cached: set[str] = set()  # requests whose body was read (and so cached) before: stream() replays it
+    for node in walk(fn.node):
+        if isinstance(node, cst.Call):
+            req = _request_method_call(model, node, fn.scope, ("body", "json"))
+            if req is not None:
+                cached.add(req)
+        elif isinstance(node, (cst.For, cst.CompFor)) and node.asynchronous is not None:
+            req = _request_method_call(model, node.iter, fn.scope, ("stream",))
+            if req is not None and req not in cached:
+                out.append((node.iter, node, req))
+    return out
+
+
+def _region_after(model: Model, fn: Function, consumptions: list[tuple[cst.Call, cst.CSTNode, str]]
+                  ) -> list[tuple[cst.Call, str, list[cst.CSTNode]]]:
+    """For each stream consumption, the statements that run after the loop has finished.
+
+    The loop's own body is left out: a read or ``call_next`` while chunks are still arriving is
+    a deliberate streaming pattern whose outcome depends on how the body is chunked.
+    """
+    index = BodyIndex(fn, {id(loop) for _, loop, _ in consumptions})
+    fl = flow(model)
+    out = []
+    for call, loop, req in consumptions:
+        stmt = index.stmt_of.get(id(loop))
+        if stmt is None:
+            continue
+        out.append((call, req, index.after(stmt, fl)))
+    return out
+
+
+def _functions_with_requests(model: Model) -> list[tuple[Function, dict[str, str]]]:
+    cached = model.cache.get("requests.functions")
+    if cached is None:
+        cached = []
+        for fn in model.functions:
+            names = request_params(model, fn)
+            if names:
+                cached.append((fn, names))
+        model.cache["requests.functions"] = cached
+    return cached
+
+
+def _is_starlette_module(model: Model) -> bool:
+    return model.imports_any("starlette", "fastapi")
+
+
+# --------------------------------------------------------------------------- STL601
+_BODY_READS = ("json", "body", "form")
+
+
+class UnawaitedBodyRead(Rule):
+    """
+    ## What it does
+    Reports `request.json()`, `request.body()` and `request.form()` whose
+    result is used without `await`, on a known request object (a parameter
+    annotated `Request`, or the request Starlette passes to an endpoint,
+    middleware or exception handler).
+
+    ## Why is this bad?
+    The three methods are coroutines. Without `await` the code gets a coroutine
+    object instead of the data: `data["x"]` raises `TypeError: 'coroutine'
+    object is not subscriptable`, `JSONResponse(data)` raises `TypeError: Object
+    of type coroutine is not JSON serializable` (a 500 either way), and Python
+    warns `coroutine 'Request.json' was never awaited`. In a plain `def` the
+    coroutine cannot be awaited at all.
+
+    A call that is returned, passed to another call (`asyncio.gather(...)`,
+    `asyncio.create_task(...)`), used in `async with request.form()`, or
+    assigned to a name that is later awaited, is not reported.
+
+    ## Example
+    ```python
+    async def create(request):
+        data = request.json()
+        return JSONResponse({"name": data["name"]})
+    ```
+
+    ## Use instead
+    ```python
+    async def create(request):
+        data = await request.json()
+        return JSONResponse({"name": data["name"]})
+    ```
+    """
+
+    code = "STL601"
+    name = "unawaited-body-read"
+    summary = "`request.json()` / `.body()` / `.form()` used without `await`"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        if not _is_starlette_module(model):
+            return
+        for site in model.calls:
+            if site.awaited or site.in_lambda:
+                continue
+            call = site.node
+            req = _request_method_call(model, call, site.scope, _BODY_READS)
+            if req is None:
+                continue
+            fn = site.function
+            if fn is None or not self._misused(model, site.parent, call, fn):
+                continue
+            method = call.func.attr.value  # type: ignore[attr-defined]
+            where = model.framework.describe(fn)
+            if fn.is_async:
+                fix = f"use await {req}.{method}()"
+            else:
+                fix = f"make {fn.name} an async def and use await {req}.{method}() (a plain def cannot await it)"
+            yield self.report(
+                call,
+                f"{req}.{method}() is a coroutine and is not awaited in {where}: the code gets a coroutine "
+                f"object instead of the body (TypeError at request time); {fix}",
+            )
+
+    @staticmethod
+    def _misused(model: Model, parent: Optional[cst.CSTNode], call: cst.Call, fn: Function) -> bool:
+        if isinstance(parent, cst.Expr):
+            return True  # discarded
+        if isinstance(parent, cst.Subscript) and parent.value is call:
+            return True
+        if isinstance(parent, cst.Attribute) and parent.value is call:
+            return True
+        if isinstance(parent, cst.For) and parent.iter is call:
+            return True
+        framework_called = bool(fn.roles & _FRAMEWORK_CALLED)
+        if isinstance(parent, cst.Return) and parent.value is call:
+            return framework_called  # the framework uses the return value, it never awaits it
+        target: Optional[str] = None
+        if isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1:
+            t = parent.targets[0].target
+            target = t.value if isinstance(t, cst.Name) else None
+        elif isinstance(parent, (cst.AnnAssign, cst.NamedExpr)) and parent.value is call:
+            target = parent.target.value if isinstance(parent.target, cst.Name) else None
+        if target is None:
+            return False
+        return not _name_consumed(model, fn, target, framework_called)
+
+
+# Functions whose return value the framework uses (and never awaits).
+_FRAMEWORK_CALLED = frozenset({ENDPOINT, WEBSOCKET_ENDPOINT, PATH_OPERATION, ENDPOINT_METHOD, EXCEPTION_HANDLER,
+                               MIDDLEWARE})
+# Calls that take a value without awaiting it (a coroutine passed to them stays unawaited).
+_NON_AWAITING = ("starlette.", "fastapi.", "builtins.", "json.", "orjson.", "ujson.", "pydantic.")
+
+
+def _name_consumed(model: Model, fn: Function, name: str, framework_called: bool) -> bool:
+    """``name`` is awaited, returned (from a helper), yielded, used in ``async with``, or passed to a call that may await it."""
+    for node in walk(fn.node, into_scopes=True):
+        value: Optional[cst.CSTNode] = None
+        if isinstance(node, cst.Await):
+            value = node.expression
+        elif isinstance(node, cst.Return):
+            value = None if framework_called else node.value
+        elif isinstance(node, cst.Yield):
+            value = node.value
+        elif isinstance(node, cst.WithItem):
+            value = node.item
+        elif isinstance(node, cst.Call):
+            q = model.qualname(node.func, fn.scope)
+            if q is not None and q.startswith(_NON_AWAITING):
+                continue
+            for arg in node.args:
+                if isinstance(arg.value, cst.Name) and arg.value.value == name:
+                    return True
+        if isinstance(value, cst.Name) and value.value == name:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- STL602
+class StreamReadTwice(Rule):
+    """
+    ## What it does
+    Reports a body read (`.body()`, `.json()`, `.form()` or `.stream()`) that
+    runs after `request.stream()` has been iterated in the same function.
+
+    ## Why is this bad?
+    `stream()` hands out the body chunks as they arrive and does not keep
+    them. Reading the body again afterwards raises `RuntimeError: Stream
+    consumed`: a 500. (The other order works: `await request.body()` caches
+    the bytes, and a later `stream()` replays them.)
+
+    Only reads that follow the iteration on the same path are reported; a read
+    in the other branch of an `if`/`else` is not.
+
+    ## Example
+    ```python
+    async def upload(request):
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+        data = await request.body()
+    ```
+
+    ## Use instead
+    ```python
+    async def upload(request):
+        data = await request.body()
+        size = len(data)
+    ```
+    """
+
+    code = "STL602"
+    name = "stream-read-twice"
+    summary = "the request body read again after `request.stream()` was iterated"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for fn, names in _functions_with_requests(model):
+            consumptions = _stream_consumptions(model, fn, names)
+            if not consumptions:
+                continue
+            reported: set[int] = set()
+            for first, req, region in _region_after(model, fn, consumptions):
+                for node in _nodes(region):
+                    if not isinstance(node, cst.Call) or id(node) in reported:
+                        continue
+                    again = _request_method_call(model, node, fn.scope, ("body", "json", "form", "stream"))
+                    if again != req:
+                        continue
+                    reported.add(id(node))
+                    method = node.func.attr.value  # type: ignore[attr-defined]
+                    yield self.report(
+                        node,
+                        f"{req}.{method}() reads the body again after {req}.stream() was iterated in "
+                        f"{model.framework.describe(fn)}: the streamed chunks are not kept, so this raises "
+                        f"RuntimeError 'Stream consumed' (a 500); read the body once (await {req}.body() keeps the "
+                        f"bytes and a later stream() replays them)",
+                    )
+                    break
+
+
+# --------------------------------------------------------------------------- STL603
+_HARMLESS_DECORATORS = frozenset({"starlette.authentication.requires"})
+
+
+def _plain_decorators(model: Model, fn: Function) -> bool:
+    """Every decorator is a route registration or known to keep the function as it is."""
+    route_nodes = {id(r.node) for r in fn.routes}
+    for dec in fn.decorators:
+        expr = dec.decorator
+        if id(expr) in route_nodes:
+            continue
+        head = expr.func if isinstance(expr, cst.Call) else expr
+        if model.qualname(head, fn.outer) in _HARMLESS_DECORATORS:
+            continue
+        return False
+    return True
+
+
+def _starlette_http_endpoint(model: Model, fn: Function) -> bool:
+    """A plain Starlette HTTP endpoint: a Route endpoint function or an HTTPEndpoint method."""
+    roles = _roles(model, fn)
+    if PATH_OPERATION in roles:
+        return False
+    if ENDPOINT in roles and fn.klass is None:
+        return bool(fn.routes) and all(r.kind == "http" and r.framework == "starlette" for r in fn.routes)
+    if ENDPOINT_METHOD in roles and fn.klass is not None and fn.name in N.HTTP_ENDPOINT_METHODS:
+        return N.HTTP_ENDPOINT in model.class_ancestors(fn.klass)
+    return False
+
+
+def _literal_kind(model: Model, expr: Optional[cst.BaseExpression], scope: Scope) -> Optional[str]:
+    if expr is None:
+        return "None"
+    if isinstance(expr, cst.Name):
+        lit = model.constant(expr, scope)
+        if lit is None:
+            return None
+        expr = lit
+    if isinstance(expr, (cst.Dict, cst.DictComp)):
+        return "a dict"
+    if isinstance(expr, (cst.List, cst.ListComp)):
+        return "a list"
+    if isinstance(expr, (cst.Set, cst.SetComp)):
+        return "a set"
+    if isinstance(expr, cst.Tuple):
+        return "a tuple"
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return "a string"
+    if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary)):
+        return "a number"
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.expression, (cst.Integer, cst.Float)):
+        return "a number"
+    if isinstance(expr, cst.Name):
+        return {"None": "None", "True": "a bool", "False": "a bool"}.get(expr.value)
+    return None
+
+
+def _is_stub(fn: Function) -> bool:
+    body = fn.node.body
+    stmts = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    for s in stmts:
+        if not isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return False
+        for x in s.body:
+            if isinstance(x, cst.Pass):
+                continue
+            if isinstance(x, cst.Expr) and isinstance(x.value, (cst.Ellipsis, cst.SimpleString, cst.ConcatenatedString)):
+                continue
+            return False
+    return True
+
+
+class EndpointReturnsNonResponse(Rule):
+    """
+    ## What it does
+    Reports a plain Starlette endpoint (a `Route` / `add_route` endpoint
+    function, or an `HTTPEndpoint` method) that returns a dict, list, tuple,
+    string, number or `None` literal, or whose body can end without a
+    `return`. FastAPI path operations, which may return any data, are never
+    reported.
+
+    ## Why is this bad?
+    Starlette calls whatever the endpoint returns as an ASGI application. A
+    dict gives `TypeError: 'dict' object is not callable`, `None` (also a bare
+    `return` or falling off the end) gives `TypeError: 'NoneType' object is not
+    callable`: every such request is a 500, in `def` and `async def` endpoints
+    alike.
+
+    Falling off the end is decided conservatively: `if`/`else` chains where
+    every branch returns or raises, `try`/`finally`, `while True` without
+    `break`, `match` and calls to functions that always raise all count as
+    ending the function. Decorated endpoints (other than with the route
+    decorator itself or `@requires`) and placeholder bodies (`...`, `pass`)
+    are not judged.
+
+    ## Example
+    ```python
+    async def homepage(request):
+        return {"hello": "world"}
+    ```
+
+    ## Use instead
+    ```python
+    async def homepage(request):
+        return JSONResponse({"hello": "world"})
+    ```
+    """
+
+    code = "STL603"
+    name = "endpoint-returns-non-response"
+    summary = "a plain Starlette endpoint returns a dict/list/str/number/None literal or can fall off the end"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        fw = model.framework
+        fl = flow(model)
+        for fn in model.functions:
+            if not fn.roles or fn.is_generator or not _starlette_http_endpoint(model, fn):
+                continue
+            if not _plain_decorators(model, fn):
+                continue
+            where = fw.describe(fn)
+            for ret in fn.returns:
+                what = _literal_kind(model, ret.value, fn.scope)
+                if what is None:
+                    continue
+                shown = "None (a bare return)" if ret.value is None else what
+                yield self.report(
+                    ret,
+                    f"{where} returns {shown}: Starlette calls the return value as an ASGI app "
+                    f"(TypeError, a 500 on every request); return a Response such as "
+                    f"{'JSONResponse(...)' if what in ('a dict', 'a list') else 'PlainTextResponse(...)'}",
+                )
+            if _is_stub(fn):
+                continue
+            if not fl.terminates(suite_statements(fn.node.body), fn.scope):
+                yield self.report(
+                    fn.node,
+                    f"{where} can reach the end of its body without a return: it then returns None, and "
+                    f"Starlette fails with TypeError: 'NoneType' object is not callable (a 500); return a Response "
+                    f"on every path",
+                )
+
+
+# --------------------------------------------------------------------------- STL604
+class EndpointArity(Rule):
+    """
+    ## What it does
+    Reports a `Route` / `add_route` endpoint function (or a `WebSocketRoute`
+    endpoint) that cannot be called with exactly one positional argument.
+
+    ## Why is this bad?
+    Starlette calls a function endpoint as `endpoint(request)` (a websocket
+    endpoint as `endpoint(websocket)`). Building the route succeeds, but every
+    request fails: `TypeError: two_params() missing 1 required positional
+    argument: 'user_id'` or `zero_params() takes 0 positional arguments but 1
+    was given`, a 500. Path parameters are not passed as arguments (that is
+    FastAPI): read them from `request.path_params`.
+
+    Methods, classes and decorated functions (other than with the route
+    decorator itself or `@requires`) are not judged.
+
+    ## Example
+    ```python
+    async def get_user(request, user_id):
+        ...
+
+    routes = [Route("/users/{user_id}", get_user)]
+    ```
+
+    ## Use instead
+    ```python
+    async def get_user(request):
+        user_id = request.path_params["user_id"]
+        ...
+    ```
+    """
+
+    code = "STL604"
+    name = "endpoint-arity"
+    summary = "a Route / WebSocketRoute endpoint function cannot be called with exactly one argument"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        fw = model.framework
+        for fn in model.functions:
+            roles = fn.roles
+            if fn.klass is not None or not roles & {ENDPOINT, WEBSOCKET_ENDPOINT} or PATH_OPERATION in roles:
+                continue
+            if not fn.routes or not all(r.framework == "starlette" and r.kind in ("http", "websocket") for r in fn.routes):
+                continue
+            if not _plain_decorators(model, fn):
+                continue
+            problem = _arity_problem(fn.node.params)
+            if problem is None:
+                continue
+            arg = "websocket" if WEBSOCKET_ENDPOINT in roles else "request"
+            yield self.report(
+                fn.node,
+                f"{fw.describe(fn)} {problem}, but Starlette calls it with exactly one argument (the {arg}): "
+                f"TypeError on every request; take only the {arg} and read path parameters from "
+                f"{arg}.path_params",
+            )
+
+
+def _arity_problem(params: cst.Parameters) -> Optional[str]:
+    positional = list(params.posonly_params) + list(params.params)
+    required = [p for p in positional if p.default is None]
+    if len(required) > 1:
+        names = ", ".join(p.name.value for p in required)
+        return f"requires {len(required)} positional arguments ({names})"
+    if not positional and not isinstance(params.star_arg, cst.Param):
+        return "takes no positional argument"
+    kwonly = [p.name.value for p in params.kwonly_params if p.default is None]
+    if kwonly:
+        return f"requires keyword-only argument{'s' if len(kwonly) > 1 else ''} {', '.join(kwonly)}"
+    return None
+
+
+# --------------------------------------------------------------------------- STL605
+_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-zA-Z_][a-zA-Z0-9_]*)?}")
+
+
+def _included_routers(model: Model) -> dict[int, bool]:
+    """id(APIRouter App) -> True when every include_router of it is on a FastAPI app with a known prefix."""
+    cached = model.cache.get("requests.included")
+    if cached is not None:
+        return cached
+    out: dict[int, bool] = {}
+    fw = model.framework
+    for app in fw.apps:
+        for ac in app.calls_named("include_router"):
+            r_arg = argument(ac.call, 0, "router")
+            sub = fw.app_for(r_arg.value, ac.site.scope) if r_arg is not None else None
+            if sub is None:
+                continue
+            p_arg = keyword(ac.call, "prefix")
+            known = p_arg is None or string_value(model.constant(p_arg.value, ac.site.scope)) is not None
+            out[id(sub)] = out.get(id(sub), True) and known and app.kind == "fastapi"
+    model.cache["requests.included"] = out
+    return out
+
+
+def _anchored(model: Model, route: Route) -> bool:
+    """The route's full path is known: it hangs (through Mounts) off an application built in this module."""
+    if not route.paths:
+        return False
+    node = route
+    seen = 0
+    while node.parent is not None and seen < 20:
+        node = node.parent
+        seen += 1
+        if node.kind == "host":
+            return False  # Host patterns add path parameters too
+    app = node.app
+    if app is None:
+        return False
+    if app.kind in ("starlette", "fastapi"):
+        return True
+    if app.kind == "apirouter" and node is route:
+        return _included_routers(model).get(id(app), False)
+    return False
+
+
+def _routes_of(model: Model, fn: Function) -> list[Route]:
+    if fn.routes:
+        return list(fn.routes)
+    if fn.klass is not None and ENDPOINT_METHOD in fn.roles:
+        return [r for r in model.framework.routes if r.klass is fn.klass]
+    return []
+
+
+class MissingPathParam(Rule):
+    """
+    ## What it does
+    Reports `request.path_params["x"]` in an endpoint routed in this module
+    when none of its routes has `{x}` (or `{x:convertor}`) in its full path,
+    Mount and router prefixes included.
+
+    ## Why is this bad?
+    `path_params` only holds the parameters of the matched path: a missing key
+    raises `KeyError`, a 500 on every request. It usually means a typo or a
+    renamed path parameter.
+
+    Endpoints not routed in this module, routes whose path (or a prefix) is not
+    a literal, `Host` routes, and routers that may be mounted elsewhere are not
+    judged; `.get("x")` is never reported.
+
+    ## Example
+    ```python
+    async def get_user(request):
+        user_id = request.path_params["id"]
+        ...
+
+    routes = [Route("/users/{user_id:int}", get_user)]
+    ```
+
+    ## Use instead
+    ```python
+    async def get_user(request):
+        user_id = request.path_params["user_id"]
+    ```
+    """
+
+    code = "STL605"
+    name = "missing-path-param"
+    summary = "`request.path_params[\"x\"]` where no route of the endpoint has `{x}`"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        fw = model.framework
+        for fn, names in _functions_with_requests(model):
+            routes = _routes_of(model, fn)
+            if not routes or not all(_anchored(model, r) for r in routes):
+                continue
+            params = {p for r in routes for path in r.paths for p in _PARAM.findall(path)}
+            stores: set[int] = set()
+            reads: list[tuple[cst.Subscript, str]] = []
+            guarded: set[str] = set()  # keys tested with `"x" in request.path_params`
+            for node in walk(fn.node):
+                if isinstance(node, cst.Assign):
+                    stores.update(id(t.target) for t in node.targets)
+                elif isinstance(node, cst.Del):
+                    stores.add(id(node.target))
+                elif isinstance(node, cst.Subscript) and id(node) not in stores:
+                    key = _path_param_key(model, node, fn.scope)
+                    if key is not None and key not in params:
+                        reads.append((node, key))
+                elif isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+                    comp = node.comparisons[0]
+                    target = comp.comparator
+                    if (isinstance(comp.operator, (cst.In, cst.NotIn)) and isinstance(target, cst.Attribute)
+                            and target.attr.value == "path_params"):
+                        key = string_value(node.left)
+                        if key is not None:
+                            guarded.add(key)
+            for node, key in reads:
+                if key in guarded:
+                    continue
+                paths = ", ".join(dict.fromkeys(p for r in routes for p in r.paths))
+                have = ", ".join(sorted(params)) or "none"
+                yield self.report(
+                    node,
+                    f"{_code(node.value)}[{key!r}] in {fw.describe(fn)}: no route of this endpoint has {{{key}}} in "
+                    f"its path ({paths}; parameters: {have}), so this raises KeyError (a 500)",
+                )
+
+
+def _path_param_key(model: Model, node: cst.Subscript, scope: Scope) -> Optional[str]:
+    value = node.value
+    if not (isinstance(value, cst.Attribute) and value.attr.value == "path_params"):
+        return None
+    if not isinstance(value.value, cst.Name) or request_kind(model, value.value, scope) is None:
+        return None
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    lit = model.constant(node.slice[0].slice.value, scope)
+    return string_value(lit) if lit is not None else None
+
+
+# --------------------------------------------------------------------------- STL606
+_ASSERTING_METHODS = {"add_route": False, "add_websocket_route": False, "route": False,
+                      "websocket_route": False, "mount": True}  # method -> "" allowed
+_FASTAPI_METHODS = set(N.PATH_OPERATION_METHODS) | {"add_api_route", "add_api_websocket_route"}
+
+
+class PathWithoutSlash(Rule):
+    """
+    ## What it does
+    Reports a route path that does not start with `/`: `Route`,
+    `WebSocketRoute`, `add_route`, `Mount` / `mount` (an empty Mount path is
+    valid), FastAPI path operations (`@app.get("users")`, `add_api_route`) and
+    the `prefix=` of `APIRouter(...)` / `include_router(...)`.
+
+    ## Why is this bad?
+    Starlette asserts the leading slash when the route is built:
+    `AssertionError: Routed paths must start with '/'` at import, so the app
+    never starts; FastAPI does the same for router prefixes ("A path prefix
+    must start with '/'"). FastAPI path operations accept the path but the
+    route never matches (404), or is glued to the router prefix
+    (`prefix="/api"` + `"users"` is `/apiusers`).
+
+    ## Example
+    ```python
+    routes = [Route("users", list_users), Mount("api", routes=api_routes)]
+    ```
+
+    ## Use instead
+    ```python
+    routes = [Route("/users", list_users), Mount("/api", routes=api_routes)]
+    ```
+    """
+
+    code = "STL606"
+    name = "path-without-leading-slash"
+    summary = "a route path, Mount path or router prefix that does not start with `/`"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        fw = model.framework
+        for route in fw.routes:
+            if route.path is None or route.path_expr is None or route.path.startswith("/"):
+                continue
+            what, empty_ok, asserts = self._kind(model, route)
+            if what is None or (route.path == "" and empty_ok):
+                continue
+            fixed = "/" + route.path
+            if asserts:
+                why = "Starlette raises AssertionError ('Routed paths must start with '/'') when the route is built, at import"
+            else:
+                why = "FastAPI accepts it, but the route never matches (404) or is glued onto the router prefix"
+            yield self.report(route.path_expr, f"path {route.path!r} of {what} does not start with '/': {why}; "
+                                               f"use {fixed!r}")
+        for app in fw.apps:
+            if app.kind == "apirouter":
+                arg = app.kwarg("prefix")
+                if arg is not None:
+                    yield from self._prefix(model, arg, app.scope, "APIRouter(prefix=...)")
+            for ac in app.calls_named("include_router"):
+                arg = keyword(ac.call, "prefix")
+                if arg is not None:
+                    yield from self._prefix(model, arg, ac.site.scope, f"{app.name or 'app'}.include_router(prefix=...)")
+
+    def _prefix(self, model: Model, arg: cst.Arg, scope: Scope, what: str) -> Iterator[Report]:
+        lit = model.constant(arg.value, scope)
+        p = string_value(lit) if lit is not None else None
+        if p is None or p == "" or p.startswith("/"):
+            return
+        yield self.report(arg.value, f"prefix {p!r} of {what} does not start with '/': FastAPI raises AssertionError "
+                                     f"('A path prefix must start with '/'') at import; use {'/' + p!r}")
+
+    @staticmethod
+    def _kind(model: Model, route: Route) -> tuple[Optional[str], bool, bool]:
+        """(label, empty path allowed, Starlette asserts) for a route's registration."""
+        call = route.node
+        site = model.call_of.get(id(call))
+        q = model.call_qualname(site) if site is not None else None
+        if q in (N.ROUTE, N.WEBSOCKET_ROUTE, N.MOUNT):
+            return q.rsplit(".", 1)[-1] + "(...)", q == N.MOUNT, True
+        if isinstance(call.func, cst.Attribute):
+            method = call.func.attr.value
+            owner = dotted_name(call.func.value) or "app"
+            label = f"{'@' if site is not None and site.decorates is not None else ''}{owner}.{method}(...)"
+            if method in _ASSERTING_METHODS:
+                return label, _ASSERTING_METHODS[method], True
+            if method in _FASTAPI_METHODS and route.framework == "fastapi" and route.app is not None:
+                # Only routers that serve requests: an APIRouter that is never included may hold
+                # OpenAPI callbacks, whose paths are expressions like "{$callback_url}/events".
+                if route.app.kind == "fastapi" or id(route.app) in _included_routers(model):
+                    return label, True, False
+        return None, False, False
+
+
+# --------------------------------------------------------------------------- STL607
+REDIRECT = "starlette.responses.RedirectResponse"
+
+
+def _post_methods(model: Model, fn: Function) -> Optional[tuple[str, ...]]:
+    """The HTTP methods of an endpoint that handles POST (None when it does not, or when unknown)."""
+    if fn.klass is not None and ENDPOINT_METHOD in fn.roles and fn.name == "post":
+        if N.HTTP_ENDPOINT in model.class_ancestors(fn.klass):
+            return ("POST",)
+        return None
+    if not fn.routes or any(r.kind != "http" or r.methods is None for r in fn.routes):
+        return None
+    methods = tuple(dict.fromkeys(m for r in fn.routes for m in (r.methods or ())))
+    return methods if "POST" in methods else None
+
+
+class RedirectAfterPost(Rule):
+    """
+    ## What it does
+    Reports `RedirectResponse(url)` without a `status_code` in an endpoint
+    that handles POST (`Route(..., methods=["POST"])`, `@app.post`,
+    `api_route(methods=[...])`, an `HTTPEndpoint.post` method). In an endpoint
+    that handles GET as well, only a redirect inside an
+    `if request.method == "POST":` branch is reported.
+
+    ## Why is this bad?
+    `RedirectResponse` defaults to `307 Temporary Redirect`, which tells the
+    browser to repeat the same method with the same body: the form is POSTed
+    again to the target. A GET-only target answers `405 Method Not Allowed`;
+    a target that accepts POST receives a double submit.
+
+    ## Example
+    ```python
+    @app.post("/orders")
+    async def create_order(request: Request):
+        ...
+        return RedirectResponse("/orders/done")
+    ```
+
+    ## Use instead
+    ```python
+        return RedirectResponse("/orders/done", status_code=303)
+    ```
+    """
+
+    code = "STL607"
+    name = "redirect-after-post-307"
+    summary = "`RedirectResponse(url)` with the default 307 in an endpoint that handles POST"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        fw = None
+        for site in model.calls_to(REDIRECT):
+            call = site.node
+            if any(a.star for a in call.args) or argument(call, 1, "status_code") is not None:
+                continue
+            fn = site.function
+            if fn is None:
+                continue
+            fw = fw or model.framework
+            methods = _post_methods(model, fn)
+            if methods is None:
+                continue
+            if "GET" in methods and not _in_post_branch(model, fn, call):
+                continue
+            yield self.report(
+                call,
+                f"RedirectResponse without status_code in {fw.describe(fn)}, which handles POST: the default 307 "
+                f"makes the browser POST the form again to the target (405 or a double submit); "
+                f"pass status_code=303",
+            )
+
+
+def _in_post_branch(model: Model, fn: Function, target: cst.Call) -> bool:
+    """``target`` sits in the body of ``if req.method == "POST":`` (or the else of ``== "GET"``)."""
+    path = _path_to(fn.node, target)
+    for parent, child in zip(path, path[1:]):
+        if not isinstance(parent, cst.If):
+            continue
+        method = _method_test(model, parent.test, fn.scope)
+        if method == "POST" and child is parent.body:
+            return True
+        if method == "GET" and isinstance(parent.orelse, cst.Else) and child is parent.orelse:
+            return True
+    return False
+
+
+def _method_test(model: Model, test: cst.BaseExpression, scope: Scope) -> Optional[str]:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    if not isinstance(test.comparisons[0].operator, cst.Equal):
+        return None
+    left, right = test.left, test.comparisons[0].comparator
+    for a, b in ((left, right), (right, left)):
+        if isinstance(a, cst.Attribute) and a.attr.value == "method" and request_kind(model, a.value, scope):
+            value = string_value(b)
+            return value.upper() if value is not None else None
+    return None
+
+
+def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode]:
+    """Nodes from ``root`` down to ``target`` (empty when not found)."""
+    stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
+    path: list[cst.CSTNode] = []
+    while stack:
+        node, depth = stack.pop()
+        del path[depth:]
+        path.append(node)
+        if node is target:
+            return path
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and node is not root:
+            continue
+        kids = list(iter_children(node))
+        for kid in reversed(kids):
+            stack.append((kid, depth + 1))
+    return []
+
+
+# --------------------------------------------------------------------------- STL608
+_MUTATORS = frozenset({
+    "append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
+    "update", "setdefault", "add", "discard", "__setitem__", "__delitem__",
+})
+_SESSION_WRITES = frozenset({"update", "clear", "pop", "popitem", "__setitem__", "__delitem__", "mark_modified"})
+# Session middlewares from other packages, with their own rules for when a session is saved.
+_OTHER_SESSIONS = ("starsessions", "fastapi_sessions", "starlette_session", "asgi_sessions")
+_SAFE_CALLEES = ("starlette.", "fastapi.", "builtins.")
+
+
+class _SessionFacts:
+    """The session expressions of one function."""
+
+    def __init__(self, model: Model, fn: Function) -> None:
+        self.model = model
+        self.fn = fn
+
+    def is_session(self, expr: cst.BaseExpression) -> bool:
+        """``req.session`` on a known request, or a local name bound once to it."""
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "session":
+            return isinstance(expr.value, cst.Name) and request_kind(self.model, expr.value, self.fn.scope) is not None
+        found = self._local_value(expr)
+        return found is not None and self.is_session(found)
+
+    def derived(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[str]:
+        """A value read out of the session (``session["k"]``, ``session.get("k")``, a local bound to one): its label."""
+        if depth > 8:
+            return None
+        if isinstance(expr, cst.Subscript):
+            if self.is_session(expr.value):
+                return _code(expr)
+            inner = self.derived(expr.value, depth + 1)
+            return None if inner is None else _code(expr)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            if expr.func.attr.value in ("get", "setdefault") and self.is_session(expr.func.value):
+                return _code(expr)
+            return None
+        if isinstance(expr, cst.Name):
+            found = self._local_value(expr)
+            if found is not None:
+                inner = self.derived(found, depth + 1)
+                if inner is not None:
+                    return f"{expr.value} (= {inner})"
+        return None
+
+    def _local_value(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        if not isinstance(expr, cst.Name):
+            return None
+        found = self.model.value_of(expr, self.fn.scope)
+        if found is None or found[1] is not self.fn.scope:
+            return None
+        return found[0]
+
+
+def _code(node: cst.CSTNode) -> str:
+    text = cst.Module(body=[]).code_for_node(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class NestedSessionMutation(Rule):
+    """
+    ## What it does
+    Reports a change made inside a value stored in the session:
+    `request.session["cart"].append(x)`, `request.session["user"]["name"] = v`,
+    `del request.session["a"]["b"]`, `request.session.setdefault("cart",
+    []).append(x)`, or the same on a local read from the session
+    (`cart = request.session["cart"]; cart.append(x)`), when the function never
+    sets a top-level session key afterwards.
+
+    ## Why is this bad?
+    Since Starlette 1.0 the session only tracks its own top-level
+    `__setitem__` / `__delitem__` / `update` / `pop` / `clear`. A change inside
+    a nested list or dict does not mark it modified, so no `Set-Cookie` is
+    sent and the change is silently lost at the end of the request (on 0.x
+    the cookie was always re-sent).
+
+    Not reported when the function also writes a top-level key, or hands the
+    request, the session or the value to other code (which may write it back).
+
+    ## Example
+    ```python
+    async def add_to_cart(request):
+        request.session["cart"].append(request.path_params["item"])
+        return RedirectResponse("/cart", status_code=303)
+    ```
+
+    ## Use instead
+    ```python
+    async def add_to_cart(request):
+        cart = request.session.get("cart", [])
+        cart.append(request.path_params["item"])
+        request.session["cart"] = cart
+        return RedirectResponse("/cart", status_code=303)
+    ```
+    """
+
+    code = "STL608"
+    name = "nested-session-mutation"
+    summary = "a change inside a nested session value (`request.session[\"cart\"].append(x)`) that is never saved"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        if model.imports_any(*_OTHER_SESSIONS):
+            return
+        for fn, names in _functions_with_requests(model):
+            if "session" not in _names_used(fn):
+                continue
+            facts = _SessionFacts(model, fn)
+            findings: list[tuple[cst.CSTNode, str]] = []
+            writes = False
+            for node in walk(fn.node):
+                if isinstance(node, cst.Call):
+                    func = node.func
+                    if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS | {"mark_modified"}:
+                        if facts.is_session(func.value):
+                            writes = writes or func.attr.value in _SESSION_WRITES
+                            continue
+                        label = facts.derived(func.value)
+                        if label is not None:
+                            findings.append((node, f"{label}.{func.attr.value}()"))
+                            continue
+                    if self._hands_over(model, fn, facts, node, names):
+                        writes = True
+                    continue
+                targets: list[cst.BaseExpression] = []
+                if isinstance(node, cst.Assign):
+                    targets = [t.target for t in node.targets]
+                elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+                    targets = [node.target]
+                elif isinstance(node, cst.Del):
+                    targets = [node.target]
+                for t in targets:
+                    if isinstance(t, cst.Attribute) and t.attr.value == "modified" and facts.is_session(t.value):
+                        writes = True  # request.session.modified = True
+                        continue
+                    if not isinstance(t, cst.Subscript):
+                        continue
+                    if facts.is_session(t.value):
+                        writes = True
+                        continue
+                    label = facts.derived(t.value)
+                    if label is not None:
+                        if isinstance(node, cst.Del):
+                            findings.append((node, f"del {_code(t)}"))
+                        elif isinstance(node, cst.AugAssign):
+                            findings.append((node, f"{_code(t)} {_code(node.operator).strip()} ..."))
+                        else:
+                            findings.append((node, f"{_code(t)} = ..."))
+            if writes:
+                continue
+            where = model.framework.describe(fn)
+            for node, what in findings:
+                yield self.report(
+                    node,
+                    f"{what} changes a value nested in the session in {where}: Starlette 1.x only saves the session "
+                    f"when a top-level key is set, so this change is silently lost; read the value, modify it and "
+                    f"assign it back (request.session[key] = value)",
+                )
+
+    @staticmethod
+    def _hands_over(model: Model, fn: Function, facts: _SessionFacts, call: cst.Call, names: dict[str, str]) -> bool:
+        """The request, the session or a session value is passed to code that may write the session."""
+        passed = False
+        for arg in call.args:
+            v = arg.value
+            if isinstance(v, cst.Name) and v.value in names and request_kind(model, v, fn.scope) is not None:
+                passed = True
+            elif facts.is_session(v) or facts.derived(v) is not None:
+                passed = True
+        if not passed:
+            return False
+        q = model.qualname(call.func, fn.scope)
+        return q is None or q.startswith(LOCAL) or not q.startswith(_SAFE_CALLEES)
+
+
+def _names_used(fn: Function) -> set[str]:
+    return {n.attr.value for n in walk(fn.node) if isinstance(n, cst.Attribute)}
+
+
+# --------------------------------------------------------------------------- STL609
+def _dispatch_call_next(model: Model, fn: Function) -> Optional[tuple[str, str]]:
+    """(request name, call_next name) for a BaseHTTPMiddleware dispatch (method or dispatch= function)."""
+    roles = _roles(model, fn)
+    if MIDDLEWARE not in roles:
+        return None
+    positional = list(fn.node.params.posonly_params) + list(fn.node.params.params)
+    if fn.klass is not None:
+        if fn.name != "dispatch" or N.BASE_HTTP_MIDDLEWARE not in model.class_ancestors(fn.klass):
+            return None
+        positional = positional[1:]
+    elif _asgi_params(positional):
+        return None
+    if len(positional) < 2:
+        return None
+    return positional[0].name.value, positional[1].name.value
+
+
+class StreamConsumedInMiddleware(Rule):
+    """
+    ## What it does
+    Reports `request.stream()` iterated in a `BaseHTTPMiddleware.dispatch`
+    (or an `@app.middleware("http")` / `dispatch=` function) before
+    `call_next(request)`.
+
+    ## Why is this bad?
+    The chunks `stream()` yields are not kept: the endpoint then reads an
+    empty body (`b''`), with status 200 and no error, which is silent data
+    loss. `await request.body()` in `dispatch` is fine: Starlette caches it
+    and replays it to the endpoint.
+
+    ## Example
+    ```python
+    class Audit(BaseHTTPMiddleware):
+        async def dispatch(self, request, call_next):
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+            return await call_next(request)
+    ```
+
+    ## Use instead
+    ```python
+    class Audit(BaseHTTPMiddleware):
+        async def dispatch(self, request, call_next):
+            size = len(await request.body())
+            return await call_next(request)
+    ```
+    (or a pure ASGI middleware that replays `receive`).
+    """
+
+    code = "STL609"
+    name = "stream-consumed-in-middleware"
+    summary = "`request.stream()` consumed in `BaseHTTPMiddleware.dispatch` before `call_next`"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for fn, names in _functions_with_requests(model):
+            pair = _dispatch_call_next(model, fn)
+            if pair is None:
+                continue
+            req_name, call_next = pair
+            consumptions = [c for c in _stream_consumptions(model, fn, names) if c[2] == req_name]
+            if not consumptions or _replaces_receive(fn, req_name):
+                continue
+            for stream_call, req, region in _region_after(model, fn, consumptions):
+                if any(self._calls_next(model, fn, node, call_next, req) for node in _nodes(region)):
+                    yield self.report(
+                        stream_call,
+                        f"{req}.stream() is consumed in {model.framework.describe(fn)} before {call_next}({req}): "
+                        f"the chunks are not kept, so the endpoint silently receives an empty body; use "
+                        f"await {req}.body() (Starlette replays it), or a pure ASGI middleware that replays receive",
+                    )
+
+    @staticmethod
+    def _calls_next(model: Model, fn: Function, node: cst.CSTNode, call_next: str, req: str) -> bool:
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Name) or node.func.value != call_next:
+            return False
+        first = argument(node, 0, "request")
+        return first is not None and isinstance(first.value, cst.Name) and first.value.value == req
+
+
+def _replaces_receive(fn: Function, req: str) -> bool:
+    """``request._receive = ...``: the middleware replays the body itself."""
+    for node in walk(fn.node):
+        if isinstance(node, cst.Assign):
+            for t in node.targets:
+                tgt = t.target
+                if (isinstance(tgt, cst.Attribute) and isinstance(tgt.value, cst.Name) and tgt.value.value == req
+                        and tgt.attr.value in ("_receive", "receive")):
+                    return True
+    return False

@@ -1,3 +1,659 @@
-"""security rules."""
+"""STL5xx: security and configuration (CORS, debug, sessions, trusted hosts, template autoescape)."""
 
 from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from .. import names as N
+from ..finding import Report
+from ..framework import App
+from ..model import Model, Scope, argument, bool_value, keyword, positional, string_value
+from .base import Rule
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def _const(model: Model, expr: Optional[cst.BaseExpression], scope: Scope) -> Optional[cst.BaseExpression]:
+    """The literal an expression is (or a same-module constant is bound to), else None."""
+    if expr is None:
+        return None
+    return model.constant(expr, scope)
+
+
+def _const_str(model: Model, expr: Optional[cst.BaseExpression], scope: Scope) -> Optional[str]:
+    return string_value(_const(model, expr, scope))
+
+
+def _const_true(model: Model, expr: Optional[cst.BaseExpression], scope: Scope) -> bool:
+    return bool_value(_const(model, expr, scope)) is True
+
+
+def _has_splat(call: cst.Call, stars: str) -> bool:
+    return any(arg.star == stars for arg in call.args)
+
+
+class _Config:
+    """One place a middleware class is configured, with its options by name or position."""
+
+    __slots__ = ("node", "cls", "scope", "base")
+
+    def __init__(self, node: cst.Call, cls: Optional[str], scope: Scope, base: Optional[int]) -> None:
+        self.node = node  # Middleware(C, ...), x.add_middleware(C, ...) or C(app, ...)
+        self.cls = cls
+        self.scope = scope
+        self.base = base  # positional index of the first option (None: options by keyword only)
+
+    def option(self, name: str, index: int) -> Optional[cst.Arg]:
+        """The argument for the middleware's ``__init__`` parameter ``name`` (``index`` counted after ``app``)."""
+        arg = keyword(self.node, name)
+        if arg is None and self.base is not None:
+            arg = positional(self.node, self.base + index)
+        return arg
+
+    def may_pass(self) -> bool:
+        """``*args`` / ``**kwargs`` in the call: an absent option may still be given."""
+        return _has_splat(self.node, "*") or _has_splat(self.node, "**")
+
+
+def _configs(model: Model, cls: str) -> list[_Config]:
+    """Every configuration of middleware class ``cls`` in the module.
+
+    The framework's list (``Middleware(C, ...)``, ``app.add_middleware(C, ...)`` on a
+    known app, ``C(app, ...)``) plus ``x.add_middleware(C, ...)`` on any other
+    receiver (an app parameter of a setup function, an app imported from
+    elsewhere): the class is resolved through imports, so the configuration is
+    known even when the app object is not.
+    """
+    key = "security.middleware"
+    table = model.cache.get(key)
+    if table is None:
+        table = {}
+        known: set[int] = set()
+        for mc in model.framework.middleware:
+            known.add(id(mc.node))
+            if mc.cls is None:
+                continue
+            first = positional(mc.node, 0)
+            if mc.kind == "direct":
+                base: Optional[int] = 1
+            else:
+                base = 1 if first is not None and first.value is mc.cls_expr else None
+            table.setdefault(mc.cls, []).append(_Config(mc.node, mc.cls, mc.site.scope, base))
+        for site in model.calls:
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "add_middleware") or id(site.node) in known:
+                continue
+            first = argument(site.node, 0, "middleware_class")
+            if first is None:
+                continue
+            q = model.qualname(first.value, site.scope)
+            if q is not None:
+                base = 1 if first is positional(site.node, 0) else None
+                table.setdefault(q, []).append(_Config(site.node, q, site.scope, base))
+        model.cache[key] = table
+    return table.get(cls, [])
+
+
+def _has_star(model: Model, expr: cst.BaseExpression, scope: Scope) -> Optional[bool]:
+    """Whether a statically known origins/hosts value contains ``"*"`` (None: not known).
+
+    A string value counts when it contains ``*`` anywhere: Starlette tests
+    ``"*" in value``, which for a string is a substring test.
+    """
+    lit = _const(model, expr, scope)
+    if lit is None:
+        return None
+    text = string_value(lit)
+    if text is not None:
+        return "*" in text
+    if isinstance(lit, (cst.List, cst.Tuple, cst.Set)):
+        unknown = False
+        for el in lit.elements:
+            if isinstance(el, cst.StarredElement):
+                unknown = True
+                continue
+            value = _const_str(model, el.value, scope)
+            if value == "*":
+                return True
+            if value is None:
+                unknown = True
+        return None if unknown else False
+    return None
+
+
+def _label(model: Model, expr: cst.BaseExpression) -> str:
+    """Source text of a short expression, for messages."""
+    text = model.module.code_for_node(expr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------- CORS
+# Origins an attacker can serve a page from; a regex that fully matches all of
+# them accepts any site.
+_PROBE_ORIGINS = ("https://evil.example", "https://attacker.test:8443", "https://203.0.113.7")
+
+
+def _regex(model: Model, cfg: _Config) -> tuple[Optional[cst.Arg], Optional[str], Optional["re.Pattern[str]"]]:
+    arg = cfg.option("allow_origin_regex", 4)
+    if arg is None:
+        return None, None, None
+    text = _const_str(model, arg.value, cfg.scope)
+    if text is None:
+        return arg, None, None
+    try:
+        return arg, text, re.compile(text)
+    except (re.error, RecursionError, OverflowError):
+        return arg, text, None
+
+
+def _matches_any(pattern: "re.Pattern[str]") -> bool:
+    return all(pattern.fullmatch(origin) for origin in _PROBE_ORIGINS)
+
+
+def _cors_wildcards(model: Model) -> list[tuple[_Config, cst.Arg, str]]:
+    """(configuration, offending argument, description) for every any-origin CORS setting (shared by 501/502)."""
+    key = "security.cors_wildcards"
+    found = model.cache.get(key)
+    if found is None:
+        found = model.cache[key] = []
+        for cfg in _configs(model, N.CORS_MIDDLEWARE):
+            origins = cfg.option("allow_origins", 0)
+            if origins is not None and _has_star(model, origins.value, cfg.scope):
+                found.append((cfg, origins, f'allow_origins={_label(model, origins.value)} contains "*"'))
+            arg, text, pattern = _regex(model, cfg)
+            if arg is not None and pattern is not None and _matches_any(pattern):
+                found.append((cfg, arg, f"allow_origin_regex '{text}' matches any origin"))
+    return found
+
+
+def _credentials(model: Model, cfg: _Config) -> bool:
+    arg = cfg.option("allow_credentials", 3)
+    return arg is not None and _const_true(model, arg.value, cfg.scope)
+
+
+class CorsAnyOrigin(Rule):
+    """
+    ## What it does
+    Reports `CORSMiddleware` configured with `"*"` in `allow_origins`, or with
+    an `allow_origin_regex` that matches any origin (`.*`, `.+`, `^.*$`,
+    `https://.*`...), without `allow_credentials=True` (that combination is
+    STL502). Every form is checked: `Middleware(CORSMiddleware, ...)`,
+    `app.add_middleware(CORSMiddleware, ...)` and `CORSMiddleware(app, ...)`,
+    with literal values or same-module constants; origins read from settings,
+    the environment or a function call are not judged. The regex is judged by
+    matching it (as Starlette does, with `fullmatch`) against unrelated
+    origins, not by comparing text.
+
+    ## Why is this bad?
+    Any web site can read your API's responses from a visitor's browser. For
+    a public, unauthenticated API that is intended; for anything else, list
+    the origins that may call it.
+
+    ## Example
+    ```python
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+    ```
+
+    ## Use instead
+    ```python
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
+    ```
+    """
+
+    code = "STL501"
+    name = "cors-any-origin"
+    summary = 'CORSMiddleware allows any origin (`"*"` in `allow_origins`, or an `allow_origin_regex` matching everything)'
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for cfg, arg, what in _cors_wildcards(model):
+            if _credentials(model, cfg):
+                continue  # STL502
+            yield self.report(
+                arg,
+                f"CORSMiddleware {what}: any web site can read this API's responses; "
+                f"list the allowed origins explicitly",
+            )
+
+
+class CorsAnyOriginWithCredentials(Rule):
+    """
+    ## What it does
+    Reports `CORSMiddleware` whose origins are a wildcard (see STL501) together
+    with `allow_credentials=True` (literal or same-module constant). It is
+    reported instead of STL501, not beside it.
+
+    ## Why is this bad?
+    With this combination Starlette answers every request with the caller's
+    own `Origin` and `Access-Control-Allow-Credentials: true` (Starlette 1.x
+    does so even without a cookie): any web site a user visits can send
+    authenticated requests with the user's cookies and read the answers,
+    i.e. act as the user.
+
+    ## Example
+    ```python
+    Middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
+    ```
+
+    ## Use instead
+    ```python
+    Middleware(CORSMiddleware, allow_origins=["https://app.example.com"], allow_credentials=True)
+    ```
+    """
+
+    code = "STL502"
+    name = "cors-any-origin-with-credentials"
+    summary = "CORSMiddleware allows any origin together with `allow_credentials=True`"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for cfg, arg, what in _cors_wildcards(model):
+            if not _credentials(model, cfg):
+                continue
+            yield self.report(
+                arg,
+                f"CORSMiddleware {what} with allow_credentials=True: Starlette reflects the caller's Origin "
+                f"with credentials allowed, so any web site can make authenticated requests as your users; "
+                f"list the allowed origins explicitly",
+            )
+
+
+def _unescaped_dots(pattern: str) -> list[int]:
+    """Offsets of ``.`` outside character classes, not escaped, not followed by ``*``, ``+``, ``?`` or ``{``."""
+    out: list[int] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            i += 1
+            # a "]" right after "[" or "[^" is a literal member
+            if i < n and pattern[i] == "^":
+                i += 1
+            if i < n and pattern[i] == "]":
+                i += 1
+            continue
+        if c == "." and (i + 1 >= n or pattern[i + 1] not in "*+?{"):
+            out.append(i)
+        i += 1
+    return out
+
+
+class CorsRegexUnescapedDot(Rule):
+    """
+    ## What it does
+    Reports a literal `allow_origin_regex` that contains a `.` meant as a
+    literal dot: not escaped, not inside a character class, and not followed
+    by `*`, `+`, `?` or `{` (which would make it a deliberate "any
+    characters"), e.g. `https://.*.example.com`. A regex that already matches
+    any origin is STL501/STL502's.
+
+    ## Why is this bad?
+    An unescaped `.` matches any character, and Starlette's `fullmatch` does
+    not help: `https://.*.example.com` accepts `https://evil-example.com`, a
+    domain anyone can register, whose pages can then read your API.
+
+    ## Example
+    ```python
+    app.add_middleware(CORSMiddleware, allow_origin_regex="https://.*.example.com")
+    ```
+
+    ## Use instead
+    ```python
+    app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*\\.example\\.com")
+    ```
+    """
+
+    code = "STL503"
+    name = "cors-regex-unescaped-dot"
+    summary = "`allow_origin_regex` with an unescaped `.` that lets look-alike domains through"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for cfg in _configs(model, N.CORS_MIDDLEWARE):
+            arg, text, pattern = _regex(model, cfg)
+            if arg is None or text is None or pattern is None or _matches_any(pattern):
+                continue
+            dots = _unescaped_dots(text)
+            if not dots:
+                continue
+            fixed = "".join("\\." if i in dots else ch for i, ch in enumerate(text))
+            yield self.report(
+                arg,
+                f"allow_origin_regex '{text}' has an unescaped '.' (it matches any character, so look-alike "
+                f"domains pass: Starlette uses fullmatch, nothing else checks them); escape it: r'{fixed}'",
+            )
+
+
+# --------------------------------------------------------------------------- debug
+class DebugTrue(Rule):
+    """
+    ## What it does
+    Reports `debug=True` (a literal or a same-module constant) passed to
+    `Starlette()` or `FastAPI()`. `debug=settings.DEBUG` and other values read
+    from configuration are not judged.
+
+    ## Why is this bad?
+    With `debug=True` every unhandled error is answered with a traceback page:
+    the exception message (often holding secrets or SQL), file paths and
+    source lines are sent to the client. It even overrides a custom
+    `Exception` handler.
+
+    ## Example
+    ```python
+    app = Starlette(debug=True, routes=routes)
+    ```
+
+    ## Use instead
+    ```python
+    config = Config(".env")
+    app = Starlette(debug=config("DEBUG", cast=bool, default=False), routes=routes)
+    ```
+    """
+
+    code = "STL504"
+    name = "debug-true"
+    summary = "`debug=True` literal in `Starlette()` / `FastAPI()` (tracebacks sent to clients)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for app in model.framework.apps:
+            if app.kind not in ("starlette", "fastapi"):
+                continue
+            arg = app.kwarg("debug")
+            if arg is None and app.cls == N.STARLETTE_APP:
+                arg = positional(app.call, 0)  # Starlette(debug, routes, ...)
+            if arg is None or not _const_true(model, arg.value, app.scope):
+                continue
+            yield self.report(
+                arg,
+                f"debug=True on {_app_label(app)}: unhandled errors are answered with a traceback page "
+                f"(exception text, paths, source lines); read it from configuration, default False",
+            )
+
+
+def _app_label(app: App) -> str:
+    cls = {"starlette": "Starlette", "fastapi": "FastAPI"}.get(app.kind, app.kind)
+    return f"{cls}()" if app.name is None else f"{app.name} = {cls}()"
+
+
+# --------------------------------------------------------------------------- sessions
+_SECRET = "starlette.datastructures.Secret"
+
+
+class HardcodedSessionSecret(Rule):
+    """
+    ## What it does
+    Reports `SessionMiddleware` configured with a `secret_key` that is a string
+    literal, a same-module constant string, or `Secret("literal")`, in any
+    configuration form (`Middleware(SessionMiddleware, ...)`,
+    `add_middleware(...)`, `SessionMiddleware(app, ...)`). Secrets read from the
+    environment, `starlette.config.Config` or settings objects are not judged.
+
+    ## Why is this bad?
+    Session cookies are only signed with this key. Anyone who can read the
+    code (a repository, a leaked image, a dependency) can forge a session for
+    any user, e.g. `{"user": "admin"}`, and it is accepted.
+
+    ## Example
+    ```python
+    Middleware(SessionMiddleware, secret_key="change-me")
+    ```
+
+    ## Use instead
+    ```python
+    config = Config(".env")
+    Middleware(SessionMiddleware, secret_key=config("SECRET_KEY", cast=Secret))
+    ```
+    """
+
+    code = "STL505"
+    name = "hardcoded-session-secret"
+    summary = "`SessionMiddleware` with a hard-coded `secret_key`"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for cfg in _configs(model, N.SESSION_MIDDLEWARE):
+            arg = cfg.option("secret_key", 0)
+            if arg is None:
+                continue
+            value = arg.value
+            if isinstance(value, cst.Call) and model.qualname(value.func, cfg.scope) == _SECRET:
+                inner = argument(value, 0, "value")
+                value = inner.value if inner is not None else value
+            if _const_str(model, value, cfg.scope) is None:
+                continue
+            yield self.report(
+                arg,
+                "SessionMiddleware secret_key is hard-coded: anyone who reads the code can forge session "
+                "cookies; load it from the environment (starlette.config.Config, cast=Secret)",
+            )
+
+
+# --------------------------------------------------------------------------- trusted hosts
+class TrustedHostAnyHost(Rule):
+    """
+    ## What it does
+    Reports `TrustedHostMiddleware` configured with `"*"` in `allowed_hosts`
+    (literal or same-module constant), or without `allowed_hosts` at all (its
+    default is `["*"]`). A call with `*args`/`**kwargs` that may carry the
+    option is not judged.
+
+    ## Why is this bad?
+    The middleware then accepts any `Host` header, exactly as if it were not
+    installed: `url_for()` links, redirects and password-reset emails built
+    from the request use an attacker-chosen host.
+
+    ## Example
+    ```python
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["*"])
+    ```
+
+    ## Use instead
+    ```python
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["example.com", "*.example.com"])
+    ```
+    """
+
+    code = "STL506"
+    name = "trusted-host-any-host"
+    summary = '`TrustedHostMiddleware` with `"*"` in `allowed_hosts`, or without `allowed_hosts`'
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for cfg in _configs(model, N.TRUSTED_HOST_MIDDLEWARE):
+            arg = cfg.option("allowed_hosts", 0)
+            if arg is None:
+                if cfg.may_pass():
+                    continue
+                yield self.report(
+                    cfg.node,
+                    'TrustedHostMiddleware without allowed_hosts defaults to ["*"]: any Host header is accepted '
+                    "and host-header checking is off; pass allowed_hosts=[...] with your domains",
+                )
+                continue
+            lit = _const(model, arg.value, cfg.scope)
+            if isinstance(lit, cst.Name) and lit.value == "None":
+                why = 'None, which defaults to ["*"]'
+            elif _has_star(model, arg.value, cfg.scope):
+                why = '"*"'
+            else:
+                continue
+            yield self.report(
+                arg,
+                f"TrustedHostMiddleware allowed_hosts={_label(model, arg.value)} allows any host ({why}): "
+                f"host-header checking is off; list your domains",
+            )
+
+
+# --------------------------------------------------------------------------- templates
+_JINJA2_TEMPLATES = "starlette.templating.Jinja2Templates"
+_AUTOESCAPED = (".html", ".htm", ".xml")
+_TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tpl", ".tmpl")
+_PLAIN_TEXT = (".txt", ".text", ".md", ".csv", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".sql",
+               ".sh", ".py", ".js", ".css", ".conf", ".eml")
+
+
+def _templates_call(model: Model, expr: cst.BaseExpression, scope: Scope) -> Optional[cst.Call]:
+    """The ``Jinja2Templates(...)`` construction an expression refers to (this function or module)."""
+    value: cst.BaseExpression = expr
+    where = scope
+    if not isinstance(expr, cst.Call):
+        found = model.value_of(expr, scope)
+        if found is None:
+            return None
+        value, where = found
+    if isinstance(value, cst.Call) and model.qualname(value.func, where) == _JINJA2_TEMPLATES:
+        return value
+    return None
+
+
+def _default_env(model: Model, call: cst.Call, scope: Scope) -> bool:
+    """Built without ``env=`` (so with Starlette's ``select_autoescape()`` environment).
+
+    Extra keywords (0.x environment options such as ``autoescape=True``) or a
+    ``**`` splat mean a customised environment: not judged.
+    """
+    if _has_splat(call, "**"):
+        return False
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        name = arg.keyword.value
+        if name == "env":
+            lit = _const(model, arg.value, scope)
+            if not (isinstance(lit, cst.Name) and lit.value == "None"):
+                return False
+        elif name not in ("directory", "context_processors"):
+            return False
+    return True
+
+
+def _env_reconfigured(model: Model, receiver: cst.BaseExpression) -> bool:
+    """``templates.env = ...`` or ``templates.env.autoescape = ...`` somewhere in the module.
+
+    Attribute assignments are not in the model; this text test only ever
+    suppresses a finding.
+    """
+    name = receiver.value if isinstance(receiver, cst.Name) else None
+    if name is None:
+        return False
+    cache = model.cache.setdefault("security.env_reconfigured", {})
+    hit = cache.get(name)
+    if hit is None:
+        hit = cache[name] = re.search(rf"\b{re.escape(name)}\.env(?:\.autoescape)?\s*=(?!=)", model.source) is not None
+    return hit
+
+
+def _plain_text(name: str) -> bool:
+    lower = name.lower()
+    for suffix in _TEMPLATE_SUFFIXES:
+        if lower.endswith(suffix):
+            lower = lower[: -len(suffix)]
+            break
+    return lower.endswith(_PLAIN_TEXT)
+
+
+class TemplateWithoutAutoescape(Rule):
+    """
+    ## What it does
+    Reports `templates.TemplateResponse(request, "page.jinja")` and
+    `templates.get_template("page.j2")` where `templates` is a
+    `Jinja2Templates(...)` built in this module (or function) without an
+    explicit `env=`, and the literal template name does not end in `.html`,
+    `.htm` or `.xml`. The old `TemplateResponse("name", {...})` order is
+    checked too. Not reported: a `TemplateResponse` given a non-HTML
+    `media_type=` (it is not rendered as a page) and `get_template` of a
+    plain-text template (`mail.txt`, `mail.txt.j2`), which is rendered by the
+    caller, e.g. for an email body.
+
+    ## Why is this bad?
+    Since Starlette 1.0 the default environment uses Jinja's
+    `select_autoescape()`, which escapes only `.html`, `.htm` and `.xml`
+    templates (0.x escaped everything). A `.jinja`, `.j2`, `.html.j2` or `.txt`
+    template now renders user input raw, and `TemplateResponse` serves it as
+    `text/html`: an XSS.
+
+    ## Example
+    ```python
+    templates = Jinja2Templates(directory="templates")
+
+    async def profile(request):
+        return templates.TemplateResponse(request, "profile.jinja", {"name": name})
+    ```
+
+    ## Use instead
+    ```python
+    templates = Jinja2Templates(directory="templates")
+
+    async def profile(request):
+        return templates.TemplateResponse(request, "profile.html", {"name": name})
+    ```
+    Or build the templates object with
+    `env=jinja2.Environment(loader=..., autoescape=True)`.
+    """
+
+    code = "STL507"
+    name = "template-without-autoescape"
+    summary = "template rendered by `Jinja2Templates` whose name is not `.html`/`.htm`/`.xml` (not autoescaped in 1.x)"
+
+    def check(self, model: Model) -> Iterator[Report]:
+        for site in model.calls:
+            func = site.node.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in ("TemplateResponse", "get_template"):
+                continue
+            method = func.attr.value
+            receiver = func.value
+            if method == "get_template" and isinstance(receiver, cst.Attribute) and receiver.attr.value == "env":
+                receiver = receiver.value  # templates.env.get_template(...)
+            templates = _templates_call(model, receiver, site.scope)
+            if templates is None or not _default_env(model, templates, site.scope):
+                continue
+            if _env_reconfigured(model, receiver):
+                continue
+            call = site.node
+            if method == "get_template":
+                arg = argument(call, 0, "name")
+            else:
+                arg = self._template_name(model, call, site.scope)
+            name = _const_str(model, arg.value, site.scope) if arg is not None else None
+            if arg is None or not name or name.lower().endswith(_AUTOESCAPED):
+                continue
+            if method == "get_template" and _plain_text(name):
+                continue
+            if method == "TemplateResponse" and not self._served_as_html(model, call, site.scope, arg):
+                continue
+            yield self.report(
+                arg,
+                f"template {name!r} rendered by {method}() is not autoescaped: since Starlette 1.0 the default "
+                f"Jinja2Templates environment escapes only .html/.htm/.xml, so user input is rendered raw (XSS); "
+                f"rename it to .html or pass env= with autoescape=True",
+            )
+
+    @staticmethod
+    def _template_name(model: Model, call: cst.Call, scope: Scope) -> Optional[cst.Arg]:
+        arg = keyword(call, "name")
+        if arg is not None:
+            return arg
+        first = positional(call, 0)
+        if first is not None and _const_str(model, first.value, scope) is not None:
+            return first  # old TemplateResponse(name, context) order
+        return positional(call, 1)
+
+    @staticmethod
+    def _served_as_html(model: Model, call: cst.Call, scope: Scope, name_arg: cst.Arg) -> bool:
+        old = name_arg is positional(call, 0)
+        media = argument(call, 4 if old else 5, "media_type")
+        if media is None:
+            return True
+        value = _const(model, media.value, scope)
+        if isinstance(value, cst.Name) and value.value == "None":
+            return True
+        text = string_value(value)
+        return text is not None and ("html" in text.lower() or "xml" in text.lower())

@@ -1,0 +1,126 @@
+"""Per-file result cache for the standalone command.
+
+An entry is keyed by the SHA-256 of the file's bytes, its path, and a
+fingerprint of everything else that can change the result: the tool version,
+the source of the installed package (so an upgrade or a local edit of a rule
+invalidates it), the Python version, the effective configuration and the
+selected rules. Each entry is one small JSON file under
+``.starlette_lint_cache/v1/<2 hex>/<key>.json``, written to a temporary file
+in the same directory and moved into place with ``os.replace``: concurrent
+runs never see a half-written entry (at worst they both write the same
+content), and an unreadable or corrupt entry is treated as a miss and
+rewritten. The cache directory holds a ``.gitignore`` (``*``) and a
+``CACHEDIR.TAG`` so it is never committed nor backed up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+from . import __version__
+
+DIRNAME = ".starlette_lint_cache"
+FORMAT = "v1"
+_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# starlette-lint cache directory\n"
+
+
+@lru_cache(maxsize=1)
+def package_fingerprint() -> str:
+    """Hash of the package's own source files: an edited rule must not hit old entries."""
+    root = Path(__file__).parent
+    h = hashlib.sha256(__version__.encode())
+    h.update(f"{sys.version_info[0]}.{sys.version_info[1]}".encode())
+    for path in sorted(root.rglob("*.py")):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def settings_fingerprint(parts: Any) -> str:
+    blob = json.dumps([package_fingerprint(), parts], sort_keys=True, default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def entry_key(content: bytes, path: str, settings: str) -> str:
+    h = hashlib.sha256(content)
+    h.update(b"\0")
+    h.update(path.encode("utf-8", "surrogateescape"))
+    h.update(b"\0")
+    h.update(settings.encode())
+    return h.hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Optional[Path]) -> None:
+        self.directory = directory  # None: disabled
+        self._ready = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None
+
+    def _entry(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / FORMAT / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Optional[dict[str, Any]]:
+        if self.directory is None:
+            return None
+        try:
+            with open(self._entry(key), encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("findings"), list):
+            return None
+        for item in data["findings"]:
+            if not (isinstance(item, list) and len(item) == 5 and isinstance(item[0], int) and isinstance(item[1], int)
+                    and isinstance(item[2], str) and isinstance(item[3], str) and isinstance(item[4], bool)):
+                return None
+        return data
+
+    def put(self, key: str, findings: list[list[Any]]) -> None:
+        if self.directory is None:
+            return
+        target = self._entry(key)
+        try:
+            self._prepare()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump({"key": key, "findings": findings}, fh, separators=(",", ":"))
+                os.replace(tmp, target)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            pass  # a cache that cannot be written is no cache; never fail the run
+
+    def _prepare(self) -> None:
+        if self._ready or self.directory is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, text in ((".gitignore", "# created by starlette-lint\n*\n"), ("CACHEDIR.TAG", _TAG)):
+            path = self.directory / name
+            if not path.exists():
+                try:
+                    with open(path, "x", encoding="utf-8") as fh:
+                        fh.write(text)
+                except OSError:
+                    pass
+        self._ready = True

@@ -1,0 +1,25 @@
+"""STL607: ``RedirectResponse(url)`` after POST -> ``status_code=303``."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..finding import Report
+from . import FixContext, Plan, fixer
+from ._cst import append_arg, positional_args
+
+
+@fixer("STL607")
+def redirect_see_other(ctx: FixContext, report: Report) -> Optional[Plan]:
+    call = report.node
+    if not isinstance(call, cst.Call) or any(a.star for a in call.args):
+        return None
+    if len(positional_args(call)) > 1 or any(a.keyword is not None and a.keyword.value == "status_code" for a in call.args):
+        return None
+    if not call.args:
+        return None
+    new = cst.Arg(keyword=cst.Name("status_code"), value=cst.Integer("303"),
+                  equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    return Plan("status_code=303").edit(call, lambda node: append_arg(node, new))  # type: ignore[arg-type]

@@ -1,0 +1,90 @@
+"""``# noqa`` exactly as flake8 (7.x) honours it, for the standalone command.
+
+The flake8 plugin needs none of this: flake8 applies ``# noqa`` itself. The
+command mirrors it so both front ends suppress the same findings:
+
+* ``# noqa`` (any case, exactly one space after ``#``) on a finding's line
+  suppresses every code there; ``# noqa: STL101,STL2`` (codes separated by
+  commas or whitespace) suppresses codes equal to or starting with one of
+  them. Text after ``# noqa:`` that is not a code list (``# noqa: fine``)
+  makes it a blanket ``# noqa``, as in flake8; codes are compared
+  case-sensitively, so ``# noqa: stl101`` suppresses nothing, as in flake8.
+* The "line" of a finding is flake8's: the physical line, except that a
+  token spanning several lines (a triple-quoted string, or lines joined by a
+  backslash) makes all those lines one unit, so a ``# noqa`` after a
+  multi-line string covers findings on any of its lines.
+* A line matching ``# flake8: noqa`` (alone on its line) skips the whole file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from typing import Iterable, Optional
+
+from .finding import Finding
+
+# flake8/defaults.py
+NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.I)
+_LIST_SPLIT = re.compile(r"[,\s]")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as flake8 reads them (universal newlines, ends kept)."""
+    return io.StringIO(text, newline=None).readlines()
+
+
+class NoqaIndex:
+    """Answers "is this finding suppressed?" for one file."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = split_lines(text)
+        self._mapping: Optional[dict[int, str]] = None
+
+    @property
+    def file_ignored(self) -> bool:
+        return any(NOQA_FILE.match(line) for line in self.lines)
+
+    def _build_mapping(self) -> dict[int, str]:
+        lines = self.lines
+        out: dict[int, str] = {}
+        it = iter(lines)
+        try:
+            tokens = list(tokenize.generate_tokens(lambda: next(it, "")))
+        except (tokenize.TokenError, SyntaxError):
+            return {}
+        lo, hi = len(lines) + 2, -1
+        for tok in tokens:
+            if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            lo = min(lo, tok.start[0])
+            hi = max(hi, tok.end[0])
+            if tok.type in (tokenize.NL, tokenize.NEWLINE):
+                joined = "".join(lines[lo - 1:hi])
+                for n in range(lo, hi + 1):
+                    out[n] = joined
+                lo, hi = len(lines) + 2, -1
+        return out
+
+    def line_for(self, line: int) -> str:
+        if self._mapping is None:
+            self._mapping = self._build_mapping()
+        found = self._mapping.get(line)
+        if found is not None:
+            return found
+        return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+
+    def suppressed(self, code: str, line: int) -> bool:
+        match = NOQA_INLINE.search(self.line_for(line))
+        if match is None:
+            return False
+        codes_str = match.group("codes")
+        if codes_str is None:
+            return True
+        codes = {c.strip() for c in _LIST_SPLIT.split(codes_str) if c.strip()}
+        return code in codes or code.startswith(tuple(codes))
+
+    def filter(self, findings: Iterable[Finding]) -> list[Finding]:
+        return [f for f in findings if not self.suppressed(f.code, f.line)]

@@ -1,0 +1,305 @@
+"""Checking (and fixing) files for the standalone command: one file, or many in parallel.
+
+The rule engine is :mod:`starlette_lint.engine`, the same one the flake8
+plugin runs; this module adds what a standalone front end needs around it:
+reading files (encoding, BOM, newlines kept), ``# noqa`` as flake8 applies
+it, per-file-ignores, syntax errors as ``E999`` findings, unreadable files as
+``E902`` findings, the result cache, the fix loop with atomic writes, and a
+process pool for large trees.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import tempfile
+import time
+import tokenize
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+from .cache import Cache, entry_key
+from .config import Config
+from .engine import INTERNAL, Analysis, analyze_source
+from .finding import Finding, Report
+from .fixes import fix_once, fixable_codes, fixable_reports
+from .noqa import NoqaIndex
+
+SYNTAX = "E999"
+IO_ERROR = "E902"
+MAX_FIX_ROUNDS = 5
+POOL_THRESHOLD = 8  # uncached files before a process pool pays for itself
+
+# (line, column 0-based, code, message, fixable)
+Row = tuple[int, int, str, str, bool]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs for the files of one configuration (picklable)."""
+
+    config: Config
+    fingerprint: str
+    cache_dir: Optional[str]
+    mode: str = "check"  # check | fix | diff
+    debug: bool = False
+
+
+@dataclass
+class FileResult:
+    path: str
+    rows: list[Row] = field(default_factory=list)
+    cached: bool = False
+    fixed: int = 0
+    diff: str = ""
+    notes: list[str] = field(default_factory=list)  # messages for stderr
+
+
+@dataclass
+class Job:
+    path: str
+    settings: int  # index into the settings list
+    content: Optional[bytes] = None
+    error: Optional[str] = None
+
+
+# ------------------------------------------------------------------ one file
+def decode(content: bytes) -> str:
+    """Text as flake8 reads it: PEP 263 / BOM encoding, latin-1 when that fails."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(content).readline)
+        return content.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return content.decode("latin-1")
+
+
+def _keep(findings: Iterable[Finding], config: Config, path: str, noqa: NoqaIndex) -> list[Finding]:
+    skip = tuple(config.ignored_for(path))
+    front_end_skip = tuple(p for p in config.ignore if SYNTAX.startswith(p) or IO_ERROR.startswith(p) or p == "ALL")
+    out = []
+    for f in findings:
+        if skip and f.code.startswith(skip):
+            continue
+        if f.code in (SYNTAX, IO_ERROR) and front_end_skip and f.code.startswith(front_end_skip):
+            continue
+        if noqa.suppressed(f.code, f.line):
+            continue
+        out.append(f)
+    return out
+
+
+def _analyze(content: bytes, path: str, settings: Settings) -> tuple[Analysis, list[Finding], str]:
+    text = decode(content)
+    noqa = NoqaIndex(text)
+    if noqa.file_ignored:
+        return Analysis(), [], text
+    analysis = analyze_source(content, path, settings.config, on_parse_error="syntax", debug=settings.debug)
+    return analysis, _keep(analysis.findings, settings.config, path, noqa), text
+
+
+def _kept_reports(analysis: Analysis, kept: list[Finding]) -> list[Report]:
+    keys = {(f.line, f.col, f.code) for f in kept}
+    return [r for r, f in analysis.reports if (f.line, f.col, f.code) in keys]
+
+
+def _rows(analysis: Analysis, kept: list[Finding], path: str) -> list[Row]:
+    fixable: set[tuple[int, int, str]] = set()
+    codes = fixable_codes()
+    if analysis.module is not None and analysis.model is not None and any(f.code in codes for f in kept):
+        reports = _kept_reports(analysis, kept)
+        try:
+            ok = fixable_reports(analysis.module, analysis.model, path, reports)
+        except Exception:  # noqa: BLE001 - a fixer bug must not break checking
+            ok = set()
+        by_report = {id(r): f for r, f in analysis.reports}
+        fixable = {(by_report[i].line, by_report[i].col, by_report[i].code) for i in ok if i in by_report}
+    return [(f.line, f.col, f.code, f.message, (f.line, f.col, f.code) in fixable) for f in kept]
+
+
+def process(job: Job, settings: Settings) -> FileResult:
+    """Check (and in fix/diff mode, fix) one file."""
+    path = job.path
+    result = FileResult(path)
+    content = job.content
+    if content is None:
+        try:
+            content = read_bytes(path)
+        except OSError as exc:
+            result.rows = [io_error_row(exc)]
+            return result
+    cache = Cache(Path(settings.cache_dir) if settings.cache_dir else None)
+    key = entry_key(content, path, settings.fingerprint)
+    hit = cache.get(key)
+    if hit is not None and (settings.mode == "check" or not any(row[4] for row in hit["findings"])):
+        result.rows = [tuple(row) for row in hit["findings"]]  # type: ignore[misc]
+        result.cached = True
+        return result
+    try:
+        analysis, kept, text = _analyze(content, path, settings)
+        if settings.mode != "check" and analysis.module is not None:
+            original = content
+            before = (analysis, kept)
+            content, analysis, kept, result.fixed = _fix(content, path, settings, analysis, kept)
+            if result.fixed:
+                if settings.mode == "diff":
+                    result.diff = unified_diff(text, decode(content), path)
+                else:
+                    error = write_atomic(path, content, original)
+                    if error is not None:
+                        result.notes.append(error)
+                        result.fixed = 0
+                        content = original
+                        analysis, kept = before
+                key = entry_key(content, path, settings.fingerprint)
+        result.rows = _rows(analysis, kept, path)
+    except RecursionError:
+        result.rows = [(1, 0, INTERNAL, f"internal error while checking {path}: RecursionError (file too deeply nested)", False)]
+        return result
+    except Exception as exc:  # noqa: BLE001 - one file's trouble must not stop the run
+        result.rows = [(1, 0, INTERNAL, f"internal error while checking {path}: {type(exc).__name__}: {exc}", False)]
+        return result
+    if settings.mode != "diff" or not result.fixed:
+        cache.put(key, [list(r) for r in result.rows])
+    return result
+
+
+def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
+         kept: list[Finding]) -> tuple[bytes, Analysis, list[Finding], int]:
+    fixed = 0
+    done: set[tuple[str, str]] = set()  # (code, message) already fixed once: never fixed twice
+    for _ in range(MAX_FIX_ROUNDS):
+        if analysis.module is None or analysis.model is None:
+            break
+        reports = [r for r in _kept_reports(analysis, kept) if (r.code, r.message) not in done]
+        if not any(r.code in fixable_codes() or r.fix is not None for r in reports):
+            break
+        outcome = fix_once(analysis.module, analysis.model, path, reports)
+        if outcome is None:
+            break
+        new_module, applied = outcome
+        new_content = new_module.bytes
+        if new_content == content:
+            break
+        fixed += len({id(r) for r, _ in applied})
+        done |= {(r.code, r.message) for r, _ in applied}
+        content = new_content
+        analysis, kept, _ = _analyze(content, path, settings)
+    return content, analysis, kept, fixed
+
+
+def unified_diff(old: str, new: str, path: str) -> str:
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 fromfile=f"a/{path}", tofile=f"b/{path}")
+    out = []
+    for line in lines:
+        out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def io_error_row(exc: OSError) -> Row:
+    return (1, 0, IO_ERROR, f"{type(exc).__name__}: {exc.strerror or exc}", False)
+
+
+def write_atomic(path: str, data: bytes, expected: bytes) -> Optional[str]:
+    """Replace the file's bytes unless it changed since it was read; an error message or None."""
+    real = os.path.realpath(path)
+    try:
+        if read_bytes(real) != expected:
+            return f"{path}: changed while being fixed; not written"
+        mode = os.stat(real).st_mode & 0o7777
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(real) or ".", prefix=f".{os.path.basename(real)}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, mode)
+            os.replace(tmp, real)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError as exc:
+        return f"{path}: cannot write the fixes: {exc.strerror or exc}"
+    return None
+
+
+# ------------------------------------------------------------------ many files
+_WORKER_SETTINGS: list[Settings] = []
+
+
+def _init_worker(settings: list[Settings]) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _work(job: Job) -> FileResult:
+    return process(job, _WORKER_SETTINGS[job.settings])
+
+
+@dataclass
+class RunStats:
+    files: int = 0
+    cached: int = 0
+    analysed: int = 0
+    seconds: float = 0.0
+
+
+def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
+        on_result: Optional[Callable[[FileResult], Any]] = None) -> tuple[list[FileResult], RunStats]:
+    """Results in the order of ``jobs_in``; cached files are answered without the pool."""
+    start = time.perf_counter()
+    stats = RunStats(files=len(jobs_in))
+    results: dict[int, FileResult] = {}
+    todo: list[tuple[int, Job]] = []
+    for i, job in enumerate(jobs_in):
+        s = settings[job.settings]
+        if job.content is None and job.error is None:
+            try:
+                job.content = read_bytes(job.path)
+            except OSError as exc:
+                results[i] = FileResult(job.path, [io_error_row(exc)])
+                _done(results[i], on_result)
+                continue
+        cache = Cache(Path(s.cache_dir) if s.cache_dir else None)
+        hit = cache.get(entry_key(job.content or b"", job.path, s.fingerprint)) if cache.enabled else None
+        if hit is not None and (s.mode == "check" or not any(row[4] for row in hit["findings"])):
+            results[i] = FileResult(job.path, [tuple(r) for r in hit["findings"]], cached=True)  # type: ignore[misc]
+            stats.cached += 1
+            job.content = None
+            _done(results[i], on_result)
+            continue
+        todo.append((i, job))
+    stats.analysed = len(todo)
+    if len(todo) > POOL_THRESHOLD and jobs > 1:
+        for _, job in todo:
+            job.content = None  # workers read the files themselves: nothing big to send them
+        workers = min(jobs, len(todo))
+        chunk = max(1, min(16, len(todo) // (workers * 4)))
+        try:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,)) as pool:
+                for (i, _), res in zip(todo, pool.map(_work, [job for _, job in todo], chunksize=chunk)):
+                    results[i] = res
+                    _done(res, on_result)
+            todo = []
+        except (OSError, RuntimeError, ImportError):  # no processes here (sandbox, frozen app): serial
+            todo = [(i, job) for i, job in todo if i not in results]
+    for i, job in todo:
+        results[i] = process(job, settings[job.settings])
+        job.content = None
+        _done(results[i], on_result)
+    stats.seconds = time.perf_counter() - start
+    return [results[i] for i in range(len(jobs_in))], stats
+
+
+def _done(result: FileResult, on_result: Optional[Callable[[FileResult], Any]]) -> None:
+    if on_result is not None:
+        on_result(result)

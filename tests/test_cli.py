@@ -1,0 +1,551 @@
+"""The standalone command end to end, in subprocesses: exit codes, formats, config, discovery, cache."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from starlette_lint.cli import main
+from starlette_lint.docs import rule_table
+from starlette_lint.rules import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+
+STARTUP = "from starlette.applications import Starlette\napp = Starlette(on_startup=[])\n"
+CLEAN = "from starlette.applications import Starlette\n\napp = Starlette(routes=[])\n"
+DEBUG = "from starlette.applications import Starlette\napp = Starlette(debug=True, on_startup=[])\n"
+
+
+def spawn_cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    """The command in a subprocess, as a user or pre-commit runs it."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "STARLETTE_LINT_CACHE_DIR")}
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "starlette_lint.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, env=environ, timeout=timeout)
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The same entry point in this process (fast); stdout/stderr captured, exit code returned."""
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    saved = os.environ.pop("STARLETTE_LINT_CACHE_DIR", None)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        os.chdir(old)
+        if saved is not None:
+            os.environ["STARLETTE_LINT_CACHE_DIR"] = saved
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def reported(stdout: str) -> list[tuple[str, int, str]]:
+    out = []
+    for line in stdout.splitlines():
+        path, ln, _col, rest = line.split(":", 3)
+        out.append((path, int(ln), rest.split()[0]))
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()  # a repository root: config and .gitignore lookups stop here
+    write(tmp_path, "pyproject.toml", "[project]\nname = 'demo'\n")
+    return tmp_path
+
+
+# ------------------------------------------------------------------ exit codes
+def test_clean_tree_exits_0(project):
+    write(project, "app.py", CLEAN)
+    proc = spawn_cli("check", "--select", "STL201", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert "no problems in 1 file" in proc.stderr
+
+
+def test_findings_exit_1_in_flake8_layout(project):
+    write(project, "app.py", STARTUP)
+    proc = spawn_cli("check", "--select", "STL201", cwd=project)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("app.py:2:17: STL201 on_startup= on app = Starlette()")
+    assert "1 problem in 1 file" in proc.stderr
+
+
+def test_default_path_is_the_working_directory(project):
+    write(project, "pkg/app.py", STARTUP)
+    proc = run_cli("check", "--select", "STL201", cwd=project)
+    assert reported(proc.stdout) == [("pkg/app.py", 2, "STL201")]
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "missing.py"],
+    ["check", "--select", "not-a-code"],
+    ["check", "--select", "STL999"],
+    ["check", "--ignore", "XYZ123"],
+    ["check", "--jobs", "0"],
+    ["check", "--format", "xml"],
+    ["rule", "STL999"],
+    [],
+])
+def test_usage_errors_exit_2(project, args):
+    write(project, "app.py", STARTUP)
+    proc = (spawn_cli if args[:1] == ["check"] and "missing.py" in args or not args else run_cli)(*args, cwd=project)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip()
+
+
+def test_exit_zero(project):
+    write(project, "app.py", STARTUP)
+    proc = run_cli("check", "--exit-zero", cwd=project)
+    assert proc.returncode == 0
+    assert "STL201" in proc.stdout
+
+
+def test_select_ignore_extend_select(project):
+    write(project, "app.py", DEBUG)
+    both = run_cli("check", "--select", "STL201,STL504", cwd=project)
+    assert {c for _, _, c in reported(both.stdout)} == {"STL201", "STL504"}
+    only = run_cli("check", "--select", "STL5", cwd=project)
+    assert {c for _, _, c in reported(only.stdout)} == {"STL504"}
+    ignored = run_cli("check", "--select", "STL201,STL504", "--ignore", "STL504", cwd=project)
+    assert {c for _, _, c in reported(ignored.stdout)} == {"STL201"}
+    write(project, "mw.py", "from starlette.applications import Starlette\nfrom starlette.middleware.gzip import GZipMiddleware\n"
+                            "app = Starlette()\napp.add_middleware(GZipMiddleware)\n")
+    off = run_cli("check", "--select", "STL3", "mw.py", cwd=project)
+    assert "STL306" not in off.stdout
+    on = run_cli("check", "--select", "STL3", "--extend-select", "STL306", "mw.py", cwd=project)
+    assert "STL306" in on.stdout
+
+
+# ------------------------------------------------------------------ noqa
+NOQA = '''from starlette.applications import Starlette
+a1 = Starlette(on_startup=[])
+a2 = Starlette(on_startup=[])  # noqa: STL201
+a3 = Starlette(on_startup=[])  # noqa
+a4 = Starlette(on_startup=[])  # noqa: E501
+a5 = Starlette(on_startup=[])  # NOQA:STL2
+a6 = Starlette(on_startup=[])  # noqa: stl201
+a7 = Starlette(on_startup=[])  # noqa : STL201
+a8 = Starlette(on_startup=[])  #noqa
+a9 = Starlette(on_startup=[])  # noqa: no codes here
+b1 = Starlette(on_startup=[], title="""
+x
+""")  # noqa: STL201
+b2 = Starlette(
+    on_startup=[],
+)  # noqa: STL201
+b3 = Starlette(on_startup=[]) if a1 \\
+    else None  # noqa
+b4 = Starlette(on_startup=[])  # noqa:STL201,E501
+b5 = Starlette(on_startup=[])  # noqa: E501 STL201
+'''
+
+
+def test_noqa_is_honoured_exactly_as_flake8_does(project):
+    write(project, "app.py", NOQA)
+    ours = run_cli("check", "--select", "STL201", "app.py", cwd=project)
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "STL201", "app.py"],
+                            cwd=project, capture_output=True, text=True, timeout=120)
+    assert flake8.returncode in (0, 1), flake8.stderr
+    mine = sorted(reported(ours.stdout))
+    theirs = sorted((p, ln, c) for p, ln, c in reported(flake8.stdout) if c.startswith("STL"))
+    assert mine == theirs
+    assert [ln for _, ln, _ in mine] == [2, 5, 7, 9, 15]
+
+
+def test_flake8_noqa_comment_skips_the_file(project):
+    write(project, "app.py", "# flake8: noqa\n" + STARTUP)
+    proc = run_cli("check", cwd=project)
+    assert proc.returncode == 0 and proc.stdout == ""
+
+
+# ------------------------------------------------------------------ formats
+def test_json_format(project):
+    write(project, "app.py", STARTUP)
+    proc = run_cli("check", "--select", "STL201", "--format", "json", cwd=project)
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert data == [{
+        "path": "app.py", "line": 2, "column": 17, "code": "STL201", "message": data[0]["message"],
+        "fixable": True, "url": data[0]["url"],
+    }]
+    assert data[0]["url"].endswith("#stl201")
+
+
+def test_sarif_is_valid_and_has_what_code_scanning_needs(project):
+    jsonschema = pytest.importorskip("jsonschema")
+    write(project, "app.py", STARTUP)
+    write(project, "sub dir/bad.py", "from fastapi import FastAPI\napp = FastAPI(\n")
+    proc = run_cli("check", "--format", "sarif", cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads(proc.stdout)
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator.check_schema(schema)
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(log), key=str)
+    assert not errors, errors[0]
+    run = log["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "starlette-lint"
+    ids = [r["id"] for r in driver["rules"]]
+    assert {r.code for r in all_rules()} <= set(ids)
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        assert rule["helpUri"].startswith("https://")
+    stl = next(r for r in driver["rules"] if r["id"] == "STL201")
+    assert stl["helpUri"].endswith("#stl201") and "What it does" in stl["help"]["markdown"]
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    assert {"STL201", "E999"} <= set(by_rule)
+    for result in run["results"]:
+        assert ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["message"]["text"]
+        loc = result["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert loc["region"]["startLine"] >= 1 and loc["region"]["startColumn"] >= 1
+    region = by_rule["STL201"]["locations"][0]["physicalLocation"]
+    assert region["artifactLocation"]["uri"] == "app.py"
+    assert region["region"] == {"startLine": 2, "startColumn": 17}
+    assert by_rule["E999"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sub%20dir/bad.py"
+
+
+def test_sarif_of_a_clean_tree_is_valid_too(project):
+    jsonschema = pytest.importorskip("jsonschema")
+    write(project, "app.py", CLEAN)
+    proc = run_cli("check", "--format", "sarif", "--output-file", "out.sarif", cwd=project)
+    assert proc.returncode == 0 and proc.stdout == ""
+    log = json.loads((project / "out.sarif").read_text(encoding="utf-8"))
+    jsonschema.validate(log, json.loads(SCHEMA.read_text(encoding="utf-8")), cls=jsonschema.Draft4Validator)
+    assert log["runs"][0]["results"] == []
+
+
+def test_github_annotations(project):
+    write(project, "app.py", STARTUP)
+    proc = run_cli("check", "--select", "STL201", "--format", "github", cwd=project)
+    assert proc.returncode == 1
+    line = proc.stdout.strip()
+    assert line.startswith("::error file=app.py,line=2,col=17,title=starlette-lint STL201::STL201 on_startup= ")
+    assert "\n" not in line
+
+
+# ------------------------------------------------------------------ configuration
+def test_pyproject_configuration_is_read(project):
+    write(project, "pyproject.toml", '[tool.starlette-lint]\nselect = ["STL5"]\n'
+                                     'per-file-ignores = { "legacy/*" = ["STL504"] }\n')
+    write(project, "app.py", DEBUG)
+    write(project, "legacy/old.py", DEBUG)
+    proc = run_cli("check", cwd=project)
+    assert reported(proc.stdout) == [("app.py", 2, "STL504")]
+
+
+@pytest.mark.parametrize("table, key", [
+    ('colour = "red"', "colour"),
+    ("select = 5", "select"),
+    ('ignore = ["not a code"]', "ignore"),
+    ('per-file-ignores = ["x"]', "per-file-ignores"),
+    ('extend-blocking-calls = ["9bad"]', "extend-blocking-calls"),
+])
+def test_configuration_errors_name_the_key(project, table, key):
+    write(project, "pyproject.toml", f"[tool.starlette-lint]\n{table}\n")
+    write(project, "app.py", STARTUP)
+    proc = run_cli("check", cwd=project)
+    assert proc.returncode == 2
+    assert key in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_invalid_toml_is_a_configuration_error(project):
+    write(project, "pyproject.toml", "[tool.starlette-lint\nselect = [\n")
+    write(project, "app.py", STARTUP)
+    proc = run_cli("check", cwd=project)
+    assert proc.returncode == 2 and "invalid TOML" in proc.stderr
+
+
+def test_isolated_and_explicit_config(project):
+    write(project, "pyproject.toml", '[tool.starlette-lint]\nignore = ["STL201"]\n')
+    write(project, "other.toml", '[tool.starlette-lint]\nselect = ["STL504"]\n')
+    write(project, "app.py", DEBUG)
+    assert {c for *_, c in reported(run_cli("check", cwd=project).stdout)} >= {"STL504"}
+    assert "STL201" not in run_cli("check", cwd=project).stdout
+    assert "STL201" in run_cli("check", "--isolated", cwd=project).stdout
+    explicit = run_cli("check", "--config", "other.toml", cwd=project)
+    assert {c for *_, c in reported(explicit.stdout)} == {"STL504"}
+
+
+# ------------------------------------------------------------------ discovery
+def test_walk_skips_excluded_and_gitignored_paths(project):
+    for rel in ("app.py", "src/ok.py", "keep/important.py", "nested/keep.py",
+                ".venv/lib/x.py", "venv/x.py", "build/x.py", "dist/x.py", "node_modules/x.py", "__pycache__/x.py",
+                ".git/hooks/x.py", "generated/x.py", "src/secret_gen.py", "keep/skip.py", "nested/local.py",
+                "migrations/0001.py", "scripts/tool.py"):
+        write(project, rel, STARTUP)
+    write(project, "notes.txt", STARTUP)
+    write(project, ".gitignore", "generated/\n*_gen.py\nkeep/*\n!keep/important.py\n")
+    write(project, "nested/.gitignore", "local.py\n")
+    write(project, "pyproject.toml", '[tool.starlette-lint]\nextend-exclude = ["migrations"]\n')
+    proc = run_cli("check", "--select", "STL201", "--exclude", "scripts/*.py", cwd=project)
+    assert sorted(p for p, _, _ in reported(proc.stdout)) == [
+        "app.py", "keep/important.py", "nested/keep.py", "src/ok.py"]
+
+
+def test_gitignore_of_parent_directories_applies_below(project):
+    write(project, ".gitignore", "/pkg/gen/\n")
+    write(project, "pkg/gen/x.py", STARTUP)
+    write(project, "pkg/y.py", STARTUP)
+    proc = run_cli("check", "--select", "STL201", ".", cwd=project / "pkg")
+    assert [p for p, _, _ in reported(proc.stdout)] == ["y.py"]
+
+
+def test_named_files_are_checked_even_when_excluded_unless_forced(project):
+    write(project, "build/gen.py", STARTUP)
+    write(project, "script", "#!/usr/bin/env python\n" + STARTUP)
+    proc = run_cli("check", "--select", "STL201", "build/gen.py", "script", cwd=project)
+    assert sorted(p for p, _, _ in reported(proc.stdout)) == ["build/gen.py", "script"]
+    forced = run_cli("check", "--select", "STL201", "--force-exclude", "build/gen.py", "script", cwd=project)
+    assert [p for p, _, _ in reported(forced.stdout)] == ["script"]
+
+
+def test_syntax_errors_are_e999_and_the_run_goes_on(project):
+    write(project, "bad.py", "from fastapi import FastAPI\napp = FastAPI(\n")
+    write(project, "good.py", STARTUP)
+    proc = run_cli("check", "--select", "STL201", cwd=project)
+    assert proc.returncode == 1
+    codes = {(p, c) for p, _, c in reported(proc.stdout)}
+    assert codes == {("bad.py", "E999"), ("good.py", "STL201")}
+    assert "Traceback" not in proc.stderr
+
+
+def test_broken_symlinks_and_unreadable_files(project):
+    write(project, "good.py", STARTUP)
+    (project / "dangling.py").symlink_to(project / "nowhere.py")
+    walked = run_cli("check", "--select", "STL201", cwd=project)
+    assert reported(walked.stdout) == [("good.py", 2, "STL201")]
+    assert "dangling.py: skipped: broken symbolic link" in walked.stderr
+    named = run_cli("check", "--select", "STL201", "dangling.py", "good.py", cwd=project)
+    assert named.returncode == 1
+    assert ("dangling.py", 1, "E902") in reported(named.stdout)
+    assert ("good.py", 2, "STL201") in reported(named.stdout)
+
+
+def test_encodings_bom_and_crlf(project):
+    (project / "bom.py").write_bytes(b"\xef\xbb\xbf" + STARTUP.replace("\n", "\r\n").encode())
+    (project / "latin.py").write_bytes(("# -*- coding: latin-1 -*-\n# caf\xe9\n" + STARTUP).encode("latin-1"))
+    proc = run_cli("check", "--select", "STL201", cwd=project)
+    assert sorted(reported(proc.stdout)) == [("bom.py", 2, "STL201"), ("latin.py", 4, "STL201")]
+
+
+# ------------------------------------------------------------------ cache
+def _stats(stderr: str) -> tuple[int, int]:
+    line = next(x for x in stderr.splitlines() if " from cache, " in x)
+    words = line.split()
+    return int(words[3]), int(words[6])  # (from cache, analysed)
+
+
+def test_cache_hits_and_invalidation(project):
+    for i in range(5):
+        write(project, f"m{i}.py", STARTUP)
+    first = run_cli("check", "-v", cwd=project)
+    assert _stats(first.stderr) == (0, 5)
+    assert (project / ".starlette_lint_cache" / ".gitignore").is_file()
+    second = run_cli("check", "-v", cwd=project)
+    assert _stats(second.stderr) == (5, 0)
+    assert second.stdout == first.stdout
+    # an edited file is analysed again, the others come from the cache
+    write(project, "m0.py", CLEAN)
+    third = run_cli("check", "-v", cwd=project)
+    assert _stats(third.stderr) == (4, 1)
+    assert "m0.py" not in third.stdout
+    # another configuration invalidates everything
+    write(project, "pyproject.toml", '[tool.starlette-lint]\nignore = ["STL4"]\n')
+    fourth = run_cli("check", "-v", cwd=project)
+    assert _stats(fourth.stderr) == (0, 5)
+    # --no-cache neither reads nor writes
+    shutil.rmtree(project / ".starlette_lint_cache")
+    fifth = run_cli("check", "-v", "--no-cache", cwd=project)
+    assert _stats(fifth.stderr) == (0, 5)
+    assert not (project / ".starlette_lint_cache").exists()
+
+
+def test_corrupt_cache_entries_are_ignored_and_rewritten(project):
+    write(project, "app.py", STARTUP)
+    clean = run_cli("check", cwd=project)
+    entries = list((project / ".starlette_lint_cache").rglob("*.json"))
+    assert len(entries) == 1
+    for garbage in ("{not json", '{"key": "x", "findings": []}', '{"key": "%s", "findings": [[1, "a"]]}' % entries[0].stem):
+        entries[0].write_text(garbage, encoding="utf-8")
+        again = run_cli("check", "-v", cwd=project)
+        assert again.stdout == clean.stdout
+        assert _stats(again.stderr) == (0, 1)
+        assert json.loads(entries[0].read_text(encoding="utf-8"))["key"] == entries[0].stem
+
+
+def test_concurrent_runs_share_the_cache_safely(project):
+    for i in range(12):
+        write(project, f"m{i:02}.py", STARTUP if i % 2 else DEBUG)
+    expected = run_cli("check", "--no-cache", cwd=project).stdout
+    procs = [subprocess.Popen([sys.executable, "-m", "starlette_lint.cli", "check", "-j", "1"], cwd=project,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert outs == [expected] * 3
+    assert run_cli("check", cwd=project).stdout == expected
+    assert not list((project / ".starlette_lint_cache").rglob(".tmp-*"))
+
+
+def test_parallel_run_gives_the_serial_output(project):
+    for i in range(14):
+        write(project, f"pkg{i % 3}/m{i:02}.py", STARTUP if i % 2 else DEBUG)
+    serial = run_cli("check", "--no-cache", "-j", "1", cwd=project)
+    parallel = run_cli("check", "--no-cache", "-j", "2", cwd=project)
+    assert parallel.stdout == serial.stdout and parallel.returncode == serial.returncode == 1
+    lines = serial.stdout.splitlines()
+    assert lines == sorted(lines, key=lambda x: (x.split(":")[0], int(x.split(":")[1]), int(x.split(":")[2])))
+
+
+# ------------------------------------------------------------------ fix / diff through the command
+def test_diff_shows_and_fix_writes(project):
+    src = ("import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\nasync def home():\n"
+           "    time.sleep(1)  # wait\n    return {}\n")
+    path = write(project, "app.py", src)
+    diff = run_cli("check", "--select", "STL101", "--diff", cwd=project)
+    assert diff.returncode == 1
+    assert "-    time.sleep(1)  # wait\n+    await asyncio.sleep(1)  # wait\n" in diff.stdout
+    assert diff.stdout.startswith("--- a/app.py\n+++ b/app.py\n")
+    assert path.read_text(encoding="utf-8") == src
+    fixed = run_cli("check", "--select", "STL101", "--fix", cwd=project)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "fixed 1 problem in 1 file" in fixed.stderr
+    assert "await asyncio.sleep(1)  # wait" in path.read_text(encoding="utf-8")
+    again = run_cli("check", "--select", "STL101", "--diff", cwd=project)
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_fix_leaves_unsafe_findings_reported(project):
+    src = ("import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\nasync def home():\n"
+           "    x = [time.sleep(1)]\n    return x\n")
+    write(project, "app.py", src)
+    proc = run_cli("check", "--select", "STL101", "--fix", cwd=project)
+    assert proc.returncode == 1
+    assert reported(proc.stdout) == [("app.py", 9, "STL101")]
+
+
+# ------------------------------------------------------------------ rule docs
+def test_rule_command_prints_the_documentation(project):
+    proc = run_cli("rule", "stl201", cwd=project)
+    assert proc.returncode == 0
+    for heading in ("# STL201", "## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        assert heading in proc.stdout
+
+
+def test_rules_table_is_the_readme_table(project):
+    md = run_cli("rules", "--format", "markdown", cwd=project)
+    assert md.stdout.strip() == rule_table()  # the README's table (tests/test_docs.py keeps that one current)
+    text = run_cli("rules", cwd=project)
+    assert [line.split()[0] for line in text.stdout.splitlines()[1:]] == [r.code for r in all_rules()]
+    listed = json.loads(run_cli("rules", "--format", "json", cwd=project).stdout)
+    assert [r["code"] for r in listed] == [r.code for r in all_rules()]
+
+
+# ------------------------------------------------------------------ progress
+def _stderr_through_pty(args: list[str], cwd: Path, env: dict) -> str:
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    environ = {k: v for k, v in os.environ.items() if k != "CI"}
+    environ.update(env)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "starlette_lint.cli", *args], cwd=cwd, env=environ,
+                                stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_only_on_a_terminal_outside_ci(project):
+    for i in range(25):
+        write(project, f"m{i:02}.py", CLEAN)
+    on_tty = _stderr_through_pty(["check", "--no-cache"], project, {})
+    assert "25/25 files" in on_tty
+    in_ci = _stderr_through_pty(["check", "--no-cache"], project, {"CI": "true"})
+    assert "/25 files" not in in_ci
+    piped = run_cli("check", "--no-cache", cwd=project)
+    assert "/25 files" not in piped.stderr
+
+
+# ------------------------------------------------------------------ pre-commit
+def _pre_commit() -> list[str] | None:
+    import importlib.util
+
+    if shutil.which("git") is None:
+        return None
+    if importlib.util.find_spec("pre_commit") is not None:
+        return [sys.executable, "-m", "pre_commit"]
+    exe = shutil.which("pre-commit")
+    return [exe] if exe else None
+
+
+PRE_COMMIT = _pre_commit()
+
+
+@pytest.mark.skipif(PRE_COMMIT is None, reason="needs git and pre-commit")
+def test_pre_commit_try_repo(tmp_path):
+    """The real hooks file, installed by pre-commit from a snapshot of this checkout, on a repo with a problem."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+           "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "GIT_CONFIG_NOSYSTEM": "1",
+           "HOME": str(tmp_path)}
+    env.pop("CI", None)
+
+    def git(*args: str, cwd: Path) -> None:
+        subprocess.run(["git", *args], cwd=cwd, check=True, env=env, capture_output=True)
+
+    # the hook repository: what a release holds (committed, so try-repo sees the new files too)
+    hooks = tmp_path / "hooks"
+    shutil.copytree(ROOT / "src", hooks / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        shutil.copy2(ROOT / name, hooks / name)
+    git("init", "-q", cwd=hooks)
+    git("add", "-A", cwd=hooks)
+    git("commit", "-q", "-m", "snapshot", cwd=hooks)
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    write(repo, "app.py", STARTUP)
+    git("add", "app.py", cwd=repo)
+    check = subprocess.run([*PRE_COMMIT, "try-repo", str(hooks), "starlette-lint", "--files", "app.py"],
+                           cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "STL201" in check.stdout
+    fix = subprocess.run([*PRE_COMMIT, "try-repo", str(hooks), "starlette-lint-fix", "--files", "app.py"],
+                         cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+    assert fix.returncode == 1, fix.stdout + fix.stderr  # pre-commit fails a hook that modified files
+    assert "files were modified by this hook" in fix.stdout
+    assert "on_startup" not in (repo / "app.py").read_text(encoding="utf-8")
