@@ -728,8 +728,14 @@ class Framework:
             label = "path operation" if PATH_OPERATION in roles else "endpoint"
             routes = ", ".join(dict.fromkeys(r.describe() for r in fn.routes))
             return f"{kind}{label} {fn.qualname}" + (f" ({routes})" if routes else "")
+        if ENDPOINT_METHOD in roles and fn.klass is not None:
+            verb = fn.name.upper()
+            paths = dict.fromkeys(
+                (r.paths[0] if r.paths else r.path) or "?" for r in self.routes if r.klass is fn.klass
+            )
+            where = ", ".join(f"{verb} {p}" if r_kind_http(verb) else p for p in paths)
+            return f"{kind}endpoint method {fn.qualname}" + (f" ({where})" if where else "")
         for role, label in (
-            (ENDPOINT_METHOD, "endpoint method"),
             (MIDDLEWARE, "middleware"),
             (EXCEPTION_HANDLER, "exception handler"),
             (DEPENDENCY, "dependency"),
@@ -758,6 +764,11 @@ _TASK_STARTERS = frozenset(
     {"asyncio.create_task", "asyncio.ensure_future", "asyncio.get_event_loop().create_task",
      "asyncio.get_running_loop().create_task"}
 )
+
+
+def r_kind_http(verb: str) -> bool:
+    """An HTTPEndpoint method named after an HTTP verb (not a WebSocketEndpoint hook)."""
+    return verb.lower() in N.HTTP_ENDPOINT_METHODS
 
 
 def _is_task_group(q: str) -> bool:

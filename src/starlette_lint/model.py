@@ -541,6 +541,10 @@ class Model:
         for p in reversed(list(_all_params(node.params))):
             if p.default is not None:
                 push((p.default, scope, p, 0))
+            # ``db: Annotated[Session, Depends(get_db)]``: FastAPI evaluates the
+            # metadata (the rest of the annotation is not walked).
+            for meta in _annotated_metadata(p.annotation.annotation if p.annotation is not None else None):
+                push((meta, scope, p, 0))
         for dec in reversed(node.decorators):
             push((dec.decorator, scope, dec, 0))
         self._pending_decorated(node.decorators, fn)
@@ -797,6 +801,16 @@ def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:
 
 def all_params(params: cst.Parameters) -> list[cst.Param]:
     return list(_all_params(params))
+
+
+def _annotated_metadata(ann: Optional[cst.BaseExpression]) -> list[cst.BaseExpression]:
+    """The metadata of ``Annotated[T, meta, ...]`` (``Depends(...)``, ``Query(...)``), else nothing."""
+    if not isinstance(ann, cst.Subscript) or len(ann.slice) < 2:
+        return []
+    head = dotted_name(ann.value)
+    if head is None or head.rsplit(".", 1)[-1] != "Annotated":
+        return []
+    return [el.slice.value for el in ann.slice[1:] if isinstance(el.slice, cst.Index)]
 
 
 def _plain_annotation(ann: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:

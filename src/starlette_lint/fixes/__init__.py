@@ -65,6 +65,17 @@ def fixable_codes() -> frozenset[str]:
     return frozenset(FIXERS)
 
 
+def fix_doc(code: str) -> Optional[str]:
+    """What ``--fix`` does for a code (the fixer's docstring), for ``starlette-lint rule``."""
+    _load()
+    fn = FIXERS.get(code)
+    if fn is None or not fn.__doc__:
+        return None
+    import inspect
+
+    return inspect.cleandoc(fn.__doc__).replace("``", "`")
+
+
 @dataclass(frozen=True)
 class ImportNeed:
     module: str

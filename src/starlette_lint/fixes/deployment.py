@@ -54,6 +54,14 @@ def import_path(filename: str) -> Optional[str]:
 
 @fixer("STL701")
 def app_import_string(ctx: FixContext, report: Report) -> Optional[Plan]:
+    """``uvicorn.run(app, reload=True)`` -> ``uvicorn.run("package.module:app", reload=True)``.
+
+    Only for an app object built at module level of this file, and only when
+    the module's import path is certain: a module that is not in a package
+    (its own name), or a module of a package whose top directory sits in a
+    project root (``pyproject.toml``/``setup.py``/``setup.cfg``) or in its
+    ``src`` directory.
+    """
     call = report.node
     if not isinstance(call, cst.Call):
         return None

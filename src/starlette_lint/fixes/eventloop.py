@@ -12,10 +12,11 @@ from . import FixContext, Plan, fixer
 
 @fixer("STL101")
 def await_async_sleep(ctx: FixContext, report: Report) -> Optional[Plan]:
-    """Only a ``time.sleep(seconds)`` statement directly in an ``async def`` body (not in a lambda).
+    """``time.sleep(x)`` -> ``await asyncio.sleep(x)``, or ``await anyio.sleep(x)`` when the module uses anyio.
 
-    The async sleep follows what the module already uses: ``anyio`` when it
-    imports anyio, else ``asyncio`` (imported when needed).
+    Only a ``time.sleep(seconds)`` statement directly in the ``async def``
+    body (not its value used in an expression, not in a lambda); ``asyncio``
+    is imported when the module does not import it yet.
     """
     call = report.node
     if not isinstance(call, cst.Call):

@@ -13,6 +13,8 @@ from ._cst import append_arg, positional_args
 
 @fixer("STL607")
 def redirect_see_other(ctx: FixContext, report: Report) -> Optional[Plan]:
+    """``RedirectResponse(url)`` -> ``RedirectResponse(url, status_code=303)`` (303 See Other: the browser
+    follows with a GET). Not when the call passes ``*args``/``**kwargs`` or a second positional argument."""
     call = report.node
     if not isinstance(call, cst.Call) or any(a.star for a in call.args):
         return None
