@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from starlette_lint.docs import readme_section, rule_doc
+from starlette_lint.docs import readme_section, rule_doc, rules_page
 from starlette_lint.rules import all_rules
 
 README = Path(__file__).parent.parent / "README.md"
+RULES_PAGE = Path(__file__).parent.parent / "docs" / "rules.md"
 HEADINGS = ("What it does", "Why is this bad?", "Example", "Use instead")
 
 
@@ -24,3 +25,11 @@ def test_every_rule_is_documented():
         if rule.fixable:
             assert "Fix" in doc, rule.code
         assert rule_doc(rule.code).startswith(f"# {rule.code}")
+
+
+def test_rules_page_is_current():
+    assert RULES_PAGE.read_text(encoding="utf-8") == rules_page(), (
+        "docs/rules.md is stale: run `python -m starlette_lint.docs README.md`"
+    )
+    for rule in all_rules():
+        assert f'<a id="{rule.code.lower()}"></a>' in rules_page()

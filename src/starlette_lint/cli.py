@@ -24,7 +24,7 @@ from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, tom
 from .discovery import PathError, iter_files
 from .docs import rule_doc, rule_table
 from .engine import select_rules
-from .fixes import fix_doc, fixable_codes
+from .fixes import fixable_codes
 from .output import FORMATS, PSEUDO_RULES, Item, render
 from .rules import all_rules
 from .runner import IO_ERROR, SYNTAX, FileResult, Job, Settings, run
@@ -310,9 +310,6 @@ def cmd_rule(args: argparse.Namespace) -> int:
             print(f"# {code} ({name})\n\n{short}.\n\n{full}")
             return 0
         raise UsageError(f"unknown rule code {args.code!r} (see `starlette-lint rules`)")
-    fix = fix_doc(code)
-    if fix and "## Fix" not in doc:
-        doc = doc.rstrip("\n") + "\n\n## Fix\n`starlette-lint check --fix` rewrites it when that is safe:\n" + fix + "\n"
     sys.stdout.write(doc)
     return 0
 

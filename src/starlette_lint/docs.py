@@ -17,7 +17,7 @@ def rule_table() -> str:
     for rule in all_rules():
         default = "opt-in" if rule.opt_in else "on"
         fix = "yes" if rule.fixable else ""
-        rows.append(f"| [{rule.code}](#{rule.code.lower()}) | {rule.name} | {rule.summary} | {default} | {fix} |")
+        rows.append(f"| [{rule.code}](docs/rules.md#{rule.code.lower()}) | {rule.name} | {rule.summary} | {default} | {fix} |")
     return "\n".join(rows)
 
 
@@ -30,6 +30,21 @@ def rule_doc(code: str) -> str | None:
     if rule.fixable:
         flags.append("fixable with `starlette-lint check --fix`")
     return f"{head}\n_{'; '.join(flags)}._\n\n{rule.doc}\n"
+
+
+def rules_page() -> str:
+    """``docs/rules.md``: every rule's documentation, one anchored section each."""
+    parts = [
+        "# starlette-lint rules\n",
+        "Generated from the rule classes by `python -m starlette_lint.docs`; "
+        "`starlette-lint rule CODE` prints the same text.\n",
+    ]
+    for rule in all_rules():
+        body = rule_doc(rule.code) or ""
+        title, _, rest = body.partition("\n")
+        rest = re.sub(r"^## ", "### ", rest, flags=re.M)
+        parts.append(f'<a id="{rule.code.lower()}"></a>\n\n#{title}\n{rest.rstrip()}\n')
+    return "\n".join(parts)
 
 
 def readme_section() -> str:
@@ -46,6 +61,17 @@ def update_readme(path: Path) -> bool:
     return False
 
 
+def update_rules_page(path: Path) -> bool:
+    text = rules_page()
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
 if __name__ == "__main__":  # python -m starlette_lint.docs [README.md]
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
     print("updated" if update_readme(target) else "up to date", target)
+    page = target.parent / "docs" / "rules.md"
+    print("updated" if update_rules_page(page) else "up to date", page)

@@ -68,7 +68,8 @@ def home_url() -> str:
 
 
 def rule_url(code: str) -> str:
-    return f"{home_url()}#{code.lower()}"
+    """The rule's section in ``docs/rules.md`` (generated from the same source as ``starlette-lint rule``)."""
+    return f"{home_url()}/blob/HEAD/docs/rules.md#{code.lower()}"
 
 
 # ------------------------------------------------------------------ text

@@ -22,6 +22,12 @@ def _load() -> None:
         security,
     )
 
+    from ..fixes import fixable_codes
+
+    # A rule is fixable exactly when a fixer is registered for its code.
+    for code in fixable_codes():
+        if code in REGISTRY:
+            type(REGISTRY[code]).fixable = True
     _loaded = True
 
 

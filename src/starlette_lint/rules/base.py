@@ -25,7 +25,7 @@ class Rule:
     name: ClassVar[str] = ""  # kebab-case, e.g. "blocking-sleep"
     summary: ClassVar[str] = ""  # one line, for the rule table
     opt_in: ClassVar[bool] = False  # off unless selected (flake8: --enable-extensions)
-    fixable: ClassVar[bool] = False
+    fixable: ClassVar[bool] = False  # set by the fixer registry (``fixes``), never by hand
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -42,6 +42,14 @@ class Rule:
 
     @property
     def doc(self) -> str:
+        """The rule's documentation; a fixable rule without its own ``## Fix`` gets its fixer's docstring."""
         import inspect
 
-        return inspect.cleandoc(type(self).__doc__ or "")
+        text = inspect.cleandoc(type(self).__doc__ or "")
+        if self.fixable and "## Fix" not in text:
+            from ..fixes import fix_doc
+
+            fix = fix_doc(self.code)
+            if fix:
+                text += "\n\n## Fix\n" + fix
+        return text

@@ -101,7 +101,6 @@ class UvicornRunAppObject(Rule):
 
     code = "STL701"
     name = "uvicorn-run-app-object"
-    fixable = True
     summary = "`uvicorn.run(app_object, reload=True / workers>1)`: uvicorn exits with code 3 (needs an import string)"
 
     def check(self, model: Model) -> Iterator[Report]:

@@ -321,7 +321,6 @@ class DeprecatedStarletteApi(Rule):
 
     code = "STL802"
     name = "deprecated-starlette-api"
-    fixable = True
     summary = ("API deprecated in Starlette 1.x: old `HTTP_4xx` status names, `middleware.wsgi`, "
                "`run_until_first_complete`, TestClient `timeout=`")
 
@@ -433,7 +432,6 @@ class OldTemplateResponse(Rule):
 
     code = "STL803"
     name = "old-template-response"
-    fixable = True
     summary = "old `TemplateResponse(\"name.html\", {\"request\": request})` signature (TypeError at request on Starlette 1.x)"
 
     def check(self, model: Model) -> Iterator[Report]:
