@@ -33,3 +33,20 @@ def test_rules_page_is_current():
     )
     for rule in all_rules():
         assert f'<a id="{rule.code.lower()}"></a>' in rules_page()
+
+
+def test_plugin_opt_in_set_matches_rules():
+    """The flake8 adapter knows opt-in codes without importing the rules (cheap import)."""
+    from starlette_lint.plugin import OPT_IN
+
+    assert OPT_IN == {r.code for r in all_rules() if r.opt_in}
+
+
+def test_plugin_import_does_not_import_libcst():
+    """flake8 imports every plugin on every run: ours must not pull in LibCST until a file needs it."""
+    import subprocess
+    import sys
+
+    code = "import sys, starlette_lint.plugin; print('libcst' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

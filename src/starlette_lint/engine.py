@@ -20,6 +20,7 @@ from .config import DEFAULT, Config
 from .finding import Finding, Report
 from .model import Model
 from .positions import positions
+from .prefilter import is_relevant
 from .rules import all_rules
 from .rules.base import Rule
 
@@ -66,13 +67,6 @@ def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if ok:
         return value
     raise value
-
-
-def is_relevant(source: Union[str, bytes], config: Config = DEFAULT) -> bool:
-    """Cheap text test: could this file hold anything a rule looks at?"""
-    if isinstance(source, bytes):
-        return any(tok.encode() in source for tok in config.prefilter_tokens)
-    return any(tok in source for tok in config.prefilter_tokens)
 
 
 def select_rules(config: Config, enable_all: bool = False) -> list[Rule]:

@@ -1,24 +1,32 @@
-"""flake8 adapter: options in, ``(line, col, message, type)`` out. Nothing else."""
+"""flake8 adapter: options in, ``(line, col, message, type)`` out. Nothing else.
+
+Importing this module is cheap: flake8 imports every installed plugin on
+every run, so LibCST and the rules are imported only when a file passes the
+text prefilter (projects without web code never pay for them).
+"""
 
 from __future__ import annotations
 
 import ast
-from typing import Any, ClassVar, Iterator, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
 from .config import Config, ConfigError, load, parse_blocking_calls
-from .engine import check_source
-from .finding import Finding
-from .rules import all_rules
+from .prefilter import is_relevant
 
-OPT_IN = frozenset(r.code for r in all_rules() if r.opt_in)
+if TYPE_CHECKING:
+    from .finding import Finding
+
+# Opt-in codes: each has its own off-by-default entry point (pyproject.toml);
+# a test keeps this set equal to the rules' ``opt_in`` flags.
+OPT_IN = frozenset({"STL306", "STL703"})
 
 
 class _LastFile:
     """One analysis per file, shared by the main plugin and the opt-in entry points."""
 
     tree: Optional[ast.AST] = None
-    findings: list[Finding] = []
+    findings: list["Finding"] = []
 
 
 class StarletteLintChecker:
@@ -63,13 +71,19 @@ class StarletteLintChecker:
             endpoint_decorators=base.endpoint_decorators + tuple(decorators),
         )
 
-    def _findings(self) -> list[Finding]:
+    def _findings(self) -> list["Finding"]:
         if _LastFile.tree is self.tree:
             return _LastFile.findings
         config = StarletteLintChecker.config
         if config is None:
             config = StarletteLintChecker.config = load(".")
         source = "".join(self.lines)
+        if not is_relevant(source, config):
+            _LastFile.tree, _LastFile.findings = self.tree, []
+            return []
+        from .engine import check_source
+        from .rules import all_rules
+
         findings = check_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal")
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:
