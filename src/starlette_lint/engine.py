@@ -8,14 +8,19 @@ report), then computes positions for the reported nodes only.
 
 from __future__ import annotations
 
+import ast
+import gc
+import io
 import sys
 import threading
+import tokenize
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, Union
 
 import libcst as cst
 
+from . import guard
 from .config import DEFAULT, Config
 from .finding import Finding, Report
 from .model import Model
@@ -31,10 +36,14 @@ INTERNAL = "STL000"
 # process with SIGSEGV, which no ``except`` can catch. Files big enough to be
 # that deep are analysed on a thread with a large stack (reserved, not used,
 # until needed) and a raised recursion limit (LibCST's code generation, used
-# for positions, is recursive Python).
+# for positions, is recursive Python: about two frames per nesting level, and
+# ``x = ------1`` nests one level per character, so a valid 600-character
+# ``a + a + ...`` already exceeds the default limit of 1,000 frames).
 _BIG_STACK = 512 * 1024 * 1024
-_BIG_STACK_ABOVE = 2048  # characters; smaller sources cannot nest deep enough to matter
+_BIG_STACK_ABOVE = 256  # characters; smaller sources cannot nest deep enough to matter
 _RECURSION_LIMIT = 60_000
+_recursion_lock = threading.Lock()
+_recursion_users = [0, 0]  # threads running with the raised limit, the limit to restore afterwards
 T = TypeVar("T")
 
 
@@ -43,14 +52,22 @@ def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     box: list[Any] = []
 
     def target() -> None:
-        old_limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        # The limit is process-wide: with several callers at once, the first
+        # raises it and the last restores it.
+        with _recursion_lock:
+            if not _recursion_users[0]:
+                _recursion_users[1] = sys.getrecursionlimit()
+                sys.setrecursionlimit(max(_recursion_users[1], _RECURSION_LIMIT))
+            _recursion_users[0] += 1
         try:
             box.append((True, fn(*args, **kwargs)))
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller
             box.append((False, exc))
         finally:
-            sys.setrecursionlimit(old_limit)
+            with _recursion_lock:
+                _recursion_users[0] -= 1
+                if not _recursion_users[0]:
+                    sys.setrecursionlimit(_recursion_users[1])
 
     try:
         old = threading.stack_size()
@@ -83,14 +100,18 @@ def check_source(
     rules: Optional[Sequence[Rule]] = None,
     on_parse_error: str = "internal",
     debug: bool = False,
+    tree: Optional[ast.Module] = None,
 ) -> list[Finding]:
     """Findings for one module, sorted by position and de-duplicated.
 
     ``on_parse_error``: ``"ignore"`` (nothing), ``"internal"`` (one STL000
     finding: LibCST could not parse what Python can), or ``"syntax"`` (an
     ``E999`` finding, for front ends that have no other syntax check).
+    ``tree``: Python's ``ast`` of the same source when the caller has it
+    (flake8 does); it only makes positions cheaper.
     """
-    return analyze_source(source, filename, config, rules=rules, on_parse_error=on_parse_error, debug=debug).findings
+    return analyze_source(source, filename, config, rules=rules, on_parse_error=on_parse_error, debug=debug,
+                          tree=tree).findings
 
 
 @dataclass
@@ -115,6 +136,7 @@ def analyze_source(
     rules: Optional[Sequence[Rule]] = None,
     on_parse_error: str = "internal",
     debug: bool = False,
+    tree: Optional[ast.Module] = None,
 ) -> Analysis:
     """:func:`check_source`, keeping the parsed module, the model and the reports' nodes."""
     config = config or DEFAULT
@@ -123,30 +145,96 @@ def analyze_source(
     active = list(rules) if rules is not None else select_rules(config)
     if not active:
         return Analysis()
+    if on_parse_error == "syntax" and (b"\0" if isinstance(source, bytes) else "\0") in source:
+        error = python_syntax_error(source, filename)  # LibCST takes null bytes in strings, Python does not
+        if error is not None:
+            return Analysis([error])
     if len(source) > _BIG_STACK_ABOVE:
-        return call_with_big_stack(_analyze, source, filename, config, active, on_parse_error, debug)
-    return _analyze(source, filename, config, active, on_parse_error, debug)
+        analysis = call_with_big_stack(_analyze, source, filename, config, active, on_parse_error, debug, tree)
+    else:
+        analysis = _analyze(source, filename, config, active, on_parse_error, debug, tree)
+    if on_parse_error == "syntax" and any(f.code == INTERNAL for f in analysis.findings):
+        # LibCST accepts some files Python rejects (brackets nested deeper than 200...): Python's verdict wins
+        error = python_syntax_error(source, filename)
+        if error is not None:
+            return Analysis([error])
+    return analysis
+
+
+def python_syntax_error(source: Union[str, bytes], filename: str = "<unknown>") -> Optional[Finding]:
+    """Python's own verdict on a module as an ``E999`` finding; None when it parses (or cannot tell)."""
+    try:
+        if isinstance(source, bytes):
+            # compile() lets undecodable bytes through in comments; importing the file does not
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+            try:
+                source = source.decode(encoding)
+            except UnicodeDecodeError as exc:
+                line = source.count(b"\n", 0, exc.start) + 1
+                return Finding(line, 0, "E999", f"SyntaxError: byte {source[exc.start]:#x} is not valid {encoding} "
+                                                f"({exc.reason}) and no other encoding is declared")
+        compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:  # IndentationError and TabError too
+        return Finding(max(exc.lineno or 1, 1), max((exc.offset or 1) - 1, 0), "E999",
+                       f"{type(exc).__name__}: {exc.msg}")
+    except (ValueError, LookupError) as exc:  # null bytes (older Pythons), text that cannot be encoded
+        return Finding(1, 0, "E999", f"{type(exc).__name__}: {exc}")
+    except (RecursionError, MemoryError):
+        return None
+    return None
+
+
+def _not_parsed(source: Union[str, bytes], filename: str, message: str, on_parse_error: str) -> Analysis:
+    if on_parse_error == "ignore":
+        return Analysis()
+    if on_parse_error == "syntax":
+        error = python_syntax_error(source, filename)
+        if error is not None:
+            return Analysis([error])
+    return Analysis([Finding(1, 0, INTERNAL, f"internal error in parser: {message}; file not checked")])
+
+
+def _libcst_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"LibCST {version('libcst')}"
+    except Exception:  # noqa: BLE001
+        return "LibCST"
 
 
 def _analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
-             on_parse_error: str, debug: bool) -> Analysis:
+             on_parse_error: str, debug: bool, tree: Optional[ast.Module] = None) -> Analysis:
+    # A LibCST tree is ~100k objects per 5,000 lines, none of them in reference
+    # cycles that need collecting now; the cyclic GC would walk them again and
+    # again while they are built (about a fifth of the parse time). Collection
+    # resumes after the file.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_and_analyze(source, filename, config, active, on_parse_error, debug, tree)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
+                       on_parse_error: str, debug: bool, tree: Optional[ast.Module]) -> Analysis:
+    too_complex = guard.check(source)  # LibCST would take minutes: say so instead
+    if too_complex is not None:
+        error = python_syntax_error(source, filename) if on_parse_error == "syntax" else None
+        return Analysis([error or Finding(too_complex.line, 0, INTERNAL, too_complex.message())])
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        if on_parse_error == "ignore":
-            return Analysis()
-        if on_parse_error == "syntax":
-            return Analysis([Finding(max(exc.raw_line, 1), max(exc.raw_column, 0), "E999", f"SyntaxError: {exc.message}")])
-        return Analysis([Finding(1, 0, INTERNAL,
-                                 f"internal error: LibCST could not parse {filename} ({exc.message}); file not checked")])
+        return _not_parsed(source, filename, f"{_libcst_version()} could not parse the file ({exc.message})",
+                           on_parse_error)
     except (RecursionError, MemoryError) as exc:
         return Analysis([_internal(filename, "parser", exc, debug)])
     except Exception as exc:  # noqa: BLE001 - never abort the host linter
-        if on_parse_error == "ignore":
-            return Analysis()
-        return Analysis([_internal(filename, "parser", exc, debug)])
+        return _not_parsed(source, filename, _reason(exc, debug), on_parse_error)
     text = source if isinstance(source, str) else module.code
-    return analyze_module(module, text, filename, config, active, debug=debug)
+    return analyze_module(module, text, filename, config, active, debug=debug, tree=tree)
 
 
 def run_rules(module: cst.Module, source: str, filename: str, config: Config, rules: Iterable[Rule],
@@ -155,7 +243,7 @@ def run_rules(module: cst.Module, source: str, filename: str, config: Config, ru
 
 
 def analyze_module(module: cst.Module, source: str, filename: str, config: Config, rules: Iterable[Rule],
-                   *, debug: bool = False) -> Analysis:
+                   *, debug: bool = False, tree: Optional[ast.Module] = None) -> Analysis:
     try:
         model = Model(module, source, filename, config)
     except Exception as exc:  # noqa: BLE001
@@ -173,7 +261,9 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     if not reports:
         return Analysis(errors, module, model)
     try:
-        where = positions(module, [r.node for r in reports])
+        if tree is None and len(module.body) > _AST_FOR_POSITIONS_ABOVE:
+            tree = _python_ast(source)
+        where = positions(module, [r.node for r in reports], tree)
     except Exception as exc:  # noqa: BLE001
         return Analysis(errors + [_internal(filename, "positions", exc, debug)], module, model)
     paired = [(r, Finding(*where.get(id(r.node), (1, 0)), r.code, r.message, r.fix)) for r in reports]
@@ -181,8 +271,25 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     return Analysis(sorted(findings, key=lambda f: (f.line, f.col, f.code)) + errors, module, model, paired)
 
 
-def _internal(filename: str, where: str, exc: BaseException, debug: bool) -> Finding:
+# Above this many top-level statements, Python's own parser (a tenth of a LibCST
+# parse) is cheaper than replaying LibCST's code generation from the top.
+_AST_FOR_POSITIONS_ABOVE = 40
+
+
+def _python_ast(source: str) -> Optional[ast.Module]:
+    try:
+        return ast.parse(source.lstrip("\ufeff"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _reason(exc: BaseException, debug: bool) -> str:
     reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if debug:
-        reason += "\n" + "".join(traceback.format_exception(exc))
-    return Finding(1, 0, INTERNAL, f"internal error in {where} while checking {filename}: {reason}")
+        reason += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return reason
+
+
+def _internal(filename: str, where: str, exc: BaseException, debug: bool) -> Finding:
+    """``STL000 internal error in <where>: <reason>``; the traceback only with ``debug``."""
+    return Finding(1, 0, INTERNAL, f"internal error in {where}: {_reason(exc, debug)}")

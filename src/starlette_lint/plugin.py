@@ -84,7 +84,8 @@ class StarletteLintChecker:
         from .engine import check_source
         from .rules import all_rules
 
-        findings = check_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal")
+        tree = self.tree if isinstance(self.tree, ast.Module) else None
+        findings = check_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal", tree=tree)
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:
             findings = [f for f in findings if not f.code.startswith(skip)]

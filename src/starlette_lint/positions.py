@@ -2,19 +2,30 @@
 
 LibCST's ``PositionProvider`` generates code for the whole module and records a
 range for every node. A module with no finding needs no position at all, and
-one with findings only needs the positions of those few nodes: this replays
-code generation just far enough to reach the last of them, tracking line and
-column, and stops there.
+one with findings only needs the positions of those few nodes.
+
+Two strategies, both replaying LibCST's code generation with a state that
+emits nothing and only counts lines and columns:
+
+* with Python's ``ast`` of the same source (flake8 hands it to plugins for
+  free; elsewhere it costs about a tenth of a LibCST parse), each top-level
+  statement's first line is known, so only the top-level statements that hold
+  a reported node are replayed, each from its own first line;
+* otherwise (or when the ``ast`` does not line up with the LibCST tree), the
+  module is replayed from the top until the last reported node is reached.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
+
+from .model import walk
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -26,9 +37,9 @@ class _Found(Exception):
 class _PositionState(CodegenState):
     """A code generator that emits nothing and only counts lines and columns."""
 
-    def __init__(self, module: cst.Module, targets: dict[int, cst.CSTNode]) -> None:
+    def __init__(self, module: cst.Module, targets: dict[int, cst.CSTNode], line: int = 1) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.line = 1
+        self.line = line
         self.column = 0
         self.targets = targets
         self.starts: dict[int, tuple[int, int]] = {}
@@ -73,14 +84,83 @@ class _PositionState(CodegenState):
                 raise _Found
 
 
-def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, tuple[int, int]]:
+def _replay(module: cst.Module, node: cst.CSTNode, targets: dict[int, cst.CSTNode], line: int,
+            stop_after: Optional[int] = None) -> dict[int, tuple[int, int]]:
+    """Replay ``node``'s code generation from ``line``; stop once ``stop_after`` targets are done."""
+    state = _PositionState(module, targets, line)
+    if stop_after is not None:
+        state.remaining = stop_after
+    try:
+        node._codegen(state)
+    except _Found:
+        pass
+    return state.starts
+
+
+def positions(module: cst.Module, nodes: Iterable[cst.CSTNode], tree: Optional[ast.Module] = None
+              ) -> dict[int, tuple[int, int]]:
     """``id(node) -> (line, column)``, 1-based line and 0-based column."""
     targets = {id(n): n for n in nodes}
     if not targets:
         return {}
-    state = _PositionState(module, targets)
-    try:
-        module._codegen(state)
-    except _Found:
-        pass
-    return state.starts
+    if tree is not None:
+        found = _by_statement(module, targets, tree)
+        if found is not None:
+            return found
+    return _replay(module, module, targets, 1)
+
+
+def _statement_lines(module: cst.Module, tree: ast.Module) -> Optional[list[tuple[int, int]]]:
+    """For each LibCST top-level statement: (line its code generation starts on, line of its keyword)."""
+    body = tree.body
+    i = 0
+    out: list[tuple[int, int]] = []
+    for stmt in module.body:
+        n = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        if i + n > len(body):
+            return None
+        first = body[i]
+        keyword_line = first.lineno
+        start = keyword_line
+        decorators = getattr(first, "decorator_list", None)
+        lead = len(stmt.leading_lines)
+        if decorators and isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.decorators:
+            start = decorators[0].lineno
+            lead += len(stmt.decorators[0].leading_lines)
+        out.append((start - lead, keyword_line))
+        i += n
+    return out if i == len(body) else None
+
+
+def _by_statement(module: cst.Module, targets: dict[int, cst.CSTNode], tree: ast.Module
+                  ) -> Optional[dict[int, tuple[int, int]]]:
+    lines = _statement_lines(module, tree)
+    if lines is None:
+        return None
+    starts: dict[int, tuple[int, int]] = {}
+    left = set(targets)
+    for stmt, (line, keyword_line) in zip(module.body, lines):
+        if not left:
+            break
+        inside = {id(stmt)} & left
+        if id(stmt) in left:
+            inside.add(id(stmt))
+        for node in walk(stmt, into_scopes=True):
+            if id(node) in left:
+                inside.add(id(node))
+        if not inside:
+            continue
+        wanted = {k: targets[k] for k in inside if k != id(stmt)}
+        count = len(wanted) or None
+        wanted[id(stmt)] = stmt  # its recorded start checks that the replay began where ast says
+        got = _replay(module, stmt, wanted, line, stop_after=count)
+        first = got.get(id(stmt))
+        if first is None or first[0] != keyword_line:
+            return None  # the two parsers disagree on this file: replay the whole module instead
+        for key in inside:
+            if key in got:
+                starts[key] = got[key]
+        left -= inside
+    if left:  # a node the walk does not reach (inside an annotation, say): replay the module for those
+        starts.update(_replay(module, module, {k: targets[k] for k in left}, 1))
+    return starts
