@@ -263,7 +263,7 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     try:
         if tree is None and len(module.body) > _AST_FOR_POSITIONS_ABOVE:
             tree = _python_ast(source)
-        where = positions(module, [r.node for r in reports], tree)
+        where = positions(module, [r.node for r in reports], tree, model.top_of)
     except Exception as exc:  # noqa: BLE001
         return Analysis(errors + [_internal(filename, "positions", exc, debug)], module, model)
     paired = [(r, Finding(*where.get(id(r.node), (1, 0)), r.code, r.message, r.fix)) for r in reports]

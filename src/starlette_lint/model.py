@@ -307,6 +307,10 @@ class Model:
         self.call_of: dict[int, CallSite] = {}  # id(Call) -> CallSite
         self.imported: set[str] = set()  # every imported qualified name (canonical)
         self.cache: dict[str, Any] = {}  # shared facts computed once by rule families
+        # id(node) -> index of the top-level statement holding it, for every node the
+        # walk visits (and call arguments, params, decorators, import aliases): lets
+        # positions replay just that statement.
+        self.top_of: dict[int, int] = {}
         self._build()
         self._framework: Any = None
 
@@ -322,8 +326,15 @@ class Model:
         calls = self.calls
         push = stack.append
 
+        module_node = self.module
+        index_of = {id(stmt): i for i, stmt in enumerate(module_node.body)}
+        top_of = self.top_of
+        top = 0
         while stack:
             node, scope, parent, flags = stack.pop()
+            if parent is module_node:
+                top = self._top = index_of[id(node)]
+            top_of[id(node)] = top
             t = type(node)
 
             if t is cst.Call:
@@ -340,6 +351,8 @@ class Model:
                 elif fn is not None:
                     fn.calls.append(site)  # calls inside lambdas count for the def
                 args = node.args  # type: ignore[attr-defined]
+                for arg in args:
+                    top_of[id(arg)] = top
                 for arg in reversed(args):
                     push((arg.value, scope, node, 0))
                 push((node.func, scope, node, 0))  # type: ignore[attr-defined]
@@ -382,6 +395,13 @@ class Model:
                         push((p.default, scope, p, 0))
                 push((node.body, lam, node, 0))  # type: ignore[attr-defined]
                 continue
+
+            if t is cst.Import or t is cst.ImportFrom:
+                names = node.names  # type: ignore[attr-defined]
+                if not isinstance(names, cst.ImportStar):
+                    for alias in names:
+                        top_of[id(alias)] = top
+                        top_of[id(alias.name)] = top
 
             if t is cst.Import:
                 for alias in node.names:  # type: ignore[attr-defined]
@@ -525,6 +545,11 @@ class Model:
         if klass is not None:
             klass.methods[node.name.value] = fn
         fscope = fn.scope
+        top = self._top
+        for p in _all_params(node.params):
+            self.top_of[id(p)] = top
+        for dec in node.decorators:
+            self.top_of[id(dec)] = top
         for p in _all_params(node.params):
             ann = p.annotation.annotation if p.annotation is not None else None
             fscope.bind(p.name.value, Binding("param", p, value=ann))

@@ -97,14 +97,18 @@ def _replay(module: cst.Module, node: cst.CSTNode, targets: dict[int, cst.CSTNod
     return state.starts
 
 
-def positions(module: cst.Module, nodes: Iterable[cst.CSTNode], tree: Optional[ast.Module] = None
-              ) -> dict[int, tuple[int, int]]:
-    """``id(node) -> (line, column)``, 1-based line and 0-based column."""
+def positions(module: cst.Module, nodes: Iterable[cst.CSTNode], tree: Optional[ast.Module] = None,
+              top_of: Optional[dict[int, int]] = None) -> dict[int, tuple[int, int]]:
+    """``id(node) -> (line, column)``, 1-based line and 0-based column.
+
+    ``top_of`` (the model's ``id(node) -> top-level statement index``) saves
+    searching which statement holds each node.
+    """
     targets = {id(n): n for n in nodes}
     if not targets:
         return {}
     if tree is not None:
-        found = _by_statement(module, targets, tree)
+        found = _by_statement(module, targets, tree, top_of or {})
         if found is not None:
             return found
     return _replay(module, module, targets, 1)
@@ -132,22 +136,30 @@ def _statement_lines(module: cst.Module, tree: ast.Module) -> Optional[list[tupl
     return out if i == len(body) else None
 
 
-def _by_statement(module: cst.Module, targets: dict[int, cst.CSTNode], tree: ast.Module
-                  ) -> Optional[dict[int, tuple[int, int]]]:
+def _by_statement(module: cst.Module, targets: dict[int, cst.CSTNode], tree: ast.Module,
+                  top_of: dict[int, int]) -> Optional[dict[int, tuple[int, int]]]:
     lines = _statement_lines(module, tree)
     if lines is None:
         return None
     starts: dict[int, tuple[int, int]] = {}
     left = set(targets)
-    for stmt, (line, keyword_line) in zip(module.body, lines):
+    known: dict[int, set[int]] = {}  # statement index -> targets the model placed there
+    for key in targets:
+        index = top_of.get(key)
+        if index is not None:
+            known.setdefault(index, set()).add(key)
+    unplaced = left - set().union(*known.values()) if known else set(left)
+    for index, (stmt, (line, keyword_line)) in enumerate(zip(module.body, lines)):
         if not left:
             break
-        inside = {id(stmt)} & left
+        inside = set(known.get(index, ()))
         if id(stmt) in left:
             inside.add(id(stmt))
-        for node in walk(stmt, into_scopes=True):
-            if id(node) in left:
-                inside.add(id(node))
+        if unplaced:
+            for node in walk(stmt, into_scopes=True):
+                if id(node) in unplaced:
+                    inside.add(id(node))
+            unplaced -= inside
         if not inside:
             continue
         wanted = {k: targets[k] for k in inside if k != id(stmt)}
