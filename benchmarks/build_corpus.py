@@ -2,6 +2,7 @@
 
     python benchmarks/build_corpus.py                 # venvs + corpora a, b, c
     python benchmarks/build_corpus.py --corpus a      # only corpus (a)
+    python benchmarks/build_corpus.py --corpus b0     # the first composition of (b), for comparison
     python benchmarks/build_corpus.py --reinstall     # re-run `pip install -e` of the project
 
 Venvs (benchmarks/.venvs/): .venv-base (flake8), .venv-stl (flake8 + this project, editable),
@@ -34,10 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     CORPORA,
     CORPUS_DIR,
+    DEFAULT_CORPORA,
     FRAMEWORK_IMPORT,
     MANIFEST,
     PINS,
-    PREFILTER_TOKENS,
+    PREFILTER,
     PROJECT,
     SDIST_DIR,
     VENV_SPECS,
@@ -185,7 +187,7 @@ def unpack(corpus: str, name: str, version: str, keep: list[str] | None, sdist: 
         if FRAMEWORK_IMPORT.search(data):
             stats["framework_import_files"] += 1
             stats["framework_import_lines"] += n
-        if any(tok in data for tok in PREFILTER_TOKENS):
+        if PREFILTER.search(data):
             stats["prefilter_files"] += 1
             stats["prefilter_lines"] += n
         try:
@@ -225,17 +227,20 @@ def build_corpora(which: list[str]) -> dict:
 
 def print_manifest(manifest: dict, which: list[str]) -> None:
     print()
-    print("| corpus | package | version | files | lines | lines in files importing starlette/fastapi/uvicorn |")
-    print("|---|---|---|---:|---:|---:|")
+    print("| corpus | package | version | files | lines | lines in files importing starlette/fastapi/uvicorn "
+          "| lines starlette-lint parses (prefilter) |")
+    print("|---|---|---|---:|---:|---:|---:|")
+
+    def share(part: int, whole: int) -> str:
+        return f"{part} ({part / whole if whole else 0:.0%})"
+
     for key in which:
         c = manifest["corpora"][key]
         for p in c["packages"]:
-            share = p["framework_import_lines"] / p["lines"] if p["lines"] else 0
             print(f"| {key} | {p['name']} | {p['version']} | {p['files']} | {p['lines']} | "
-                  f"{p['framework_import_lines']} ({share:.0%}) |")
-        share = c["framework_import_lines"] / c["lines"] if c["lines"] else 0
+                  f"{share(p['framework_import_lines'], p['lines'])} | {share(p['prefilter_lines'], p['lines'])} |")
         print(f"| **{key}** | **{c['title']}** | | **{c['files']}** | **{c['lines']}** | "
-              f"**{c['framework_import_lines']} ({share:.0%})** |")
+              f"**{share(c['framework_import_lines'], c['lines'])}** | **{share(c['prefilter_lines'], c['lines'])}** |")
         bad = [e for p in c["packages"] for e in p["syntax_errors"]]
         if bad:
             print(f"\nnote: {len(bad)} file(s) in corpus ({key}) do not parse on Python "
@@ -244,7 +249,8 @@ def print_manifest(manifest: dict, which: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", default="a,b,c", help="comma separated subset of a,b,c (default: all)")
+    ap.add_argument("--corpus", default=",".join(DEFAULT_CORPORA),
+                    help=f"comma separated subset of {','.join(CORPORA)} (default: {','.join(DEFAULT_CORPORA)})")
     ap.add_argument("--skip-venvs", action="store_true", help="do not create or check the venvs")
     ap.add_argument("--skip-corpus", action="store_true", help="only build the venvs")
     ap.add_argument("--force", action="store_true", help="recreate the venvs (sdists already downloaded are reused)")

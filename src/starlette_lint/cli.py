@@ -4,7 +4,8 @@ It runs the same rule engine as the flake8 plugin (:mod:`starlette_lint.engine`)
 and reads the same ``[tool.starlette-lint]`` configuration.
 
 Exit codes: 0 no problems, 1 problems found (or, with ``--diff``, fixes to
-apply), 2 usage or configuration error.
+apply), 2 usage or configuration error (or an internal error: one line, the
+traceback with ``--debug``).
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from typing import Optional, Sequence, TextIO
 
 from . import __version__
 from .cache import DIRNAME, settings_fingerprint
+from .codes import RULE_CODES
 from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, tomllib
 from .discovery import PathError, iter_files
-from .docs import rule_doc, rule_table
-from .engine import select_rules
-from .fixes import fixable_codes
 from .output import FORMATS, PSEUDO_RULES, Item, render
-from .rules import all_rules
 from .runner import IO_ERROR, SYNTAX, FileResult, Job, Settings, run
+
+# The rule registry, the docs and the fixers import LibCST and every rule: they
+# are imported where needed, so that `check` on cached or irrelevant files never
+# loads them (the warm run's time is then start-up, hashing and cache reads).
 
 PROGRESS_MIN_FILES = 20
 FRONT_END_CODES = (SYNTAX, IO_ERROR)
@@ -95,8 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _known_prefix(code: str) -> bool:
     if code == "ALL":
         return True
-    return any(r.code.startswith(code) for r in all_rules()) or any(
-        c.startswith(code) for c in (*FRONT_END_CODES, "STL000"))
+    if any(c.startswith(code) for c in (*RULE_CODES, *FRONT_END_CODES, "STL000")):
+        return True
+    from .rules import all_rules  # a code newer than the static list
+
+    return any(r.code.startswith(code) for r in all_rules())
 
 
 def _validate_cli_codes(option: str, codes: Sequence[str]) -> tuple[str, ...]:
@@ -141,11 +146,14 @@ def _config_for(path: str, args: argparse.Namespace) -> Config:
 
 
 def _fingerprint(config: Config) -> str:
+    # The selected rules and the fixable codes are functions of this configuration
+    # and of the package's source, which settings_fingerprint hashes: they need not
+    # (and, to keep the rules unimported, must not) be listed here.
     return settings_fingerprint({
         "select": config.select, "ignore": config.ignore, "extend_select": config.extend_select,
         "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
         "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
-        "root": config.root, "rules": [r.code for r in select_rules(config)], "fixable": sorted(fixable_codes()),
+        "root": config.root,
     })
 
 
@@ -302,6 +310,8 @@ def _emit(text: str, output_file: Optional[str]) -> None:
 
 
 def cmd_rule(args: argparse.Namespace) -> int:
+    from .docs import rule_doc
+
     code = args.code.strip().upper()
     doc = rule_doc(code)
     if doc is None:
@@ -315,6 +325,9 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from .docs import rule_table
+    from .rules import all_rules
+
     rules = all_rules()
     if args.format == "markdown":
         print(rule_table())
@@ -356,6 +369,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         except OSError:
             pass
         return 1
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback only with --debug
+        if getattr(args, "debug", False):
+            raise
+        print(f"starlette-lint: internal error: {type(exc).__name__}: {exc} (--debug shows the traceback)",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

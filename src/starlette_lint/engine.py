@@ -15,6 +15,7 @@ import sys
 import threading
 import tokenize
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, Union
 
@@ -61,7 +62,7 @@ def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             _recursion_users[0] += 1
         try:
             box.append((True, fn(*args, **kwargs)))
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+        except BaseException as exc:  # noqa: BLE001, ASYNC103 - handed back to the caller
             box.append((False, exc))
         finally:
             with _recursion_lock:
@@ -106,7 +107,11 @@ def check_source(
 
     ``on_parse_error``: ``"ignore"`` (nothing), ``"internal"`` (one STL000
     finding: LibCST could not parse what Python can), or ``"syntax"`` (an
-    ``E999`` finding, for front ends that have no other syntax check).
+    ``E999`` finding, for front ends that have no other syntax check: Python's
+    own verdict and message, asked whenever LibCST fails, the file holds a
+    null byte or the check ended in STL000; STL000 when Python accepts what
+    LibCST cannot parse). A file with an expression too complex for LibCST
+    (:mod:`.guard`) is not parsed: one STL000 finding at that expression says so.
     ``tree``: Python's ``ast`` of the same source when the caller has it
     (flake8 does); it only makes positions cheaper.
     """
@@ -173,13 +178,15 @@ def python_syntax_error(source: Union[str, bytes], filename: str = "<unknown>") 
                 line = source.count(b"\n", 0, exc.start) + 1
                 return Finding(line, 0, "E999", f"SyntaxError: byte {source[exc.start]:#x} is not valid {encoding} "
                                                 f"({exc.reason}) and no other encoding is declared")
-        compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():  # SyntaxWarning ("is not callable; perhaps you missed a comma?")...
+            warnings.simplefilter("ignore")
+            compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:  # IndentationError and TabError too
         return Finding(max(exc.lineno or 1, 1), max((exc.offset or 1) - 1, 0), "E999",
                        f"{type(exc).__name__}: {exc.msg}")
     except (ValueError, LookupError) as exc:  # null bytes (older Pythons), text that cannot be encoded
         return Finding(1, 0, "E999", f"{type(exc).__name__}: {exc}")
-    except (RecursionError, MemoryError):
+    except Exception:  # noqa: BLE001 - RecursionError, MemoryError...: Python cannot tell
         return None
     return None
 
@@ -220,7 +227,10 @@ def _analyze(source: Union[str, bytes], filename: str, config: Config, active: l
 
 def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
                        on_parse_error: str, debug: bool, tree: Optional[ast.Module]) -> Analysis:
-    too_complex = guard.check(source)  # LibCST would take minutes: say so instead
+    try:
+        too_complex = guard.check(source)  # LibCST would take minutes: say so instead
+    except Exception:  # noqa: BLE001 - a bug of the guard must not stop the check
+        too_complex = None
     if too_complex is not None:
         error = python_syntax_error(source, filename) if on_parse_error == "syntax" else None
         return Analysis([error or Finding(too_complex.line, 0, INTERNAL, too_complex.message())])

@@ -24,7 +24,9 @@ from typing import Iterable, Optional
 from urllib.parse import quote
 
 from . import __version__
-from .rules import all_rules, get_rule
+
+# The rule registry (and with it LibCST) is imported only by the formats that
+# describe rules (json, sarif): a text report of cached results never loads it.
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -79,6 +81,8 @@ def format_text(items: Iterable[Item]) -> str:
 
 # ------------------------------------------------------------------ json
 def format_json(items: Iterable[Item]) -> str:
+    from .rules import get_rule
+
     out = [
         {"path": i.path, "line": i.line, "column": i.col + 1, "code": i.code, "message": i.message,
          "fixable": i.fixable, "url": rule_url(i.code) if get_rule(i.code) is not None else None}
@@ -119,6 +123,8 @@ def _plain(text: str) -> str:
 
 
 def sarif_rules() -> list[dict]:
+    from .rules import all_rules
+
     rules = []
     for rule in all_rules():
         doc = rule.doc

@@ -81,11 +81,14 @@ class StarletteLintChecker:
         if not is_relevant(source, config):
             _LastFile.tree, _LastFile.findings = self.tree, []
             return []
-        from .engine import check_source
+        from .engine import analyze_source
         from .rules import all_rules
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        findings = check_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal", tree=tree)
+        analysis = analyze_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal", tree=tree)
+        findings = analysis.findings
+        if analysis.model is not None:
+            analysis.model.release()  # the LibCST tree is freed now, not by the cyclic GC later
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:
             findings = [f for f in findings if not f.code.startswith(skip)]

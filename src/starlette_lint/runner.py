@@ -10,23 +10,30 @@ process pool for large trees.
 
 from __future__ import annotations
 
-import difflib
+import errno
 import io
 import os
+import stat
 import tempfile
 import time
 import tokenize
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .cache import Cache, entry_key
 from .config import Config
-from .engine import INTERNAL, Analysis, analyze_source
-from .finding import Finding, Report
-from .fixes import fix_once, fixable_codes, fixable_reports
+from .finding import Finding
 from .noqa import NoqaIndex
+from .prefilter import is_relevant
+
+if TYPE_CHECKING:
+    from .engine import Analysis
+    from .finding import Report
+
+# LibCST, the rules and the fixers (engine, fixes) are imported only when a file
+# is analysed: a run whose files are all cached or irrelevant never loads them.
+INTERNAL = "STL000"  # engine.INTERNAL (tests/test_perf_paths.py keeps them equal)
 
 SYNTAX = "E999"
 IO_ERROR = "E902"
@@ -69,11 +76,20 @@ class Job:
 # ------------------------------------------------------------------ one file
 def decode(content: bytes) -> str:
     """Text as flake8 reads it: PEP 263 / BOM encoding, latin-1 when that fails."""
+    return _decode(content)[0]
+
+
+def _decode(content: bytes) -> tuple[str, bool]:
+    """:func:`decode`, and whether the declared (or default) encoding worked.
+
+    When it did, the text is exactly what LibCST decodes the bytes to (it uses
+    the same ``tokenize.detect_encoding``), so the engine can be given the text.
+    """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(content).readline)
-        return content.decode(encoding)
+        return content.decode(encoding), True
     except (SyntaxError, UnicodeDecodeError, LookupError):
-        return content.decode("latin-1")
+        return content.decode("latin-1"), False
 
 
 def _keep(findings: Iterable[Finding], config: Config, path: str, noqa: NoqaIndex) -> list[Finding]:
@@ -92,11 +108,17 @@ def _keep(findings: Iterable[Finding], config: Config, path: str, noqa: NoqaInde
 
 
 def _analyze(content: bytes, path: str, settings: Settings) -> tuple[Analysis, list[Finding], str]:
-    text = decode(content)
+    from .engine import Analysis, analyze_source
+
+    text, exact = _decode(content)
     noqa = NoqaIndex(text)
     if noqa.file_ignored:
         return Analysis(), [], text
-    analysis = analyze_source(content, path, settings.config, on_parse_error="syntax", debug=settings.debug)
+    # Checking only: the decoded text spares LibCST regenerating the module's code
+    # (a fifth of a check) and gives the same findings. Fixing needs the bytes, so
+    # that LibCST keeps the file's encoding when it writes the module back.
+    source = text if exact and settings.mode == "check" else content
+    analysis = analyze_source(source, path, settings.config, on_parse_error="syntax", debug=settings.debug)
     return analysis, _keep(analysis.findings, settings.config, path, noqa), text
 
 
@@ -106,6 +128,8 @@ def _kept_reports(analysis: Analysis, kept: list[Finding]) -> list[Report]:
 
 
 def _rows(analysis: Analysis, kept: list[Finding], path: str) -> list[Row]:
+    from .fixes import fixable_codes, fixable_reports
+
     fixable: set[tuple[int, int, str]] = set()
     codes = fixable_codes()
     if analysis.module is not None and analysis.model is not None and any(f.code in codes for f in kept):
@@ -137,12 +161,19 @@ def process(job: Job, settings: Settings) -> FileResult:
         result.rows = [tuple(row) for row in hit["findings"]]  # type: ignore[misc]
         result.cached = True
         return result
+    if not is_relevant(content, settings.config):
+        # what the engine would answer (its first test), without importing it
+        cache.put(key, [])
+        return result
     try:
         analysis, kept, text = _analyze(content, path, settings)
         if settings.mode != "check" and analysis.module is not None:
+            from .engine import call_with_big_stack
+
             original = content
             before = (analysis, kept)
-            content, analysis, kept, result.fixed = _fix(content, path, settings, analysis, kept)
+            # fixers generate code recursively: deep expressions need the big stack the check had
+            content, analysis, kept, result.fixed = call_with_big_stack(_fix, content, path, settings, analysis, kept)
             if result.fixed:
                 if settings.mode == "diff":
                     result.diff = unified_diff(text, decode(content), path)
@@ -168,6 +199,8 @@ def process(job: Job, settings: Settings) -> FileResult:
 
 def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
          kept: list[Finding]) -> tuple[bytes, Analysis, list[Finding], int]:
+    from .fixes import fix_once, fixable_codes
+
     fixed = 0
     done: set[tuple[str, str]] = set()  # (code, message) already fixed once: never fixed twice
     for _ in range(MAX_FIX_ROUNDS):
@@ -191,6 +224,8 @@ def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
+    import difflib
+
     lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                  fromfile=f"a/{path}", tofile=f"b/{path}")
     out = []
@@ -200,7 +235,11 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 
 def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as fh:
+    # Non-blocking open: a FIFO named *.py would otherwise block the run forever (and /dev/zero never end).
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         return fh.read()
 
 
@@ -277,11 +316,19 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
             job.content = None
             _done(results[i], on_result)
             continue
+        if job.content is not None and not is_relevant(job.content, s.config):
+            results[i] = process(job, s)  # nothing to parse: not worth a trip to the pool
+            stats.analysed += 1
+            job.content = None
+            _done(results[i], on_result)
+            continue
         todo.append((i, job))
-    stats.analysed = len(todo)
+    stats.analysed += len(todo)
     if len(todo) > POOL_THRESHOLD and jobs > 1:
         for _, job in todo:
             job.content = None  # workers read the files themselves: nothing big to send them
+        from concurrent.futures import ProcessPoolExecutor
+
         workers = min(jobs, len(todo))
         chunk = max(1, min(16, len(todo) // (workers * 4)))
         try:

@@ -246,6 +246,59 @@ def guarded_call_ids(model: Model) -> set[int]:
     return cached
 
 
+def conditional_call_ids(model: Model) -> set[int]:
+    """ids of module-level calls under an ``if`` other than the ``__main__`` guard itself.
+
+    ``if "gunicorn" in sys.modules: run(...)``: whether that branch runs on
+    import is the author's decision, on a condition the linter cannot evaluate.
+    (The ``else:`` of a ``__main__`` guard is not conditional: it always runs
+    on import.)
+    """
+    cached = model.cache.get("deployment.conditional_calls")
+    if cached is None:
+        cached = set()
+        for stmt in model.module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.SimpleStatementLine)):
+                continue
+            ifs = [stmt] if isinstance(stmt, cst.If) else []
+            ifs.extend(n for n in walk(stmt) if isinstance(n, cst.If))
+            for node in ifs:
+                if _is_main_test(node.test) or _is_main_test(node.test, negated=True):
+                    continue
+                cached.update(id(n) for n in walk(node, into_scopes=True) if isinstance(n, cst.Call))
+        model.cache["deployment.conditional_calls"] = cached
+    return cached
+
+
+def _switched_off(model: Model, call: cst.Call, fn) -> bool:
+    """``run(start_server=False)`` where ``fn`` tests that parameter: the call may well not serve.
+
+    The argument is ``False``/``None``/``0`` (literal or module constant) and
+    ``fn`` mentions the parameter in an ``if`` test.
+    """
+    params = {p.name.value: i for i, p in enumerate(list(fn.node.params.posonly_params) + list(fn.node.params.params))}
+    params.update({p.name.value: -1 for p in fn.node.params.kwonly_params})
+    off: set[str] = set()
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            continue
+        lit = model.constant(arg.value, model.scope)
+        if not ((isinstance(lit, cst.Name) and lit.value in ("False", "None")) or int_value(lit) == 0):
+            continue
+        if arg.keyword is not None:
+            off.add(arg.keyword.value)
+        else:
+            off.update(name for name, j in params.items() if j == i)
+    if not off:
+        return False
+    for node in walk(fn.node):
+        if isinstance(node, (cst.If, cst.IfExp, cst.While)):
+            if any(isinstance(n, cst.Name) and n.value in off for n in walk(node.test)) or (
+                    isinstance(node.test, cst.Name) and node.test.value in off):
+                return True
+    return False
+
+
 def _runs_at_import(site: CallSite) -> bool:
     return site.function is None and not site.in_lambda
 
@@ -257,7 +310,11 @@ class UnguardedUvicornRun(Rule):
     module level outside an `if __name__ == "__main__":` block, and a
     module-level call to a function of the module that starts the server that
     way (`main()` at the bottom of the file). A package's `__main__.py` is
-    not checked: it only runs as `python -m package`.
+    not checked: it only runs as `python -m package`. Calls under another
+    module-level `if` (`if "gunicorn" in sys.modules:`, `if settings.SERVE:`)
+    are the author's explicit decision and are not judged (the `else:` of a
+    `__main__` guard always runs on import and is); neither is `run(False)` /
+    `run(start_server=False)` when that parameter gates the server in `run`.
 
     ## Why is this bad?
     The server starts as a side effect of *importing* the module. `uvicorn
@@ -297,7 +354,7 @@ class UnguardedUvicornRun(Rule):
             if not _runs_at_import(site):
                 continue
             guarded = guarded if guarded is not None else guarded_call_ids(model)
-            if id(site.node) in guarded:
+            if id(site.node) in guarded or id(site.node) in conditional_call_ids(model):
                 continue
             what = "uvicorn.run()" if model.call_qualname(site) in UVICORN_RUN else "uvicorn.Server(...).run()"
             yield self.report(
@@ -328,6 +385,8 @@ class UnguardedUvicornRun(Rule):
             guarded = guarded if guarded is not None else guarded_call_ids(model)
             if id(site.node) in guarded:
                 continue
+            if id(site.node) in conditional_call_ids(model) or _switched_off(model, site.node, fn):
+                continue  # ``if "gunicorn" in sys.modules: run(start_server=False)``: the author decides
             via = "" if hit is fn else f" (through {hit.qualname}())"
             yield self.report(
                 site.node,

@@ -44,7 +44,9 @@ _SERVE_OR_WRAP = frozenset({
 # Middleware that turn exceptions into responses: an app wrapped in them may handle its 500s.
 _ERROR_MIDDLEWARE = frozenset({"starlette.middleware.errors.ServerErrorMiddleware",
                                "starlette.middleware.exceptions.ExceptionMiddleware"})
-_HTML_ONLY = ("starlette.templating.Jinja2Templates", "starlette.responses.HTMLResponse")
+# Responses that show a module serves pages or plain text, not a JSON API.
+_HTML_ONLY = ("starlette.templating.Jinja2Templates", "starlette.responses.HTMLResponse",
+              "starlette.responses.PlainTextResponse")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 _HANDLER_METHODS = frozenset({"add_exception_handler", "exception_handler"})
 _ROUTING_METHODS = frozenset(set(N.PATH_OPERATION_METHODS) | {
@@ -355,7 +357,7 @@ class _AppErrors:
         """(has a 4xx handler, has a 500 handler), or None when the app cannot be judged."""
         model = self.model
         call = app.call
-        if app.kind not in _APP_KINDS or app.cls.startswith(LOCAL + ".") or app.scope.kind == "class":
+        if app.kind not in _APP_KINDS or app.cls.startswith(LOCAL + ".") or app.scope.kind in ("class", "lambda"):
             return None
         if self.mutated_elsewhere or id(app) in self.handed_over:
             return None
@@ -406,6 +408,48 @@ class _AppErrors:
             return True
         return any(r.app is app for r in self.model.framework.routes)
 
+    def mounts_only(self, app: App) -> bool:
+        """Everything the app serves is a mounted ASGI app (``Mount(path, app=...)``, ``app.mount``, ``Host``).
+
+        A mounted Starlette/FastAPI app answers its own errors (its own
+        ServerErrorMiddleware sends the 500 before the parent sees the
+        exception), so a 500 handler on such a root app would never run for
+        them; the mounted apps are judged on their own.
+        """
+        model = self.model
+        routes = app.kwarg("routes") or (positional(app.call, 1) if app.kind == "starlette" else None)
+        if routes is not None:
+            lit = model.constant(routes.value, app.scope)
+            if not isinstance(lit, (cst.List, cst.Tuple)):
+                return False
+            for el in lit.elements:
+                if not isinstance(el.value, cst.Call) or not self._mounts_an_app(el.value, app.scope):
+                    return False
+        for ac in app.calls:
+            if ac.method in _ROUTING_METHODS and ac.method not in ("mount", "host"):
+                return False
+            if ac.method in ("mount", "host"):
+                target = argument(ac.call, 1, "app")
+                if target is None or not self._not_a_router(target.value, ac.site.scope):
+                    return False
+        for r in model.framework.routes:
+            if r.app is app and r.kind not in ("mount", "host"):
+                return False
+        return True
+
+    def _mounts_an_app(self, call: cst.Call, scope: Scope) -> bool:
+        """``Mount(path, app=X)`` / ``Host(host, app=X)`` where X is not a router (a router's routes are this app's)."""
+        if self.model.qualname(call.func, scope) not in (N.MOUNT, N.HOST):
+            return False
+        target = argument(call, 1, "app")
+        if keyword(call, "routes") is not None or target is None:
+            return False
+        return self._not_a_router(target.value, scope)
+
+    def _not_a_router(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        mounted = self.model.framework.app_for(expr, scope)
+        return mounted is None or mounted.kind in _APP_KINDS
+
     def _dict_mutated(self, name: str) -> bool:
         pattern = r"\b" + re.escape(name) + r"\s*(\[|\.\s*(update|setdefault|__setitem__)\b)"
         return re.search(pattern, self.model.source) is not None
@@ -435,15 +479,17 @@ _SUPPRESSION_DOC = """
       `*args`/`**kwargs`, or a key is an unreadable value;
     * the module touches `.exception_handlers` directly;
     * the app's variable is bound more than once, the app class is a subclass
-      defined in the module, or the app is built in a pytest test, fixture or
-      test module (`test_*.py`, `*_test.py`, `conftest.py`);
+      defined in the module, the app is built in a lambda (a factory handed to
+      someone else) or a class body, or in a pytest test, fixture or test
+      module (`test_*.py`, `*_test.py`, `conftest.py`);
     * the module gives the app nothing to serve (no `routes=`, route
       decorators, `add_route`, `mount`, `include_router`): it is a stub, or
       configured elsewhere.
 
-    Starlette apps in modules that render HTML (`Jinja2Templates`,
-    `HTMLResponse`) and use no JSON response are not judged either: a
-    text/plain error page is what such sites serve. Mounted sub-apps are apps:
+    Starlette apps in modules that render HTML or plain text (`Jinja2Templates`,
+    `HTMLResponse`, `PlainTextResponse`) and use no JSON response are not
+    judged either: a text/plain error page is what such sites serve, so there
+    is no JSON error format to keep. Mounted sub-apps are apps:
     they answer their own errors with their own handlers, so each is judged.
 """
 
@@ -503,6 +549,12 @@ class MissingServerErrorHandler(Rule):
     Reports a Starlette or FastAPI app with no handler for `Exception` or
     for status `500`. The finding points at the app's construction.
     """ + _SUPPRESSION_DOC + """
+    An app that only mounts other ASGI apps (`Mount(path, app=...)`,
+    `app.mount(...)`, `Host`; a mounted `Router` is the app's own routes) is
+    not judged either: a mounted Starlette or FastAPI app answers its own
+    errors before the parent sees them (the mounted apps are judged on their
+    own), and an app that only serves `StaticFiles` is no JSON API.
+
     An app with a middleware that may turn exceptions into responses (an
     `@app.middleware("http")` function or same-module middleware class with
     `except Exception:`, a middleware class the module cannot see,
@@ -538,7 +590,7 @@ class MissingServerErrorHandler(Rule):
                 continue
             errors = errors or _app_errors(model)
             verdict = errors.judge(app)
-            if verdict is None or verdict[1] or errors.middleware_may_handle_errors(app):
+            if verdict is None or verdict[1] or errors.middleware_may_handle_errors(app) or errors.mounts_only(app):
                 continue
             yield self.report(
                 app.call,

@@ -9,7 +9,7 @@ import libcst as cst
 from ..finding import Report
 from ..framework import REQUEST_ROLES, STARTUP_ROLES, App, AppCall, Lifespan
 from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, string_value, walk
-from ..names import ASYNCCONTEXTMANAGER
+from ..names import ASYNCCONTEXTMANAGER, FASTAPI_APP, FASTAPI_ROUTER
 from .base import Rule
 
 
@@ -22,7 +22,10 @@ class OnStartupKwarg(Rule):
     """
     ## What it does
     Reports `on_startup=` and `on_shutdown=` passed to `Starlette()`,
-    `Router()`, `FastAPI()` or `APIRouter()`.
+    `Router()`, `FastAPI()` or `APIRouter()`. For FastAPI and `APIRouter`,
+    `on_startup=None` and a parameter of the enclosing function handed on (a
+    wrapper of the constructor) register nothing and are not reported;
+    Starlette 1.x rejects the keyword whatever its value.
 
     ## Why is this bad?
     Starlette 1.0 removed both parameters: `Starlette(on_startup=[...])` raises
@@ -61,6 +64,8 @@ class OnStartupKwarg(Rule):
                 arg = app.kwarg(kw)
                 if arg is None or id(arg) in ignored:
                     continue
+                if app.is_fastapi and _passes_nothing(model, app, arg):
+                    continue
                 if app.is_fastapi:
                     why = "deprecated in FastAPI and ignored once the app has a lifespan="
                 else:
@@ -70,6 +75,21 @@ class OnStartupKwarg(Rule):
                     f"{kw}= on {_app_label(app)} is {why}; move the handlers into an "
                     f"@asynccontextmanager lifespan and pass lifespan=",
                 )
+
+
+def _passes_nothing(model: Model, app: App, arg: cst.Arg) -> bool:
+    """``on_startup=None``, or a parameter of the enclosing function handed on (a wrapper of FastAPI()).
+
+    FastAPI accepts both without registering anything itself (Starlette 1.x
+    rejects the keyword whatever its value, so this is asked for FastAPI only).
+    """
+    value = model.constant(arg.value, app.scope)
+    if isinstance(value, cst.Name) and value.value == "None":
+        return True
+    if isinstance(arg.value, cst.Name) and app.scope.kind == "function":
+        bindings = app.scope.bindings.get(arg.value.value, ())
+        return bool(bindings) and all(b.kind == "param" for b in bindings)
+    return False
 
 
 # --------------------------------------------------------------------------- shared facts
@@ -204,7 +224,8 @@ class OnEventHandler(Rule):
     `add_event_handler` at all (`AttributeError`). `APIRouter.add_event_handler`
     is FastAPI's own working API and is not reported. Objects of unknown type
     (an `app` imported from another module, a Socket.IO server...) are not
-    judged.
+    judged; a parameter annotated `FastAPI` or `APIRouter` (`def setup(app:
+    FastAPI)`) is, for `on_event`.
 
     ## Example
     ```python
@@ -256,6 +277,41 @@ class OnEventHandler(Rule):
                     f"{_registration(model, app, ac)} on {_app_label(app)} {why}; move the handler into an @asynccontextmanager "
                     f"lifespan and pass lifespan=",
                 )
+        yield from self._annotated(model)
+
+    def _annotated(self, model: Model) -> Iterator[Report]:
+        """``def setup(app: FastAPI): @app.on_event("startup") ...``: a parameter annotated FastAPI / APIRouter."""
+        if ".on_event(" not in model.source:
+            return
+        fw = model.framework
+        for site in model.calls:
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "on_event" and isinstance(func.value, cst.Name)):
+                continue
+            if fw.app_for(func.value, site.scope) is not None:
+                continue  # an app built here: judged above
+            bindings, _ = model.lookup(func.value.value, site.scope)
+            if not bindings or len(bindings) != 1 or bindings[0].kind != "param":
+                continue
+            cls = _ANNOTATED_KINDS.get(model.qualname(func.value, site.scope) or "")
+            if cls is None:
+                continue
+            ev = argument(site.node, 0, "event_type")
+            event = string_value(ev.value) if ev is not None else None
+            shown = f'"{event}"' if event else "..."
+            name = func.value.value
+            form = f"@{name}.on_event({shown})" if site.decorates is not None else f"{name}.on_event({shown})"
+            if isinstance(site.decorates, Function):
+                form += f" (handler {site.decorates.name})"
+            dropped = ", and the handler is silently dropped once the app gets a lifespan=" if cls == "FastAPI" else ""
+            yield self.report(
+                site.node,
+                f"{form} on {name} ({cls}) is deprecated in FastAPI (its DeprecationWarning is invisible under "
+                f"uvicorn{dropped}); move the handler into an @asynccontextmanager lifespan and pass lifespan=",
+            )
+
+
+_ANNOTATED_KINDS = {FASTAPI_APP + "()": "FastAPI", FASTAPI_ROUTER + "()": "APIRouter"}
 
 
 # --------------------------------------------------------------------------- STL203

@@ -33,10 +33,12 @@ from ..model import (
     Model,
     Scope,
     argument,
+    dotted_name,
     elements,
     keyword,
     positional,
     string_value,
+    walk,
 )
 from .base import Rule
 
@@ -60,9 +62,67 @@ _PYTEST_FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 _PASS_THROUGH = frozenset({
     "starlette.middleware.gzip.GZipMiddleware",
     "starlette.middleware.sessions.SessionMiddleware",
+    "starlette.middleware.opentelemetry.OpenTelemetryMiddleware",
     "uvicorn.middleware.proxy_headers.ProxyHeadersMiddleware",
+    "opentelemetry.instrumentation.asgi.OpenTelemetryMiddleware",
+    "sentry_sdk.integrations.asgi.SentryAsgiMiddleware",
+    "brotli_asgi.BrotliMiddleware",
+    "asgi_correlation_id.CorrelationIdMiddleware",
+    "asgi_correlation_id.middleware.CorrelationIdMiddleware",
     N.CORS_MIDDLEWARE,
 })
+
+
+def _makes_response(model: Model, fns: list[Function]) -> bool:
+    """The functions (or same-module functions they call) build a response themselves.
+
+    A call whose name ends in ``Response`` / ``response`` (``JSONResponse(...)``,
+    ``error_response(...)``), or a ``{"type": "http.response.start", ...}`` message.
+    """
+    for fn, _ in model.framework.reachable(fns).values():
+        for site in fn.calls:
+            q = model.call_qualname(site) or dotted_name(site.node.func) or ""
+            if q.split("(", 1)[0].rsplit(".", 1)[-1].lower().endswith("response"):
+                return True
+        for node in walk(fn.node):
+            if isinstance(node, cst.Dict) and any(_starts_response(el) for el in node.elements):
+                return True  # send({"type": "http.response.start", ...}): not a test on a passing message
+    return False
+
+
+def _starts_response(el: cst.BaseDictElement) -> bool:
+    if not isinstance(el, cst.DictElement) or string_value(el.key) != "type":
+        return False
+    return string_value(el.value) == "http.response.start"
+
+
+def _pass_through(model: Model, cls: Optional[str], fn: Optional[Function] = None) -> bool:
+    """A middleware that never answers a request itself, so it may wrap CORSMiddleware.
+
+    A known pass-through class; an ``@app.middleware("http")`` function that
+    builds no response (it only edits what ``call_next`` returns); or a
+    same-module middleware class (pure ASGI, ``BaseHTTPMiddleware`` or a
+    subclass of a pass-through class such as chainlit's ``class
+    SafariGZip(GZipMiddleware)``) whose methods build no response. Classes from
+    other modules are unknown: they may answer.
+    """
+    if cls in _PASS_THROUGH:
+        return True
+    if cls is None:
+        return fn is not None and not _makes_response(model, [fn])
+    info = _local_class(model, cls)
+    if info is None:
+        return False
+    classes = [info]
+    for a in model.class_ancestors(info):
+        if a.startswith(LOCAL + "."):
+            local = model.local_class(a)
+            if local is None:
+                return False
+            classes.append(local)
+        elif a not in _PASS_THROUGH and a not in ("builtins.object", N.BASE_HTTP_MIDDLEWARE):
+            return False
+    return not _makes_response(model, [m for c in classes for m in c.methods.values()])
 
 
 # ------------------------------------------------------------------ helpers
@@ -629,13 +689,15 @@ class SyncDispatch(Rule):
 
 # -------------------------------------------------------------------- STL304
 class _Entry:
-    __slots__ = ("node", "cls", "how", "label")
+    __slots__ = ("node", "cls", "how", "label", "fn")
 
-    def __init__(self, node: cst.CSTNode, cls: Optional[str], how: str, label: str = "") -> None:
+    def __init__(self, node: cst.CSTNode, cls: Optional[str], how: str, label: str = "",
+                 fn: Optional[Function] = None) -> None:
         self.node = node
         self.cls = cls
         self.how = how  # list | add | decorator
         self.label = label or class_name(cls, "another middleware")
+        self.fn = fn  # the @app.middleware("http") function
 
 
 class CorsNotOutermost(Rule):
@@ -651,8 +713,12 @@ class CorsNotOutermost(Rule):
     Each app is judged on its own, only when the order is statically known
     (a literal or module-constant list; `add_middleware` calls written as
     plain statements in the body that builds the app). Middleware that never
-    answer a request themselves (`GZipMiddleware`, `SessionMiddleware`,
-    uvicorn's `ProxyHeadersMiddleware`) may sit outside CORS. Routers have no
+    answer a request themselves may sit outside CORS: `GZipMiddleware`,
+    `SessionMiddleware`, uvicorn's `ProxyHeadersMiddleware`, OpenTelemetry and
+    Sentry middleware, and same-module middleware (an `@app.middleware("http")`
+    function, a pure ASGI or `BaseHTTPMiddleware` class, a subclass of one of
+    the former) that build no response of their own. Middleware classes from
+    other modules may answer (auth, rate limits) and count. Routers have no
     middleware order of their own to judge.
 
     ## Why is this bad?
@@ -696,7 +762,7 @@ class CorsNotOutermost(Rule):
             for i, entry in enumerate(order):
                 if entry.cls != N.CORS_MIDDLEWARE or i == 0:
                     continue
-                outer = [o for o in order[:i] if o.cls not in _PASS_THROUGH]
+                outer = [o for o in order[:i] if not _pass_through(model, o.cls, o.fn)]
                 if not outer or any(o.cls == N.CORS_MIDDLEWARE for o in order[:i]):
                     continue
                 labels = list(dict.fromkeys(o.label for o in outer))
@@ -739,7 +805,8 @@ class CorsNotOutermost(Rule):
             elif ac.method == "middleware" and isinstance(ac.decorates, Function):
                 stmt = ac.decorates.node
                 entry = _Entry(ac.call, None, "decorator",
-                               f"the @{app.name or 'app'}.middleware(\"http\") function {ac.decorates.name}")
+                               f"the @{app.name or 'app'}.middleware(\"http\") function {ac.decorates.name}",
+                               ac.decorates)
             else:
                 continue
             if add_scope is None:
@@ -802,7 +869,7 @@ class ModuleLevelAddMiddleware(Rule):
                     continue
                 first = argument(ac.call, 0, "middleware_class")
                 cls = short(model, first.value) if first is not None else "..."
-                ctor = _CLASS_LABEL[app.kind]
+                ctor = class_name(app.cls) if app.cls.startswith(LOCAL + ".") else _CLASS_LABEL[app.kind]
                 yield self.report(
                     ac.call,
                     f"{app.name or 'app'}.add_middleware({cls}) at module level: add_middleware prepends, so the "

@@ -180,6 +180,8 @@ class RemovedStarletteApi(Rule):
             if q.startswith("starlette.applications.Starlette().router."):
                 method = q.rsplit(".", 1)[-1]
                 fix = _REMOVED["router"].get(method)
+                if method in ("route", "websocket_route") and not self._built_here(model, site):
+                    continue  # ``app: Starlette`` may be a FastAPI app, whose APIRouter has both
                 ref = dotted_name(site.node.func)
                 if fix is not None and ref is not None:
                     ref = ref.rsplit(".", 1)[0]
@@ -234,6 +236,15 @@ class RemovedStarletteApi(Rule):
             where = "removed in Starlette 1.0"
         return (f"{shown}: {where} (AttributeError: '{cls}' object has no attribute '{method}' {_when(ac.site)}); "
                 + fix.format(app=ref))
+
+    @staticmethod
+    def _built_here(model: Model, site: CallSite) -> bool:
+        """``x.router.<method>(...)`` where ``x`` is a Starlette app constructed in this module."""
+        func = site.node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)):
+            return False
+        app = model.framework.app_for(func.value.value, site.scope)
+        return app is not None and app.kind == "starlette"
 
     @staticmethod
     def _overridden(model: Model, app: App, method: str) -> bool:

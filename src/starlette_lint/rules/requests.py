@@ -1257,15 +1257,16 @@ class NestedSessionMutation(Rule):
     summary = "a change inside a nested session value (`request.session[\"cart\"].append(x)`) that is never saved"
 
     def check(self, model: Model) -> Iterator[Report]:
-        if model.imports_any(*_OTHER_SESSIONS):
-            return
+        if "session" not in model.source or model.imports_any(*_OTHER_SESSIONS):
+            return  # no ``.session`` attribute can be written without the word
         for fn, names in _functions_with_requests(model):
-            if "session" not in _names_used(fn):
+            nodes = list(walk(fn.node))  # one walk serves both passes
+            if not any(type(n) is cst.Attribute and n.attr.value == "session" for n in nodes):
                 continue
             facts = _SessionFacts(model, fn)
             findings: list[tuple[cst.CSTNode, str]] = []
             writes = False
-            for node in walk(fn.node):
+            for node in nodes:
                 if isinstance(node, cst.Call):
                     func = node.func
                     if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS | {"mark_modified"}:
@@ -1328,10 +1329,6 @@ class NestedSessionMutation(Rule):
             return False
         q = model.qualname(call.func, fn.scope)
         return q is None or q.startswith(LOCAL) or not q.startswith(_SAFE_CALLEES)
-
-
-def _names_used(fn: Function) -> set[str]:
-    return {n.attr.value for n in walk(fn.node) if isinstance(n, cst.Attribute)}
 
 
 # --------------------------------------------------------------------------- STL609

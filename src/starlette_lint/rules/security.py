@@ -10,8 +10,9 @@ import libcst as cst
 from .. import names as N
 from ..finding import Report
 from ..framework import App
-from ..model import Model, Scope, argument, bool_value, keyword, positional, string_value
+from ..model import Model, Scope, argument, bool_value, keyword, positional, string_value, walk
 from .base import Rule
+from .middleware import is_test_function
 
 # --------------------------------------------------------------------------- shared helpers
 
@@ -33,6 +34,47 @@ def _const_true(model: Model, expr: Optional[cst.BaseExpression], scope: Scope) 
 
 def _has_splat(call: cst.Call, stars: str) -> bool:
     return any(arg.star == stars for arg in call.args)
+
+
+_TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+def _in_tests(model: Model, scope: Scope) -> bool:
+    """Configuration written in a test module, or in a pytest test / fixture.
+
+    A test app is never deployed: a hard-coded secret, a wildcard origin or
+    ``debug=True`` there exposes nothing (STL501-STL506 stay silent).
+    """
+    if _TEST_FILE.search(model.filename.replace("\\", "/")):
+        return True
+    s: Optional[Scope] = scope
+    while s is not None:
+        fn = s.function if s.kind == "function" else None
+        if fn is not None and is_test_function(model, fn):
+            return True
+        s = s.parent
+    return False
+
+
+def _conditional_calls(model: Model, scope: Scope) -> set[int]:
+    """ids of the calls a scope's body makes under an ``if`` (or a conditional expression).
+
+    ``if in_debug_mode(): app = FastAPI(debug=True)`` reads the setting from
+    configuration as surely as ``FastAPI(debug=settings.DEBUG)`` does.
+    """
+    cache = model.cache.setdefault("security.conditional_calls", {})
+    found = cache.get(id(scope))
+    if found is None:
+        found = cache[id(scope)] = set()
+        for node in walk(scope.node):
+            if isinstance(node, (cst.If, cst.IfExp)):
+                for branch in (node.body, node.orelse):
+                    if branch is None:
+                        continue
+                    if isinstance(branch, cst.Call):
+                        found.add(id(branch))
+                    found.update(id(n) for n in walk(branch) if isinstance(n, cst.Call))
+    return found
 
 
 class _Config:
@@ -93,6 +135,8 @@ def _configs(model: Model, cls: str) -> list[_Config]:
             if q is not None:
                 base = 1 if first is positional(site.node, 0) else None
                 table.setdefault(q, []).append(_Config(site.node, q, site.scope, base))
+        for configs in table.values():
+            configs[:] = [c for c in configs if not _in_tests(model, c.scope)]
         model.cache[key] = table
     return table.get(cls, [])
 
@@ -186,6 +230,9 @@ class CorsAnyOrigin(Rule):
     the environment or a function call are not judged. The regex is judged by
     matching it (as Starlette does, with `fullmatch`) against unrelated
     origins, not by comparing text.
+    Configuration in test modules (`test_*.py`, `*_test.py`, `conftest.py`)
+    and in pytest tests or fixtures is not judged (by STL501-STL506): a test
+    app is never deployed.
 
     ## Why is this bad?
     Any web site can read your API's responses from a visitor's browser. For
@@ -259,8 +306,14 @@ class CorsAnyOriginWithCredentials(Rule):
             )
 
 
+def _between_digits(pattern: str, i: int) -> bool:
+    """``127.0.0.1``: a look-alike there (``127x0x0x1``) is no host anyone can register or serve."""
+    return 0 < i < len(pattern) - 1 and pattern[i - 1].isdigit() and pattern[i + 1].isdigit()
+
+
 def _unescaped_dots(pattern: str) -> list[int]:
-    """Offsets of ``.`` outside character classes, not escaped, not followed by ``*``, ``+``, ``?`` or ``{``."""
+    """Offsets of ``.`` outside character classes, not escaped, not followed by ``*``, ``+``, ``?`` or ``{``,
+    not between two digits (an IPv4 address)."""
     out: list[int] = []
     i, n = 0, len(pattern)
     in_class = False
@@ -283,7 +336,7 @@ def _unescaped_dots(pattern: str) -> list[int]:
             if i < n and pattern[i] == "]":
                 i += 1
             continue
-        if c == "." and (i + 1 >= n or pattern[i + 1] not in "*+?{"):
+        if c == "." and (i + 1 >= n or pattern[i + 1] not in "*+?{") and not _between_digits(pattern, i):
             out.append(i)
         i += 1
     return out
@@ -296,7 +349,8 @@ class CorsRegexUnescapedDot(Rule):
     literal dot: not escaped, not inside a character class, and not followed
     by `*`, `+`, `?` or `{` (which would make it a deliberate "any
     characters"), e.g. `https://.*.example.com`. A regex that already matches
-    any origin is STL501/STL502's.
+    any origin is STL501/STL502's. Dots between two digits (`127.0.0.1`) are
+    not reported: no one can register or serve a look-alike of an IP address.
 
     ## Why is this bad?
     An unescaped `.` matches any character, and Starlette's `fullmatch` does
@@ -340,7 +394,9 @@ class DebugTrue(Rule):
     ## What it does
     Reports `debug=True` (a literal or a same-module constant) passed to
     `Starlette()` or `FastAPI()`. `debug=settings.DEBUG` and other values read
-    from configuration are not judged.
+    from configuration are not judged, and neither is an app built under an
+    `if` (`if in_debug_mode(): app = FastAPI(debug=True)`: the switch is the
+    configuration) or in tests.
 
     ## Why is this bad?
     With `debug=True` every unhandled error is answered with a traceback page:
@@ -373,6 +429,8 @@ class DebugTrue(Rule):
                 arg = positional(app.call, 0)  # Starlette(debug, routes, ...)
             if arg is None or not _const_true(model, arg.value, app.scope):
                 continue
+            if id(app.call) in _conditional_calls(model, app.scope) or _in_tests(model, app.scope):
+                continue
             yield self.report(
                 arg,
                 f"debug=True on {_app_label(app)}: unhandled errors are answered with a traceback page "
@@ -396,7 +454,9 @@ class HardcodedSessionSecret(Rule):
     literal, a same-module constant string, or `Secret("literal")`, in any
     configuration form (`Middleware(SessionMiddleware, ...)`,
     `add_middleware(...)`, `SessionMiddleware(app, ...)`). Secrets read from the
-    environment, `starlette.config.Config` or settings objects are not judged.
+    environment, `starlette.config.Config` or settings objects are not judged,
+    nor are test modules and pytest tests or fixtures (a test app is never
+    deployed).
 
     ## Why is this bad?
     Session cookies are only signed with this key. Anyone who can read the
@@ -444,7 +504,7 @@ class TrustedHostAnyHost(Rule):
     Reports `TrustedHostMiddleware` configured with `"*"` in `allowed_hosts`
     (literal or same-module constant), or without `allowed_hosts` at all (its
     default is `["*"]`). A call with `*args`/`**kwargs` that may carry the
-    option is not judged.
+    option is not judged, nor are test modules and pytest tests or fixtures.
 
     ## Why is this bad?
     The middleware then accepts any `Host` header, exactly as if it were not
