@@ -701,10 +701,13 @@ class Framework:
     def callers_of(self, fn: Function) -> list[tuple[CallSite, Function]]:
         return self.callers.get(id(fn), [])
 
-    def reachable(self, roots: Iterable[Function], follow=None) -> dict[int, tuple[Function, Optional[Function]]]:
+    def reachable(self, roots: Iterable[Function], follow=None, callees=None
+                  ) -> dict[int, tuple[Function, Optional[Function]]]:
         """Functions reachable from ``roots`` through direct calls.
 
-        ``follow(caller, site, callee)`` decides whether an edge is followed.
+        ``follow(caller, site, callee)`` decides whether an edge is followed;
+        ``callees(fn)`` replaces :meth:`callees` for a rule family with a richer graph.
+        Roots are expanded last-first.
         Returns ``id(fn) -> (fn, the root it was first reached from)``; recursion terminates.
         """
         seen: dict[int, tuple[Function, Optional[Function]]] = {}
@@ -714,7 +717,7 @@ class Framework:
             if id(fn) in seen:
                 continue
             seen[id(fn)] = (fn, root)
-            for site, callee in self.callees(fn):
+            for site, callee in (callees or self.callees)(fn):
                 if id(callee) not in seen and (follow is None or follow(fn, site, callee)):
                     todo.append((callee, root))
         return seen

@@ -8,6 +8,7 @@ text prefilter (projects without web code never pay for them).
 from __future__ import annotations
 
 import ast
+import gc
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
@@ -85,10 +86,21 @@ class StarletteLintChecker:
         from .rules import all_rules
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        analysis = analyze_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal", tree=tree)
-        findings = analysis.findings
-        if analysis.model is not None:
-            analysis.model.release()  # the LibCST tree is freed now, not by the cyclic GC later
+        # The engine pauses the cyclic GC while it analyses; pausing it here too
+        # keeps it paused until the tree is freed (by reference counting, once
+        # the model's cycles are broken): the collector never walks the tree.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            analysis = analyze_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal",
+                                      tree=tree)
+            findings = analysis.findings
+            if analysis.model is not None:
+                analysis.model.release()
+            del analysis
+        finally:
+            if enabled:
+                gc.enable()
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:
             findings = [f for f in findings if not f.code.startswith(skip)]

@@ -250,17 +250,12 @@ class EventLoopFacts:
         return self._classes
 
     def _reach(self, roots: list[Function]) -> dict[int, tuple[Function, Function]]:
-        seen: dict[int, tuple[Function, Function]] = {}
-        todo = [(r, r) for r in reversed(roots)]
-        while todo:
-            fn, root = todo.pop()
-            if id(fn) in seen:
-                continue
-            seen[id(fn)] = (fn, root)
-            for site, callee in self.callees(fn):
-                if callee.is_async and id(callee) not in seen and not site.in_lambda:
-                    todo.append((callee, root))
-        return seen
+        """Async functions reachable from ``roots`` (first root wins), lambdas not entered."""
+        return self.fw.reachable(
+            list(reversed(roots)),
+            follow=lambda caller, site, callee: callee.is_async and not site.in_lambda,
+            callees=self.callees,
+        )
 
     # ------------------------------------------------------------ blocking calls
     def _hits(self, fn: Function) -> list[Hit]:
