@@ -172,3 +172,32 @@ def test_walk_visits_what_the_reference_visits(path: Path) -> None:
             [id(n) for n in _reference_walk(module, into_scopes)]
     for node in walk(module, into_scopes=True):
         assert [id(n) for n in iter_children(node)] == [id(n) for n in _reference_children(node)]
+
+
+# ------------------------------------------------------------------ memory
+def test_released_model_leaves_no_tree_to_the_cyclic_gc() -> None:
+    """After Model.release() reference counting frees every LibCST node: the cyclic GC never has to walk a tree."""
+    import gc
+
+    from starlette_lint.engine import analyze_source
+
+    rules = all_rules()
+    sources = [p.read_bytes() for p in sorted(FIXTURES.glob("*.py"))]
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for source in sources:
+            analysis = analyze_source(source, "x.py", DEFAULT, rules=rules)
+            if analysis.model is not None:
+                analysis.model.release()
+            del analysis
+        gc.collect()
+        left = [type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("libcst")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if enabled:
+            gc.enable()
+    assert not left, f"{len(left)} LibCST nodes were only reachable through reference cycles: {sorted(set(left))[:10]}"

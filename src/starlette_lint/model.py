@@ -872,6 +872,8 @@ class Model:
         at once. Front ends call this when they are done with a file; nothing
         may use the model (or the rules' facts cached on it) afterwards.
         """
+        if not self.__dict__:
+            return  # released already
         records: list[Any] = [self, self.scope]
         for fn in self.functions:
             records += (fn, fn.scope)

@@ -36,7 +36,7 @@ def _patterns(tokens: tuple[str, ...]) -> tuple["re.Pattern[str]", "re.Pattern[b
 def is_relevant(source: Union[str, bytes], config: Config = DEFAULT) -> bool:
     """Could this file hold anything a rule looks at? (It names starlette, fastapi or uvicorn as a word.)"""
     tokens = config.prefilter_tokens
+    # the substring test (fast, in C) settles most files; the regex only the rest
     if isinstance(source, bytes):
-        # the substring test (fast, in C) settles most files; the regex only the rest
         return any(tok.encode() in source for tok in tokens) and _patterns(tokens)[1].search(source) is not None
     return any(tok in source for tok in tokens) and _patterns(tokens)[0].search(source) is not None
