@@ -369,7 +369,6 @@ class Model:
         body = [s for i, s in enumerate(self.module.body) if not (i == 0 and _is_docstring(s))]
         for stmt in reversed(body):
             stack.append((stmt, self.scope, self.module, 0))
-        functions = self.functions
         calls = self.calls
         push = stack.append
 
@@ -502,7 +501,7 @@ class Model:
                     if value is not None:
                         scope.bind(tgt.value, Binding("assign", node, value=value))
                     else:
-                        scope.bind(tgt.value, Binding("annot", node, value=node.annotation.annotation))  # type: ignore[attr-defined]
+                        scope.bind(tgt.value, Binding("annot", node, value=node.annotation.annotation))  # type: ignore[attr-defined]  # noqa: E501
                 else:
                     push((tgt, scope, node, 0))
                 if value is not None:
@@ -579,7 +578,6 @@ class Model:
     def _enter_function(self, node: cst.FunctionDef, scope: Scope, stack: list) -> None:
         klass = scope.klass if scope.kind == "class" else None
         prefix = ""
-        s: Optional[Scope] = scope
         if scope.kind == "class" and klass is not None:
             prefix = klass.qualname + "."
         elif scope.kind == "function" and scope.function is not None:
@@ -906,6 +904,25 @@ def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:
 
 def all_params(params: cst.Parameters) -> list[cst.Param]:
     return list(_all_params(params))
+
+
+def arity_problem(params: cst.Parameters, count: int) -> Optional[str]:
+    """Why a function cannot be called with exactly ``count`` positional arguments, or None.
+
+    (Starlette calls endpoints with one, exception handlers with two.)
+    """
+    positional = list(params.posonly_params) + list(params.params)
+    required = [p for p in positional if p.default is None]
+    if len(required) > count:
+        names = ", ".join(p.name.value for p in required)
+        return f"it requires {len(required)} positional arguments ({names})"
+    if len(positional) < count and not isinstance(params.star_arg, cst.Param):
+        n = len(positional)
+        return f"it takes {n or 'no'} positional argument{'' if n == 1 else 's'}"
+    kwonly = [p.name.value for p in params.kwonly_params if p.default is None]
+    if kwonly:
+        return f"it requires the keyword-only argument{'s' if len(kwonly) > 1 else ''} {', '.join(kwonly)}"
+    return None
 
 
 def _annotated_metadata(ann: Optional[cst.BaseExpression]) -> list[cst.BaseExpression]:

@@ -13,6 +13,7 @@ from .. import names as N
 from ..finding import Report
 from ..framework import App, HandlerReg
 from ..model import (
+    arity_problem,
     LOCAL,
     ClassInfo,
     Function,
@@ -601,21 +602,6 @@ class MissingServerErrorHandler(Rule):
 
 
 # ------------------------------------------------------------------ STL403
-def _arity_problem(params: cst.Parameters) -> Optional[str]:
-    positional_params = list(params.posonly_params) + list(params.params)
-    required = [p for p in positional_params if p.default is None]
-    star = isinstance(params.star_arg, cst.Param)
-    kw_required = [p for p in params.kwonly_params if p.default is None]
-    if len(required) > 2:
-        return f"it requires {len(required)} positional arguments"
-    if len(positional_params) < 2 and not star:
-        n = len(positional_params)
-        return f"it takes {n} positional argument{'s' if n != 1 else ''}"
-    if kw_required:
-        return f"it requires the keyword-only argument {kw_required[0].name.value}"
-    return None
-
-
 class HandlerSignature(Rule):
     """
     ## What it does
@@ -662,13 +648,13 @@ class HandlerSignature(Rule):
                 allowed = 1 if reg.kind == "decorator" else 0
                 if len(fn.decorators) != allowed:
                     continue
-                problem = _arity_problem(fn.node.params)
+                problem = arity_problem(fn.node.params, 2)
                 node: cst.CSTNode = fn.node
                 name = fn.name
             elif isinstance(reg.handler, cst.Lambda):
                 if id(reg.handler) in done:
                     continue
-                problem = _arity_problem(reg.handler.params)
+                problem = arity_problem(reg.handler.params, 2)
                 node = reg.handler
                 name = "lambda"
             else:

@@ -29,6 +29,7 @@ from ..framework import (
     Route,
 )
 from ..model import (
+    arity_problem,
     LOCAL,
     Function,
     Model,
@@ -780,30 +781,16 @@ class EndpointArity(Rule):
                 continue
             if not _plain_decorators(model, fn):
                 continue
-            problem = _arity_problem(fn.node.params)
+            problem = arity_problem(fn.node.params, 1)
             if problem is None:
                 continue
             arg = "websocket" if WEBSOCKET_ENDPOINT in roles else "request"
             yield self.report(
                 fn.node,
-                f"{fw.describe(fn)} {problem}, but Starlette calls it with exactly one argument (the {arg}): "
+                f"{fw.describe(fn)}: {problem}, but Starlette calls it with exactly one argument (the {arg}): "
                 f"TypeError on every request; take only the {arg} and read path parameters from "
                 f"{arg}.path_params",
             )
-
-
-def _arity_problem(params: cst.Parameters) -> Optional[str]:
-    positional = list(params.posonly_params) + list(params.params)
-    required = [p for p in positional if p.default is None]
-    if len(required) > 1:
-        names = ", ".join(p.name.value for p in required)
-        return f"requires {len(required)} positional arguments ({names})"
-    if not positional and not isinstance(params.star_arg, cst.Param):
-        return "takes no positional argument"
-    kwonly = [p.name.value for p in params.kwonly_params if p.default is None]
-    if kwonly:
-        return f"requires keyword-only argument{'s' if len(kwonly) > 1 else ''} {', '.join(kwonly)}"
-    return None
 
 
 # --------------------------------------------------------------------------- STL605
