@@ -389,6 +389,13 @@ class Bench:
                 m["async_over_stl_added"] = (m["async_added_s"] / m["stl_added_s"]) if m["stl_added_s"] > 0 else math.inf
             if med("cli-cold") and med("cli-warm") is not None:
                 m["cli_warm_over_cold"] = med("cli-warm") / med("cli-cold")
+            # The same ratio round by round (each configuration against the bare flake8 run of
+            # its own round), median over the rounds: steadier than the ratio of medians when
+            # the machine's speed drifts during the run. Reported, not judged.
+            for cfg in ("stl", "async"):
+                paired = _paired(r["base"].get("samples", []), r[cfg].get("samples", []), metric)
+                if paired:
+                    m[f"{cfg}_added_cost_paired"] = statistics.median(paired)
             d[metric] = m
         return d
 
@@ -432,6 +439,15 @@ class Bench:
             f = r[cfg].get("findings")
             if f is not None and r["stl"].get("findings") is not None and f.get("STL", 0) != (f8 or 0):
                 self.notes.append(f"({key}) {cfg}: {f.get('STL', 0)} STL findings vs {f8 or 0} from flake8 + starlette-lint")
+
+
+def _paired(base: list[dict], other: list[dict], metric: str) -> list[float]:
+    """Per round: t(other) / t(base) - 1, for the rounds where both ran."""
+    def t(s: dict) -> float:
+        return s["wall"] if metric == "wall" else s["user"] + s["sys"]
+
+    by_round = {s["round"]: t(s) for s in base}
+    return [t(s) / by_round[s["round"]] - 1 for s in other if by_round.get(s["round"])]
 
 
 def pick_rounds(rounds: int, k: int) -> set[int]:
@@ -482,6 +498,8 @@ def markdown(res: dict) -> str:
             extra = ""
             if cfg in ("stl", "async") and cfg + "_added_cost" in dw:
                 extra = f"{dw[cfg + '_added_cost']:+.3f} / {fmt(dc.get(cfg + '_added_cost'), '+.3f')}"
+                if e["runs"] > 1 and cfg + "_added_cost_paired" in dw:
+                    extra += f" (paired {dw[cfg + '_added_cost_paired']:+.3f})"
             elif cfg == "cli-warm" and "cli_warm_over_cold" in dw:
                 extra = f"warm/cold {dw['cli_warm_over_cold']:.3f} / {fmt(dc.get('cli_warm_over_cold'), '.3f')}"
             out.append(f"| ({key}) | {e['label']} | {e['runs']} | {e['median_s']:.2f} | {e['min_s']:.2f} | "
