@@ -121,8 +121,14 @@ def test_command_findings_equal_engine_on_bytes(tmp_path: Path, name: str) -> No
     ("from fastapi import FastAPI\n", True),
     ("import starlette.routing\n", True),
     ("import uvicorn\nuvicorn.run(app)\n", True),
-    ("x = 1  # served by uvicorn\n", True),  # loose on purpose: a comment passes
-    ("from .fastapi import thing\n", True),
+    ("import os, sys as system, fastapi\n", True),  # after other names on the line
+    ("from \\\n  starlette.responses import JSONResponse\n", True),  # backslash continuation
+    ("def f():\n    from fastapi import Request\n", True),  # an import anywhere
+    ("x = 1  # served by uvicorn\n", False),  # a mention is not an import
+    ('HELP = "e.g. --decorators=fastapi.Depends"\n', False),
+    ("from\nfastapi = 1\n", False),  # never across a plain newline
+    ("from .fastapi import thing\n", False),  # a local module of that name
+    ("from app.fastapi import thing\n", False),
     ("import fastapi_users\nfrom starlette_admin import X\nimport uvicorn_worker\n", False),
     ("from myfastapi import X\nimport pystarlette\n", False),
     ("import os\n", False),
@@ -130,6 +136,20 @@ def test_command_findings_equal_engine_on_bytes(tmp_path: Path, name: str) -> No
 def test_prefilter_words(source: str, relevant: bool) -> None:
     assert is_relevant(source) is relevant
     assert is_relevant(source.encode()) is relevant
+
+
+def test_benchmark_mirrors_the_prefilter() -> None:
+    """benchmarks/_common.py (standard library only) reports what the prefilter lets through: the same test."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import _common
+    finally:
+        sys.path.pop(0)
+    samples = [p.read_bytes() for p in sorted(FIXTURES.glob("*.py"))] + [
+        b"import os, fastapi\n", b"from \\\n starlette import x\n", b"x = 1  # uvicorn\n", b"from .fastapi import a\n",
+        "from caf\u00e9 import fastapi\n".encode(), b"import fastapi_users\n", b"from\nfastapi = 1\n"]
+    for source in samples:
+        assert (_common.PREFILTER.search(source) is not None) is is_relevant(source), source[:80]
 
 
 def test_prefilter_configured_decorator_package() -> None:
@@ -201,3 +221,156 @@ def test_released_model_leaves_no_tree_to_the_cyclic_gc() -> None:
         if enabled:
             gc.enable()
     assert not left, f"{len(left)} LibCST nodes were only reachable through reference cycles: {sorted(set(left))[:10]}"
+
+
+# ------------------------------------------------------------------ parse
+ODD_SOURCES = [
+    b"\xef\xbb\xbfimport fastapi\n",
+    b"# -*- coding: latin-1 -*-\nx = 'caf\xe9'\n",
+    "x = f\"{'a' + f'{1!r:>{2}}'}\"\r\nasync def f[T](a: T, /, *b, c=1, **d) -> T:\r\n    return await a\r\n".encode(),
+    b"match p:\n    case [1, *rest] | {'k': rest} if rest:\n        pass\n",
+    b"try:\n    pass\nexcept* (ValueError, TypeError) as e:\n    raise\n",
+]
+
+
+@pytest.mark.parametrize("source", [p.read_bytes() for p in sorted(FIXTURES.glob("*.py"))] + ODD_SOURCES,
+                         ids=[p.name for p in sorted(FIXTURES.glob("*.py"))] + [f"odd{i}" for i in range(len(ODD_SOURCES))])
+def test_parse_without_revalidation_builds_the_same_tree(source: bytes) -> None:
+    fast = engine.parse_module(source)
+    assert fast.deep_equals(cst.parse_module(source))
+    assert fast.bytes == source  # and it still round-trips
+
+
+def test_parse_restores_node_validation() -> None:
+    hook = cst.CSTNode.__dict__["__post_init__"]
+    engine.parse_module("x = 1\n")
+    with pytest.raises(cst.ParserSyntaxError):
+        engine.parse_module("x = (\n")
+    assert cst.CSTNode.__dict__["__post_init__"] is hook
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not an identifier")  # what the fixers rely on: hand-built nodes are still checked
+
+
+_FREEZE_PROBE = r"""
+import gc, sys
+sys.argv = ["flake8", "--isolated", "-j1", "--select", "STL", sys.argv[1]]
+from flake8.main.cli import main
+calls = []
+freeze = gc.freeze
+gc.freeze = lambda: (calls.append(1), freeze())
+try:
+    main()
+except SystemExit:
+    pass
+print(len(calls), gc.get_freeze_count(), "starlette_lint.engine" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("text, loads", [("from fastapi import FastAPI\napp = FastAPI()\n", True),
+                                         ("import os\n# served by uvicorn\n", False)])
+def test_plugin_freezes_its_import_once_and_only_when_it_parses(tmp_path: Path, text: str, loads: bool) -> None:
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(text)
+    out = subprocess.run([sys.executable, "-c", _FREEZE_PROBE, str(tmp_path)], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout.split()
+    calls, frozen, imported = int(out[0]), int(out[1]), out[2] == "True"
+    assert imported is loads
+    assert calls == (1 if loads else 0)  # once per process, three files
+    assert (frozen > 0) is loads
+
+
+# ------------------------------------------------------------------ threads
+_THREAD_PROBE = r"""
+import sys, threading
+import flake8.plugins.finder as finder
+finder.BANNED_PLUGINS["flake8-async"] = "0"  # a LibCST user that recurses past the limit on long chains
+sys.argv = ["flake8", "--isolated", "-j1", "--select", "STL", sys.argv[1]]
+started = []
+start = threading.Thread.start
+threading.Thread.start = lambda self: (started.append(self.name), start(self))[1]
+from flake8.main.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(started.count("starlette-lint"))
+"""
+
+_SLEEPY = "import time\nfrom fastapi import FastAPI\napp = FastAPI()\n\n\n@app.get('/')\nasync def home():\n    time.sleep(1)\n"
+
+
+@pytest.mark.parametrize("extra, threads", [
+    ("", 0),  # Python parsed it (flake8's tree): the calling thread is enough
+    ("x = " + " and ".join(["a"] * 1200) + "\n", 1),  # a long and-chain: a large stack
+    ("# " + " and ".join(["word"] * 1200) + "\n", 1),  # words are counted wherever they are (cheap, never short)
+])
+def test_plugin_parses_on_the_calling_thread_unless_deep(tmp_path: Path, extra: str, threads: int) -> None:
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(_SLEEPY + ("\n" + extra if i == 0 else ""))
+    proc = subprocess.run([sys.executable, "-c", _THREAD_PROBE, str(tmp_path)], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert int(lines[-1]) == threads
+    assert sum(" STL101 " in line for line in lines) == 3
+
+
+def test_fits_calling_thread() -> None:
+    import ast
+    import threading
+
+    from starlette_lint import stack
+
+    tree = ast.parse(_SLEEPY)
+    assert stack.fits_calling_thread(_SLEEPY, tree)
+    assert stack.fits_calling_thread(_SLEEPY.encode(), tree)
+    assert not stack.fits_calling_thread(_SLEEPY, None)  # no proof that Python accepted the nesting
+    chain = _SLEEPY + "x = (a)" + "and(a)or(a)" * 501 + "\n"  # 1,002 words, no blanks around them
+    assert not stack.fits_calling_thread(chain, ast.parse(chain))
+    many = _SLEEPY + "# random order for: " * 600 + "\n"  # substrings, not words: no fallback
+    assert stack.fits_calling_thread(many, ast.parse(many))
+    assert stack.call_with_big_stack(stack.fits_calling_thread, chain, None)  # already on a large stack
+    box: list[bool] = []
+    worker = threading.Thread(target=lambda: box.append(stack.fits_calling_thread(_SLEEPY, tree)))
+    worker.start()
+    worker.join()
+    assert box == [False]  # another thread's stack may be small
+
+
+def test_recursion_on_the_calling_thread_is_retried_on_a_large_stack(monkeypatch) -> None:
+    import ast
+
+    from starlette_lint.stack import call_with_big_stack as stack_call
+
+    # positions replay the code generation of the endpoint, which recurses past the default limit
+    source = _SLEEPY.replace("    time.sleep(1)", "    x = " + "not " * 900 + "a\n    time.sleep(1)")
+    calls: list[int] = []
+    monkeypatch.setattr(engine, "call_with_big_stack", lambda *a, **k: (calls.append(1), stack_call(*a, **k))[1])
+    found = check_source(source, "deep.py", tree=ast.parse(source))
+    assert calls == [1]
+    assert (9, "STL101") in [(f.line, f.code) for f in found]
+    assert "STL000" not in [f.code for f in found]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_command_checks_files_on_one_large_stack_thread(tmp_path: Path, jobs: int, monkeypatch) -> None:
+    import threading
+
+    monkeypatch.setattr(runner, "POOL_THRESHOLD", 2)
+    paths = []
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text(_SLEEPY + ("x = " + "+".join(["a"] * 450) + "\n" if i == 3 else ""))
+        paths.append(str(tmp_path / f"m{i}.py"))
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counting(self: threading.Thread) -> None:
+        started.append(self.name)
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counting)
+    settings = [runner.Settings(DEFAULT, "fp", None)]
+    results, _ = runner.run([runner.Job(p, 0) for p in paths], settings, jobs=jobs)
+    assert [[row[:3] for row in r.rows if row[2] != "STL402"] for r in results] == [[(8, 4, "STL101")]] * 6
+    if jobs == 1:  # in this process: one thread for the whole run (the pool's workers are other processes)
+        assert started.count("starlette-lint") == 1

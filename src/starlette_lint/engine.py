@@ -11,13 +11,12 @@ from __future__ import annotations
 import ast
 import gc
 import io
-import sys
 import threading
 import tokenize
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, Union
+from typing import Any, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -29,62 +28,17 @@ from .positions import positions
 from .prefilter import is_relevant
 from .rules import all_rules
 from .rules.base import Rule
+from .stack import call_with_big_stack, fits_calling_thread, on_big_stack
+
+__all__ = ["INTERNAL", "Analysis", "analyze_module", "analyze_source", "call_with_big_stack", "check_source",
+           "parse_module", "python_syntax_error", "run_rules", "select_rules"]
 
 INTERNAL = "STL000"
 
-# LibCST's native parser recurses on the C stack: a valid 8,000-term ``a and a
-# and ...`` overflows the default 8 MiB main-thread stack and kills the whole
-# process with SIGSEGV, which no ``except`` can catch. Files big enough to be
-# that deep are analysed on a thread with a large stack (reserved, not used,
-# until needed) and a raised recursion limit (LibCST's code generation, used
-# for positions, is recursive Python: about two frames per nesting level, and
-# ``x = ------1`` nests one level per character, so a valid 600-character
-# ``a + a + ...`` already exceeds the default limit of 1,000 frames).
-_BIG_STACK = 512 * 1024 * 1024
-_BIG_STACK_ABOVE = 256  # characters; smaller sources cannot nest deep enough to matter
-_RECURSION_LIMIT = 60_000
-_recursion_lock = threading.Lock()
-_recursion_users = [0, 0]  # threads running with the raised limit, the limit to restore afterwards
-T = TypeVar("T")
-
-
-def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ``fn`` on a fresh thread with a large C stack; re-raise what it raises."""
-    box: list[Any] = []
-
-    def target() -> None:
-        # The limit is process-wide: with several callers at once, the first
-        # raises it and the last restores it.
-        with _recursion_lock:
-            if not _recursion_users[0]:
-                _recursion_users[1] = sys.getrecursionlimit()
-                sys.setrecursionlimit(max(_recursion_users[1], _RECURSION_LIMIT))
-            _recursion_users[0] += 1
-        try:
-            box.append((True, fn(*args, **kwargs)))
-        except BaseException as exc:  # noqa: BLE001, ASYNC103 - handed back to the caller
-            box.append((False, exc))
-        finally:
-            with _recursion_lock:
-                _recursion_users[0] -= 1
-                if not _recursion_users[0]:
-                    sys.setrecursionlimit(_recursion_users[1])
-
-    try:
-        old = threading.stack_size()
-        threading.stack_size(_BIG_STACK)  # applies to threads *started* from now on
-        try:
-            thread = threading.Thread(target=target, name="starlette-lint", daemon=True)
-            thread.start()
-        finally:
-            threading.stack_size(old)
-    except (ValueError, RuntimeError, MemoryError):  # platform without settable stacks
-        return fn(*args, **kwargs)
-    thread.join()
-    ok, value = box[0]
-    if ok:
-        return value
-    raise value
+# Sources this short cannot nest deep enough to need a large stack.
+_BIG_STACK_ABOVE = 256  # characters
+# Set on a thread when its analysis met a RecursionError (see analyze_source).
+_too_deep = threading.local()
 
 
 def select_rules(config: Config, enable_all: bool = False) -> list[Rule]:
@@ -154,10 +108,18 @@ def analyze_source(
         error = python_syntax_error(source, filename)  # LibCST takes null bytes in strings, Python does not
         if error is not None:
             return Analysis([error])
-    if len(source) > _BIG_STACK_ABOVE:
-        analysis = call_with_big_stack(_analyze, source, filename, config, active, on_parse_error, debug, tree)
+    args = (source, filename, config, active, on_parse_error, debug, tree)
+    if len(source) <= _BIG_STACK_ABOVE or fits_calling_thread(source, tree):
+        # on the calling thread (see .stack); Python code that recursed too deep
+        # for its limit is done again on a large stack, where the limit is raised
+        _too_deep.hit = False
+        analysis = _analyze(*args)
+        if _too_deep.hit and not on_big_stack():
+            if analysis.model is not None:
+                analysis.model.release()
+            analysis = call_with_big_stack(_analyze, *args)
     else:
-        analysis = _analyze(source, filename, config, active, on_parse_error, debug, tree)
+        analysis = call_with_big_stack(_analyze, *args)
     if on_parse_error == "syntax" and any(f.code == INTERNAL for f in analysis.findings):
         # LibCST accepts some files Python rejects (brackets nested deeper than 200...): Python's verdict wins
         error = python_syntax_error(source, filename)
@@ -235,7 +197,7 @@ def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config,
         error = python_syntax_error(source, filename) if on_parse_error == "syntax" else None
         return Analysis([error or Finding(too_complex.line, 0, INTERNAL, too_complex.message())])
     try:
-        module = cst.parse_module(source)
+        module = parse_module(source)
     except cst.ParserSyntaxError as exc:
         return _not_parsed(source, filename, f"{_libcst_version()} could not parse the file ({exc.message})",
                            on_parse_error)
@@ -245,6 +207,34 @@ def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config,
         return _not_parsed(source, filename, _reason(exc, debug), on_parse_error)
     text = source if isinstance(source, str) else module.code
     return analyze_module(module, text, filename, config, active, debug=debug, tree=tree)
+
+
+def _unchecked(node: Any) -> None:
+    """Stands in for ``CSTNode.__post_init__`` while the native parser builds a tree."""
+
+
+def parse_module(source: Union[str, bytes]) -> cst.Module:
+    """``libcst.parse_module``, without re-validating every node the parser builds.
+
+    Each LibCST node checks its own invariants when it is created (a ``Name``
+    is an identifier, whitespace is whitespace...), which is needed for nodes
+    built by hand (the fixers) but not for the ~15 nodes per line the native
+    parser builds from source it has just accepted (LibCST marks this check as
+    a known cost of parsing). Skipping it saves a sixth of the parse, with
+    identical trees (``tests/test_perf_paths.py`` compares them). The check
+    is a class attribute, so it is off only for the duration of the call;
+    nothing else in the process builds nodes meanwhile (flake8 checks files
+    one at a time per process, and the command's workers are processes).
+    """
+    base = cst.CSTNode
+    hook = base.__dict__.get("__post_init__")
+    if hook is None:  # another LibCST layout: parse as it is
+        return cst.parse_module(source)
+    base.__post_init__ = _unchecked  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(source)
+    finally:
+        base.__post_init__ = hook  # type: ignore[method-assign]
 
 
 def run_rules(module: cst.Module, source: str, filename: str, config: Config, rules: Iterable[Rule],
@@ -302,4 +292,6 @@ def _reason(exc: BaseException, debug: bool) -> str:
 
 def _internal(filename: str, where: str, exc: BaseException, debug: bool) -> Finding:
     """``STL000 internal error in <where>: <reason>``; the traceback only with ``debug``."""
+    if isinstance(exc, RecursionError):
+        _too_deep.hit = True
     return Finding(1, 0, INTERNAL, f"internal error in {where}: {_reason(exc, debug)}")

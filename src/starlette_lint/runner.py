@@ -27,6 +27,7 @@ from .config import Config
 from .finding import Finding
 from .noqa import NoqaIndex
 from .prefilter import is_relevant
+from .stack import call_with_big_stack
 
 if TYPE_CHECKING:
     from .engine import Analysis
@@ -176,8 +177,6 @@ def process(job: Job, settings: Settings) -> FileResult:
         analysis, kept, text = _analyze(content, path, settings)
         analyses.append(analysis)
         if settings.mode != "check" and analysis.module is not None:
-            from .engine import call_with_big_stack
-
             original = content
             before = (analysis, kept)
             # fixers generate code recursively: deep expressions need the big stack the check had
@@ -297,8 +296,9 @@ def _init_worker(settings: list[Settings]) -> None:
     _WORKER_SETTINGS = settings
 
 
-def _work(job: Job) -> FileResult:
-    return process(job, _WORKER_SETTINGS[job.settings])
+def _work(jobs: list[Job]) -> list[FileResult]:
+    """A worker's share: its files checked in turn on one large-stack thread (see .stack)."""
+    return call_with_big_stack(lambda: [process(job, _WORKER_SETTINGS[job.settings]) for job in jobs])
 
 
 @dataclass
@@ -348,20 +348,29 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
 
         workers = min(jobs, len(todo))
         chunk = max(1, min(16, len(todo) // (workers * 4)))
+        shares = [[job for _, job in todo[k:k + chunk]] for k in range(0, len(todo), chunk)]
         try:
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,)) as pool:
-                for (i, _), res in zip(todo, pool.map(_work, [job for _, job in todo], chunksize=chunk)):
+                done = (res for share in pool.map(_work, shares) for res in share)
+                for (i, _), res in zip(todo, done):
                     results[i] = res
                     _done(res, on_result)
             todo = []
         except (OSError, RuntimeError, ImportError):  # no processes here (sandbox, frozen app): serial
             todo = [(i, job) for i, job in todo if i not in results]
+    if todo:
+        call_with_big_stack(_serial, todo, settings, results, on_result)
+    stats.seconds = time.perf_counter() - start
+    return [results[i] for i in range(len(jobs_in))], stats
+
+
+def _serial(todo: list[tuple[int, Job]], settings: list[Settings], results: dict[int, FileResult],
+            on_result: Optional[Callable[[FileResult], Any]]) -> None:
+    """The files in turn, on the one large-stack thread this is called on (see .stack)."""
     for i, job in todo:
         results[i] = process(job, settings[job.settings])
         job.content = None
         _done(results[i], on_result)
-    stats.seconds = time.perf_counter() - start
-    return [results[i] for i in range(len(jobs_in))], stats
 
 
 def _done(result: FileResult, on_result: Optional[Callable[[FileResult], Any]]) -> None:
