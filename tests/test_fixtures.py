@@ -8,6 +8,7 @@ import pytest
 
 from markers import FIXTURES, fixture_config, fixture_files, parse_markers
 from starlette_lint.engine import check_source
+from starlette_lint.prefilter import is_relevant
 from starlette_lint.rules import all_rules
 
 FILES = fixture_files()
@@ -29,6 +30,13 @@ def test_fixture(path):
     for e in expected:
         if e.col is not None:
             assert by_key[(e.line, e.code)].col + 1 == e.col, f"line {e.line} {e.code}: column"
+
+
+def test_every_fixture_is_parsed():
+    """A fixture the prefilter skips would pass whatever its markers say: each must be analysed."""
+    skipped = [str(p.relative_to(FIXTURES)) for p in FILES
+               if not is_relevant(p.read_text(encoding="utf-8"), fixture_config(p.read_text(encoding="utf-8")))]
+    assert skipped == []
 
 
 def test_every_rule_has_positive_and_negative_fixtures():

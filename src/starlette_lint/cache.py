@@ -31,6 +31,29 @@ FORMAT = "v1"
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# starlette-lint cache directory\n"
 
 
+def replace_file(target: str, data: bytes, *, mode: Optional[int] = None, prefix: str = ".tmp-",
+                 suffix: str = ".tmp") -> None:
+    """Give ``target`` the content ``data`` atomically: readers see the old bytes or the new ones.
+
+    The bytes go to a temporary file in the same directory (same file system),
+    which then replaces ``target``; on any failure the temporary file is removed
+    and the error raised. ``mode``: permission bits for the new file.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=os.path.dirname(target) or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 @lru_cache(maxsize=1)
 def package_fingerprint() -> str:
     """Hash of the package's own source files: an edited rule must not hit old entries."""
@@ -97,17 +120,8 @@ class Cache:
         try:
             self._prepare()
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"key": key, "findings": findings}, fh, separators=(",", ":"))
-                os.replace(tmp, target)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            data = json.dumps({"key": key, "findings": findings}, separators=(",", ":")).encode("utf-8")
+            replace_file(str(target), data, prefix=".tmp-", suffix=".json")
         except OSError:
             pass  # a cache that cannot be written is no cache; never fail the run
 

@@ -23,7 +23,7 @@ import fnmatch
 import os
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -76,13 +76,14 @@ class Config:
         text = rel.as_posix()
         out: list[str] = []
         for pattern, codes in self.per_file_ignores:
-            if fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(path.name, pattern) or text.startswith(pattern.rstrip("/") + "/"):
+            if (fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(path.name, pattern)
+                    or text.startswith(pattern.rstrip("/") + "/")):
                 out.extend(codes)
         return tuple(out)
 
     @property
     def prefilter_tokens(self) -> tuple[str, ...]:
-        """Words a file must contain to be worth parsing."""
+        """Packages a file must import to be worth parsing (see prefilter)."""
         extra = {d.split(".", 1)[0] for d in self.endpoint_decorators if d}
         return ("starlette", "fastapi", "uvicorn", *sorted(extra))
 

@@ -15,14 +15,13 @@ import gc
 import io
 import os
 import stat
-import tempfile
 import time
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
-from .cache import Cache, entry_key
+from .cache import Cache, entry_key, replace_file
 from .config import Config
 from .finding import Finding
 from .noqa import NoqaIndex
@@ -269,19 +268,7 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> Optional[str]:
     try:
         if read_bytes(real) != expected:
             return f"{path}: changed while being fixed; not written"
-        mode = os.stat(real).st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(real) or ".", prefix=f".{os.path.basename(real)}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, mode)
-            os.replace(tmp, real)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        replace_file(real, data, mode=os.stat(real).st_mode & 0o7777, prefix=f".{os.path.basename(real)}.")
     except OSError as exc:
         return f"{path}: cannot write the fixes: {exc.strerror or exc}"
     return None
