@@ -261,6 +261,10 @@ DEEP = {
     "plus_4000": ("x = " + "+".join(["a"] * 4000) + "\n", "too complex"),
     "fluent_800": ("q = (\n    session\n" + "    .filter(a == 1)\n" * 800 + ")\n", "too complex"),
     "calls_2000": ("x = a" + ".b()" * 2000 + "\n", "too complex"),
+    # as deep as Python itself accepts: parsed on flake8's main thread (its 8 MiB stack is enough)
+    "nots_1900": ("x = " + "not " * 1900 + "a\n", "STL101"),
+    "lambdas_2400": ("x = " + "lambda: " * 2400 + "a\n", "STL101"),
+    "and_3000": ("x = " + " and ".join(["a"] * 3000) + "\n", "STL101"),  # > 1,000 and/or words: a large stack
     # deep statements
     "elifs_3000": ("if a:\n    pass\n" + "elif a:\n    pass\n" * 3000, "STL101"),
     "decorators_2000": ("@a\n" * 2000 + "def q():\n    pass\n", "STL101"),
