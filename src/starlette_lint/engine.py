@@ -67,7 +67,9 @@ def check_source(
     LibCST cannot parse). A file with an expression too complex for LibCST
     (:mod:`.guard`) is not parsed: one STL000 finding at that expression says so.
     ``tree``: Python's ``ast`` of the same source when the caller has it
-    (flake8 does); it only makes positions cheaper.
+    (flake8 does): it makes positions cheaper and, as proof that Python
+    accepted the file's nesting, lets the main thread analyse it without a
+    large-stack thread (:mod:`.stack`). It must be the tree of this source.
     """
     return analyze_source(source, filename, config, rules=rules, on_parse_error=on_parse_error, debug=debug,
                           tree=tree).findings
