@@ -346,8 +346,7 @@ class Bench:
         for key in args.corpus:
             targets += self.check_targets(key, derived[key], runs[key], metric,
                                           parsed_lines=self.manifest["corpora"][key].get("prefilter_lines"))
-            times = [x["wall"] if metric == "wall" else x["user"] + x["sys"]
-                     for x in runs[key]["base"].get("samples", [])]
+            times = [_sample_time(x, metric) for x in runs[key]["base"].get("samples", [])]
             if len(times) > 1:
                 spread = (max(times) - min(times)) / statistics.median(times)
                 added = derived[key][metric].get("stl_added_cost")
@@ -464,18 +463,19 @@ class Bench:
                 self.notes.append(f"({key}) {cfg}: {f.get('STL', 0)} STL findings vs {f8 or 0} from flake8 + starlette-lint")
 
 
+def _sample_time(sample: dict, metric: str) -> float:
+    """One run's time: wall, or CPU (user + sys)."""
+    return sample["wall"] if metric == "wall" else sample["user"] + sample["sys"]
+
+
 def _best(samples: list[dict], metric: str) -> float | None:
-    times = [s["wall"] if metric == "wall" else s["user"] + s["sys"] for s in samples]
-    return min(times) if times else None
+    return min((_sample_time(s, metric) for s in samples), default=None)
 
 
 def _paired(base: list[dict], other: list[dict], metric: str) -> list[float]:
     """Per round: t(other) / t(base) - 1, for the rounds where both ran."""
-    def t(s: dict) -> float:
-        return s["wall"] if metric == "wall" else s["user"] + s["sys"]
-
-    by_round = {s["round"]: t(s) for s in base}
-    return [t(s) / by_round[s["round"]] - 1 for s in other if by_round.get(s["round"])]
+    by_round = {s["round"]: _sample_time(s, metric) for s in base}
+    return [_sample_time(s, metric) / by_round[s["round"]] - 1 for s in other if by_round.get(s["round"])]
 
 
 def pick_rounds(rounds: int, k: int) -> set[int]:

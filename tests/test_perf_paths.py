@@ -321,17 +321,19 @@ def test_fits_calling_thread() -> None:
 
     from starlette_lint import stack
 
-    tree = ast.parse(_SLEEPY)
-    assert stack.fits_calling_thread(_SLEEPY, tree)
-    assert stack.fits_calling_thread(_SLEEPY.encode(), tree)
-    assert not stack.fits_calling_thread(_SLEEPY, None)  # no proof that Python accepted the nesting
+    assert len(_SLEEPY) <= stack.SHORT and stack.fits_calling_thread(_SLEEPY, None)  # too short to nest deep
+    source = _SLEEPY + "# one more line of this module\n" * 10
+    tree = ast.parse(source)
+    assert stack.fits_calling_thread(source, tree)
+    assert stack.fits_calling_thread(source.encode(), tree)
+    assert not stack.fits_calling_thread(source, None)  # no proof that Python accepted the nesting
     chain = _SLEEPY + "x = (a)" + "and(a)or(a)" * 501 + "\n"  # 1,002 words, no blanks around them
     assert not stack.fits_calling_thread(chain, ast.parse(chain))
     many = _SLEEPY + "# random order for: " * 600 + "\n"  # substrings, not words: no fallback
     assert stack.fits_calling_thread(many, ast.parse(many))
     assert stack.call_with_big_stack(stack.fits_calling_thread, chain, None)  # already on a large stack
     box: list[bool] = []
-    worker = threading.Thread(target=lambda: box.append(stack.fits_calling_thread(_SLEEPY, tree)))
+    worker = threading.Thread(target=lambda: box.append(stack.fits_calling_thread(source, tree)))
     worker.start()
     worker.join()
     assert box == [False]  # another thread's stack may be small

@@ -15,8 +15,9 @@ import threading
 import tokenize
 import traceback
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -31,12 +32,10 @@ from .rules.base import Rule
 from .stack import call_with_big_stack, fits_calling_thread, on_big_stack
 
 __all__ = ["INTERNAL", "Analysis", "analyze_module", "analyze_source", "call_with_big_stack", "check_source",
-           "parse_module", "python_syntax_error", "run_rules", "select_rules"]
+           "gc_paused", "parse_module", "python_syntax_error", "run_rules", "select_rules"]
 
 INTERNAL = "STL000"
 
-# Sources this short cannot nest deep enough to need a large stack.
-_BIG_STACK_ABOVE = 256  # characters
 # Set on a thread when its analysis met a RecursionError (see analyze_source).
 _too_deep = threading.local()
 
@@ -111,7 +110,7 @@ def analyze_source(
         if error is not None:
             return Analysis([error])
     args = (source, filename, config, active, on_parse_error, debug, tree)
-    if len(source) <= _BIG_STACK_ABOVE or fits_calling_thread(source, tree):
+    if fits_calling_thread(source, tree):
         # on the calling thread (see .stack); Python code that recursed too deep
         # for its limit is done again on a large stack, where the limit is raised
         _too_deep.hit = False
@@ -174,19 +173,29 @@ def _libcst_version() -> str:
         return "LibCST"
 
 
-def _analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
-             on_parse_error: str, debug: bool, tree: Optional[ast.Module] = None) -> Analysis:
-    # A LibCST tree is ~100k objects per 5,000 lines, none of them in reference
-    # cycles that need collecting now; the cyclic GC would walk them again and
-    # again while they are built (about a fifth of the parse time). Collection
-    # resumes after the file.
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic GC paused for the block (and left as it was found afterwards).
+
+    A LibCST tree is ~100k objects per 5,000 lines, none of them in reference
+    cycles that need collecting now; the cyclic GC would walk them again and
+    again while they are built (about a fifth of the parse time). Front ends
+    keep it paused until they have released the model (:meth:`Model.release`),
+    so that reference counting frees the tree before the collector sees it.
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _parse_and_analyze(source, filename, config, active, on_parse_error, debug, tree)
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def _analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
+             on_parse_error: str, debug: bool, tree: Optional[ast.Module] = None) -> Analysis:
+    with gc_paused():
+        return _parse_and_analyze(source, filename, config, active, on_parse_error, debug, tree)
 
 
 def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],

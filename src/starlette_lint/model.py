@@ -590,11 +590,10 @@ class Model:
             klass.methods[node.name.value] = fn
         fscope = fn.scope
         top = self._top
-        for p in _all_params(node.params):
-            self.top_of[id(p)] = top
         for dec in node.decorators:
             self.top_of[id(dec)] = top
         for p in _all_params(node.params):
+            self.top_of[id(p)] = top
             ann = p.annotation.annotation if p.annotation is not None else None
             fscope.bind(p.name.value, Binding("param", p, value=ann))
         push = stack.append

@@ -110,25 +110,17 @@ class StarletteLintChecker:
             _LastFile.tree, _LastFile.findings = self.tree, []
             return []
         _load_engine()
-        from .engine import analyze_source
+        from .engine import analyze_source, gc_paused
         from .rules import all_rules
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        # The engine pauses the cyclic GC while it analyses; pausing it here too
-        # keeps it paused until the tree is freed (by reference counting, once
-        # the model's cycles are broken): the collector never walks the tree.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():  # until the tree is freed: the collector never walks it
             analysis = analyze_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal",
                                       tree=tree)
             findings = analysis.findings
             if analysis.model is not None:
                 analysis.model.release()
             del analysis
-        finally:
-            if enabled:
-                gc.enable()
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:
             findings = [f for f in findings if not f.code.startswith(skip)]

@@ -11,7 +11,6 @@ process pool for large trees.
 from __future__ import annotations
 
 import errno
-import gc
 import io
 import os
 import stat
@@ -166,47 +165,44 @@ def process(job: Job, settings: Settings) -> FileResult:
         # what the engine would answer (its first test), without importing it
         cache.put(key, [])
         return result
-    # The engine pauses the cyclic GC while it analyses; it stays paused until the
-    # models are released and the trees freed by reference counting (see
-    # Model.release), so the collector never walks them.
-    gc_enabled = gc.isenabled()
-    gc.disable()
+    from .engine import gc_paused
+
     analyses: list[Analysis] = []
-    try:
-        analysis, kept, text = _analyze(content, path, settings)
-        analyses.append(analysis)
-        if settings.mode != "check" and analysis.module is not None:
-            original = content
-            before = (analysis, kept)
-            # fixers generate code recursively: deep expressions need the big stack the check had
-            content, analysis, kept, result.fixed = call_with_big_stack(_fix, content, path, settings, analysis, kept)
+    with gc_paused():  # until the models are released and the trees freed: the collector never walks them
+        try:
+            analysis, kept, text = _analyze(content, path, settings)
             analyses.append(analysis)
-            if result.fixed:
-                if settings.mode == "diff":
-                    result.diff = unified_diff(text, decode(content), path)
-                else:
-                    error = write_atomic(path, content, original)
-                    if error is not None:
-                        result.notes.append(error)
-                        result.fixed = 0
-                        content = original
-                        analysis, kept = before
-                key = entry_key(content, path, settings.fingerprint)
-        result.rows = _rows(analysis, kept, path)
-    except RecursionError:
-        result.rows = [(1, 0, INTERNAL, f"internal error while checking {path}: RecursionError (file too deeply nested)", False)]
-        return result
-    except Exception as exc:  # noqa: BLE001 - one file's trouble must not stop the run
-        result.rows = [(1, 0, INTERNAL, f"internal error while checking {path}: {type(exc).__name__}: {exc}", False)]
-        return result
-    finally:
-        for done in analyses:
-            if done.model is not None:
-                done.model.release()
-        analyses.clear()
-        analysis = before = None  # type: ignore[assignment]
-        if gc_enabled:
-            gc.enable()
+            if settings.mode != "check" and analysis.module is not None:
+                original = content
+                before = (analysis, kept)
+                # fixers generate code recursively: deep expressions need the big stack the check had
+                content, analysis, kept, result.fixed = call_with_big_stack(_fix, content, path, settings, analysis, kept)
+                analyses.append(analysis)
+                if result.fixed:
+                    if settings.mode == "diff":
+                        result.diff = unified_diff(text, decode(content), path)
+                    else:
+                        error = write_atomic(path, content, original)
+                        if error is not None:
+                            result.notes.append(error)
+                            result.fixed = 0
+                            content = original
+                            analysis, kept = before
+                    key = entry_key(content, path, settings.fingerprint)
+            result.rows = _rows(analysis, kept, path)
+        except RecursionError:
+            result.rows = [(1, 0, INTERNAL,
+                            f"internal error while checking {path}: RecursionError (file too deeply nested)", False)]
+            return result
+        except Exception as exc:  # noqa: BLE001 - one file's trouble must not stop the run
+            result.rows = [(1, 0, INTERNAL, f"internal error while checking {path}: {type(exc).__name__}: {exc}", False)]
+            return result
+        finally:
+            for done in analyses:
+                if done.model is not None:
+                    done.model.release()
+            analyses.clear()
+            analysis = before = None  # type: ignore[assignment]
     if settings.mode != "diff" or not result.fixed:
         cache.put(key, [list(r) for r in result.rows])
     return result

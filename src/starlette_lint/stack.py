@@ -12,7 +12,8 @@ until needed) and a raised recursion limit. Handing every file to another
 thread is not free, though: the thread wakes on the other core, with cold
 caches, and a flake8 run measured 20% slower in the plugin that way. So:
 
-* :func:`fits_calling_thread` says when the calling thread is enough: Python
+* :func:`fits_calling_thread` says when the calling thread is enough: the
+  source is too short to nest deep (256 characters), or Python
   itself parsed the file (flake8 hands its tree over), which bounds brackets
   (200 levels), indentation (100) and the other nestings to depths LibCST
   parses within an 8 MiB stack, measured for each construct; the one
@@ -30,11 +31,13 @@ import ast
 import re
 import sys
 import threading
+from functools import lru_cache
 from typing import Any, Callable, Optional, TypeVar, Union
 
 T = TypeVar("T")
 
 BIG_STACK = 512 * 1024 * 1024
+SHORT = 256  # characters: no source this short nests deep enough to need a large stack
 # LibCST survives every nesting Python accepts within this stack, except long
 # and/or chains (4,000 terms parse; 8,000 overflow it).
 _MIN_MAIN_STACK = 8 * 1024 * 1024
@@ -44,8 +47,8 @@ RECURSION_LIMIT = 60_000
 _local = threading.local()
 _recursion_lock = threading.Lock()
 _recursion_users = [0, 0]  # threads running with the raised limit, the limit to restore afterwards
-_BOOLEAN = {str: re.compile(r"(?<![A-Za-z0-9_])(?:and|or)(?![A-Za-z0-9_])"),
-            bytes: re.compile(rb"(?<![A-Za-z0-9_])(?:and|or)(?![A-Za-z0-9_])")}
+_BOOLEAN_WORD = r"(?<![A-Za-z0-9_])(?:and|or)(?![A-Za-z0-9_])"
+_BOOLEAN = {str: re.compile(_BOOLEAN_WORD), bytes: re.compile(_BOOLEAN_WORD.encode())}
 
 
 def on_big_stack() -> bool:
@@ -53,6 +56,7 @@ def on_big_stack() -> bool:
     return getattr(_local, "big", False)
 
 
+@lru_cache(maxsize=1)
 def _main_stack_is_enough() -> bool:
     try:
         import resource
@@ -65,18 +69,13 @@ def _main_stack_is_enough() -> bool:
     return soft == resource.RLIM_INFINITY or soft >= _MIN_MAIN_STACK
 
 
-_MAIN_STACK_OK: list[bool] = []
-
-
 def fits_calling_thread(source: Union[str, bytes], tree: Optional[ast.AST]) -> bool:
     """Can this module be parsed and analysed on the calling thread without risking its C stack?"""
-    if on_big_stack():
+    if len(source) <= SHORT or on_big_stack():
         return True
     if not isinstance(tree, ast.Module) or threading.current_thread() is not threading.main_thread():
         return False  # no proof that Python accepted the nesting; other threads' stacks may be small
-    if not _MAIN_STACK_OK:
-        _MAIN_STACK_OK.append(_main_stack_is_enough())
-    if not _MAIN_STACK_OK[0]:
+    if not _main_stack_is_enough():
         return False
     if isinstance(source, str):
         words = source.count("and") + source.count("or")
