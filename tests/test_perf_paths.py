@@ -251,19 +251,33 @@ def test_parse_restores_node_validation() -> None:
         cst.Name("not an identifier")  # what the fixers rely on: hand-built nodes are still checked
 
 
-_FREEZE_PROBE = r"""
-import gc, sys
+# flake8 in a child process, counting what the plugin does there; its last line says
+# "<gc.freeze calls> <frozen objects> <engine imported> <large-stack threads started>".
+_FLAKE8_PROBE = r"""
+import gc, sys, threading
+import flake8.plugins.finder as finder
+finder.BANNED_PLUGINS["flake8-async"] = "0"  # a LibCST user that recurses past the limit on long chains
 sys.argv = ["flake8", "--isolated", "-j1", "--select", "STL", sys.argv[1]]
+freezes, started = [], []
+freeze, start = gc.freeze, threading.Thread.start
+gc.freeze = lambda: (freezes.append(1), freeze())
+threading.Thread.start = lambda self: (started.append(self.name), start(self))[1]
 from flake8.main.cli import main
-calls = []
-freeze = gc.freeze
-gc.freeze = lambda: (calls.append(1), freeze())
 try:
     main()
 except SystemExit:
     pass
-print(len(calls), gc.get_freeze_count(), "starlette_lint.engine" in sys.modules)
+print(len(freezes), gc.get_freeze_count(), "starlette_lint.engine" in sys.modules, started.count("starlette-lint"))
 """
+
+
+def _probe_flake8(folder: Path) -> tuple[list[str], list[str]]:
+    """(flake8's output lines, the probe's counters)."""
+    proc = subprocess.run([sys.executable, "-c", _FLAKE8_PROBE, str(folder)], capture_output=True, text=True,
+                          cwd=folder)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    return lines[:-1], lines[-1].split()
 
 
 @pytest.mark.parametrize("text, loads", [("from fastapi import FastAPI\napp = FastAPI()\n", True),
@@ -271,8 +285,7 @@ print(len(calls), gc.get_freeze_count(), "starlette_lint.engine" in sys.modules)
 def test_plugin_freezes_its_import_once_and_only_when_it_parses(tmp_path: Path, text: str, loads: bool) -> None:
     for i in range(3):
         (tmp_path / f"m{i}.py").write_text(text)
-    out = subprocess.run([sys.executable, "-c", _FREEZE_PROBE, str(tmp_path)], capture_output=True, text=True,
-                         check=True, cwd=tmp_path).stdout.split()
+    _, out = _probe_flake8(tmp_path)
     calls, frozen, imported = int(out[0]), int(out[1]), out[2] == "True"
     assert imported is loads
     assert calls == (1 if loads else 0)  # once per process, three files
@@ -280,22 +293,6 @@ def test_plugin_freezes_its_import_once_and_only_when_it_parses(tmp_path: Path, 
 
 
 # ------------------------------------------------------------------ threads
-_THREAD_PROBE = r"""
-import sys, threading
-import flake8.plugins.finder as finder
-finder.BANNED_PLUGINS["flake8-async"] = "0"  # a LibCST user that recurses past the limit on long chains
-sys.argv = ["flake8", "--isolated", "-j1", "--select", "STL", sys.argv[1]]
-started = []
-start = threading.Thread.start
-threading.Thread.start = lambda self: (started.append(self.name), start(self))[1]
-from flake8.main.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-print(started.count("starlette-lint"))
-"""
-
 _SLEEPY = "import time\nfrom fastapi import FastAPI\napp = FastAPI()\n\n\n@app.get('/')\nasync def home():\n    time.sleep(1)\n"
 
 
@@ -307,11 +304,8 @@ _SLEEPY = "import time\nfrom fastapi import FastAPI\napp = FastAPI()\n\n\n@app.g
 def test_plugin_parses_on_the_calling_thread_unless_deep(tmp_path: Path, extra: str, threads: int) -> None:
     for i in range(3):
         (tmp_path / f"m{i}.py").write_text(_SLEEPY + ("\n" + extra if i == 0 else ""))
-    proc = subprocess.run([sys.executable, "-c", _THREAD_PROBE, str(tmp_path)], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
-    lines = proc.stdout.splitlines()
-    assert int(lines[-1]) == threads
+    lines, out = _probe_flake8(tmp_path)
+    assert int(out[3]) == threads
     assert sum(" STL101 " in line for line in lines) == 3
 
 

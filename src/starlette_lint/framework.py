@@ -736,7 +736,7 @@ class Framework:
             paths = dict.fromkeys(
                 (r.paths[0] if r.paths else r.path) or "?" for r in self.routes if r.klass is fn.klass
             )
-            where = ", ".join(f"{verb} {p}" if r_kind_http(verb) else p for p in paths)
+            where = ", ".join(f"{verb} {p}" if _is_http_verb(verb) else p for p in paths)
             return f"{kind}endpoint method {fn.qualname}" + (f" ({where})" if where else "")
         for role, label in (
             (MIDDLEWARE, "middleware"),
@@ -769,7 +769,7 @@ _TASK_STARTERS = frozenset(
 )
 
 
-def r_kind_http(verb: str) -> bool:
+def _is_http_verb(verb: str) -> bool:
     """An HTTPEndpoint method named after an HTTP verb (not a WebSocketEndpoint hook)."""
     return verb.lower() in N.HTTP_ENDPOINT_METHODS
 
