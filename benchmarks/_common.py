@@ -3,6 +3,7 @@
 Everything the benchmark downloads or creates lives in ignored folders:
 
 * ``benchmarks/.corpus/``  sdists (``sdists/``) and the unpacked corpora ``a``, ``b``, ``c``
+  (and, on request, ``b0`` and ``p``)
 * ``benchmarks/.venvs/``   ``.venv-base`` (flake8), ``.venv-stl`` (flake8 + this project),
   ``.venv-async`` (flake8 + flake8-async)
 """
@@ -82,6 +83,27 @@ CORPORA = {
             ("sqladmin", "0.32.0", None),
             ("fastapi-users", "15.0.5", None),
             ("fastapi-admin", "1.0.4", None),
+        ],
+    },
+    "p": {
+        "title": "precision: real applications, framework tests and docs apps",
+        # The corpus whose findings are labelled to measure precision (`--corpus p`; not built or
+        # run by default): whole sdists (code, tests, documentation apps) of ten projects, ~860k
+        # lines. fastapi's sdist carries docs_src/ (the documentation's example apps) and tests/;
+        # starlette's carries tests/. open-webui is left out: its sdist's metadata step builds
+        # the frontend with npm, which downloads the Cypress binary.
+        "default": False,
+        "packages": [
+            ("fastapi", "0.165.0", None),  # framework + tests/ + docs_src/ + scripts/
+            ("starlette", "1.10.0", None),  # framework + tests/
+            ("prefect", "3.9.1", None),  # workflow orchestration server (FastAPI)
+            ("marimo", "0.25.2", None),  # notebook server (Starlette)
+            ("bentoml", "1.4.40", None),  # model serving (Starlette)
+            ("chainlit", "2.12.0", None),  # chat apps (FastAPI) + tests/
+            ("lnbits", "1.6.2", None),  # Lightning wallet/accounts server (FastAPI) + tests/
+            ("khoj", "1.42.10", None),  # AI assistant server (FastAPI + Django ORM)
+            ("sqladmin", "0.32.0", None),  # admin library (Starlette)
+            ("starlette-admin", "1.0.3", None),  # admin library (Starlette/FastAPI)
         ],
     },
     "c": {

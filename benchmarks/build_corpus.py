@@ -3,6 +3,7 @@
     python benchmarks/build_corpus.py                 # venvs + corpora a, b, c
     python benchmarks/build_corpus.py --corpus a      # only corpus (a)
     python benchmarks/build_corpus.py --corpus b0     # the first composition of (b), for comparison
+    python benchmarks/build_corpus.py --corpus p      # the precision corpus (whole sdists, ~860k lines)
     python benchmarks/build_corpus.py --reinstall     # re-run `pip install -e` of the project
 
 Venvs (benchmarks/.venvs/): .venv-base (flake8), .venv-stl (flake8 + this project, editable),

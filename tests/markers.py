@@ -64,9 +64,8 @@ def fixture_config(text: str) -> Config:
             lines.append(line[len("# config:"):].strip())
         elif line.strip() and not line.startswith("#"):
             break
-    if not lines:
-        return Config()
-    return from_mapping(tomllib.loads("\n".join(lines)))
+    # tests/fixtures/pyproject.toml makes the fixtures folder the configuration root
+    return from_mapping(tomllib.loads("\n".join(lines)), root=str(FIXTURES))
 
 
 def fixture_files() -> list[Path]:

@@ -226,6 +226,14 @@ def test_sarif_is_valid_and_has_what_code_scanning_needs(project):
     assert region["artifactLocation"]["uri"] == "app.py"
     assert region["region"] == {"startLine": 2, "startColumn": 17}
     assert by_rule["E999"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sub%20dir/bad.py"
+    # levels: breakage and security are errors, the rest warnings; security rules are ranked
+    levels = {r["id"]: r["defaultConfiguration"]["level"] for r in driver["rules"]}
+    assert levels["STL201"] == levels["STL801"] == levels["STL505"] == levels["E999"] == "error"
+    assert levels["STL101"] == levels["STL802"] == "warning"
+    assert by_rule["STL201"]["level"] == "error"
+    security = {r["id"]: r["properties"] for r in driver["rules"] if "security" in r.get("properties", {}).get("tags", [])}
+    assert set(security) == {f"STL50{n}" for n in range(1, 8)}
+    assert all(0 < float(props["security-severity"]) <= 10 for props in security.values())
 
 
 def test_sarif_of_a_clean_tree_is_valid_too(project):
@@ -245,6 +253,11 @@ def test_github_annotations(project):
     line = proc.stdout.strip()
     assert line.startswith("::error file=app.py,line=2,col=17,title=starlette-lint STL201::STL201 on_startup= ")
     assert "\n" not in line
+    # a rule at the warning level gives a warning annotation
+    write(project, "slow.py", "import time\nfrom fastapi import FastAPI\napp = FastAPI()\n\n\n"
+                              "@app.get('/')\nasync def root():\n    time.sleep(1)\n")
+    proc = run_cli("check", "--select", "STL101", "--format", "github", "slow.py", cwd=project)
+    assert proc.stdout.startswith("::warning file=slow.py,line=8,col=5,title=starlette-lint STL101::STL101 "), proc.stdout
 
 
 # ------------------------------------------------------------------ configuration
@@ -519,6 +532,7 @@ def _pre_commit() -> list[str] | None:
 PRE_COMMIT = _pre_commit()
 
 
+@pytest.mark.slow  # ~10 s: pre-commit builds the hook's environment
 @pytest.mark.skipif(PRE_COMMIT is None, reason="needs git and pre-commit")
 def test_pre_commit_try_repo(tmp_path):
     """The real hooks file, installed by pre-commit from a snapshot of this checkout, on a repo with a problem."""

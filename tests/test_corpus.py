@@ -20,6 +20,7 @@ The summary (files, lines, time, slowest file) is printed; ``-s`` shows it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def site_packages() -> list[Path]:
 
 def trees() -> list[Path]:
     out = site_packages()
-    out += [BENCH / c for c in "abc" if (BENCH / c).is_dir()]
+    out += [BENCH / c for c in ("a", "b", "c", "p") if (BENCH / c).is_dir()]  # p: --corpus p, when built
     return out
 
 
@@ -93,17 +94,28 @@ def test_engine_over_virtualenv_and_corpora():
     assert slowest[2] < 120, summary
 
 
+PER_FILE_LIMIT = 2.0  # seconds: the slowest real file must stay far inside the 10 s file-timeout
+
+
 @pytest.mark.parametrize("tree", trees(), ids=lambda p: p.name)
 def test_cli_over_tree(tree: Path, tmp_path: Path):
+    """The command as users run it; every file's analysis time is recorded (``--timings``)."""
+    timings = tmp_path / "timings.json"
     proc = subprocess.run(
         [sys.executable, "-I", "-m", "starlette_lint.cli", "check", "--isolated", "--no-cache", "--exit-zero",
-         "--format", "json", "-o", str(tmp_path / "out.json"), str(tree)],
+         "--format", "json", "-o", str(tmp_path / "out.json"), "--timings", str(timings),
+         "-j", "1", str(tree)],  # one process: each file's time is its own, not shared with a second worker
         capture_output=True, text=True, timeout=3600, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
     report = (tmp_path / "out.json").read_text(encoding="utf-8")
     assert '"STL000"' not in report, [line for line in report.splitlines() if "STL000" in line][:20]
+    times = json.loads(timings.read_text(encoding="utf-8"))
+    slowest = [f"{t['seconds']:.2f}s {t['path']}" for t in times[:5]]
+    print(f"{tree.name}: {len(times)} files analysed; slowest: " + "; ".join(slowest))
+    assert [t for t in times if t["timed_out"]] == []
+    assert [t for t in times if t["seconds"] > PER_FILE_LIMIT] == [], slowest
 
 
 @pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark corpus not built (python benchmarks/build_corpus.py)")

@@ -298,6 +298,7 @@ def _deep_source(name: str) -> str:
     return APP + "\n\n" + DEEP[name][0]
 
 
+@pytest.mark.slow  # ~10 s; the flake8 main-thread path of deep inputs stays in the default run (test_perf_paths)
 def test_deep_inputs_engine_in_child_process():
     cases = {name: _deep_source(name) for name in DEEP}
     proc = subprocess.run([sys.executable, "-I", "-c", _ENGINE_CHILD], input=json.dumps(cases), capture_output=True,
@@ -322,6 +323,7 @@ def test_deep_inputs_engine_in_child_process():
             assert seconds < 10, (name, seconds)
 
 
+@pytest.mark.slow  # ~10 s
 def test_deep_inputs_cli_and_flake8(tmp_path):
     for name in DEEP:
         (tmp_path / f"{name}.py").write_text(_deep_source(name), encoding="utf-8")

@@ -10,7 +10,8 @@ alternative the message suggests, and, for methods, what the object is:
   ``s: requests.Session`` resolve to it too;
 * ``sqlite3.connect().*``: every public method of that object (``except`` lists
   the ones that do no I/O);
-* ``os.spawn*``: every module function whose name starts with ``spawn``.
+* ``mylib.fetch_*`` (configured names only): every module function whose name
+  starts with ``fetch_``.
 
 Objects that several spellings produce are folded onto one receiver
 (``RECEIVER_ALIASES``: ``sqlalchemy.orm.sessionmaker()()`` is a Session), and a
@@ -23,7 +24,17 @@ each call costs one dictionary lookup.
 
 What is deliberately NOT in the table (precision first):
 
-* ``os.path.*`` (cheap ``stat`` calls; RULES.md excludes them), ``os.getcwd``,
+* metadata queries, in every spelling (``METADATA_QUERIES``): ``os.stat``/``lstat``/
+  ``access``/``readlink``/``statvfs``, ``os.path.*`` (``exists``, ``isfile``, ``getsize``,
+  ``realpath``...), ``shutil.disk_usage``, and the ``pathlib.Path`` methods ``exists``,
+  ``is_file``, ``is_dir``, ``is_*``, ``stat``, ``lstat``, ``owner``, ``group``, ``readlink``,
+  ``resolve``, ``samefile``: one ``stat``-family system call each (``resolve()``/``realpath``
+  a short walk of them over the path's components), answered from the kernel's inode and
+  dentry caches; reporting them would drown the file reads and writes that do block.
+  Directory listings (``listdir``, ``scandir``, ``glob``, ``iterdir``) are reported: they
+  grow with the directory. Calls that *change* metadata (``chmod``, ``utime``, ``touch``)
+  are reported: they write;
+* ``os.getcwd``,
   ``Path.cwd()``/``Path.home()``, ``Path.absolute()``/``expanduser()`` (no disk
   access; ruff's ASYNC240 reports the last two);
 * constructors that open no connection: ``redis.Redis()``, ``pymongo``'s
@@ -120,11 +131,19 @@ _HTTP_VERBS = "get,options,head,post,put,patch,delete,request"
 _HTTPX_CLIENT = "close,delete,get,head,options,patch,post,put,request,send,stream"
 _FILE_SAFE = "fileno,isatty,readable,writable,seekable"
 _PATH_IO = (
-    "chmod,copy,copy_into,exists,glob,group,hardlink_to,is_block_device,"
-    "is_char_device,is_dir,is_fifo,is_file,is_junction,is_mount,is_socket,is_symlink,iterdir,"
-    "lchmod,link_to,lstat,mkdir,move,move_into,open,owner,read_bytes,read_text,readlink,rename,"
-    "replace,resolve,rglob,rmdir,samefile,stat,symlink_to,touch,unlink,walk,write_bytes,write_text"
+    "chmod,copy,copy_into,glob,hardlink_to,iterdir,lchmod,link_to,mkdir,move,move_into,open,read_bytes,"
+    "read_text,rename,replace,rglob,rmdir,symlink_to,touch,unlink,walk,write_bytes,write_text"
 )
+# Metadata queries: one stat-family system call (or a short walk of them for resolve()), the
+# same cost in every spelling. None is in the table (see the module docstring); listed for tests.
+METADATA_QUERIES = {
+    "os": "stat,lstat,statvfs,access,readlink",
+    "os.path": "exists,lexists,isfile,isdir,islink,ismount,isjunction,getsize,getmtime,getatime,getctime,"
+               "realpath,samefile,sameopenfile,samestat",
+    "shutil": "disk_usage",
+    "pathlib.Path()": "exists,is_file,is_dir,is_symlink,is_socket,is_fifo,is_block_device,is_char_device,"
+                      "is_junction,is_mount,stat,lstat,owner,group,readlink,resolve,samefile",
+}
 
 
 def _rows() -> Iterator[Entry]:
@@ -166,14 +185,15 @@ def _rows() -> Iterator[Entry]:
     yield E("subprocess.Popen().{wait,communicate}", STL103, PROC_WAIT, "a subprocess.Popen",
             quiet_when=("timeout@0",))
     yield E("os.{system,popen,posix_spawn,posix_spawnp,wait,wait3,wait4,waitid,waitpid}", STL103, SUBPROCESS)
-    yield E("os.spawn*", STL103, SUBPROCESS)
+    yield E("os.{spawnl,spawnle,spawnlp,spawnlpe,spawnv,spawnve,spawnvp,spawnvpe}", STL103, SUBPROCESS)
     yield E("os.popen().{read,readline,readlines,close}", STL103, PROC_WAIT, "an os.popen() pipe")
     yield E("pty.spawn", STL103, SUBPROCESS)
 
     # STL104 file I/O ------------------------------------------------------
     yield E("{builtins.open,io.open,io.open_code,codecs.open}", STL104, OPEN)
-    yield E("os.{fdopen,open,read,write,pread,pwrite,sendfile,fsync,fdatasync,truncate,copy_file_range}",
-            STL104, THREAD)
+    yield E("os.{fdopen,open,pread,pwrite,sendfile,fsync,fdatasync,truncate,copy_file_range}", STL104, THREAD)
+    # a descriptor may be a pipe, a PTY or a socket polled for readiness: only a regular file's is reported
+    yield E("os.{read,write}", STL104, THREAD, guard="file-fd")
     file_safe = frozenset(_FILE_SAFE.split(","))
     for recv in (
         "builtins.open()", "io.open()", "io.open_code()", "codecs.open()", "os.fdopen()",
@@ -182,6 +202,9 @@ def _rows() -> Iterator[Entry]:
         "lzma.open()", "lzma.LZMAFile()", "tempfile.NamedTemporaryFile()", "tempfile.TemporaryFile()",
     ):
         yield E(f"{recv}.*", STL104, FILE_METHOD, "a file object", except_=file_safe, guard="on-disk")
+        if not recv.startswith("tempfile."):  # closing a temporary file deletes it
+            # closing flushes only what was written: not blocking for a file opened read-only
+            yield E(f"{recv}.close", STL104, FILE_METHOD, "a file object", guard="flushes")
     yield E("{gzip.open,bz2.open,lzma.open,tarfile.open,zipfile.ZipFile}", STL104, THREAD, guard="on-disk")
     yield E("tempfile.{NamedTemporaryFile,TemporaryFile,mkstemp,mkdtemp,TemporaryDirectory}", STL104, THREAD)
     yield E("tempfile.TemporaryDirectory().cleanup", STL104, THREAD, "a TemporaryDirectory")
@@ -194,10 +217,9 @@ def _rows() -> Iterator[Entry]:
             STL104, THREAD, "a zipfile", guard="on-disk")
     yield E("zipfile.ZipFile().{extractall,extract,write}", STL104, THREAD, "a zipfile")
     yield E("shutil.{copy,copy2,copyfile,copyfileobj,copymode,copystat,copytree,move,rmtree,"
-            "make_archive,unpack_archive,disk_usage,chown}", STL104, THREAD)
+            "make_archive,unpack_archive,chown}", STL104, THREAD)
     yield E("os.{remove,unlink,rename,renames,replace,makedirs,mkdir,rmdir,removedirs,listdir,scandir,walk,"
-            "fwalk,stat,lstat,statvfs,chmod,lchmod,chown,lchown,link,symlink,readlink,utime,access,mkfifo}",
-            STL104, THREAD)
+            "fwalk,chmod,lchmod,chown,lchown,link,symlink,utime,mkfifo}", STL104, THREAD)
     yield E("glob.{glob,iglob}", STL104, THREAD)
     yield E(f"pathlib.Path().{{{_PATH_IO}}}", STL104, PATH, "a pathlib.Path")
 

@@ -4,8 +4,9 @@ It runs the same rule engine as the flake8 plugin (:mod:`starlette_lint.engine`)
 and reads the same ``[tool.starlette-lint]`` configuration.
 
 Exit codes: 0 no problems, 1 problems found (or, with ``--diff``, fixes to
-apply), 2 usage or configuration error (or an internal error: one line, the
-traceback with ``--debug``).
+apply; or a file whose analysis ran past ``file-timeout`` and was not fully
+checked, even when its STL000 finding is ignored), 2 usage or configuration
+error (or an internal error: one line, the traceback with ``--debug``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Optional, Sequence, TextIO
 from . import __version__
 from .cache import DIRNAME, settings_fingerprint
 from .codes import RULE_CODES
-from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, tomllib
+from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, parse_timeout, tomllib
 from .discovery import PathError, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
 from .runner import IO_ERROR, SYNTAX, FileResult, Job, Settings, run
@@ -42,6 +43,13 @@ class UsageError(Exception):
 # ------------------------------------------------------------------ arguments
 def _codes_arg(value: str) -> list[str]:
     return [v.strip() for v in value.replace(" ", ",").split(",") if v.strip()]
+
+
+def _seconds_arg(value: str) -> float:
+    try:
+        return parse_timeout("--file-timeout", value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", "-q", action="store_true", help="no summary and no progress on stderr")
     check.add_argument("--verbose", "-v", action="store_true", help="show files, cache hits and timing on stderr")
     check.add_argument("--debug", action="store_true", help="tracebacks in internal-error findings")
+    check.add_argument("--file-timeout", type=_seconds_arg, default=None, metavar="SECONDS",
+                       help="stop a file's analysis after SECONDS and report STL000 (default: file-timeout "
+                            "in [tool.starlette-lint], else 10; 0: no limit)")
+    check.add_argument("--timings", metavar="FILE",
+                       help="write each file's analysis time (seconds, JSON) to FILE, slowest first")
     check.set_defaults(func=cmd_check)
 
     rule = sub.add_parser("rule", help="show a rule's documentation", description="Show a rule's documentation.")
@@ -142,7 +155,9 @@ def _config_for(path: str, args: argparse.Namespace) -> Config:
     select = _validate_cli_codes("--select", args.select) if args.select is not None else base.select
     extend = _validate_cli_codes("--extend-select", args.extend_select)
     ignore = _validate_cli_codes("--ignore", args.ignore)
-    return base.merged(select=select, extend_select=base.extend_select + extend, ignore=base.ignore + ignore)
+    timeout = args.file_timeout if args.file_timeout is not None else base.file_timeout
+    return base.merged(select=select, extend_select=base.extend_select + extend, ignore=base.ignore + ignore,
+                       file_timeout=timeout)
 
 
 def _fingerprint(config: Config) -> str:
@@ -153,7 +168,9 @@ def _fingerprint(config: Config) -> str:
         "select": config.select, "ignore": config.ignore, "extend_select": config.extend_select,
         "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
         "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
-        "root": config.root,
+        "root": config.root, "test_paths": config.test_paths, "docs_paths": config.docs_paths,
+        # without a configuration, file classes are judged relative to the working directory
+        "cwd": None if config.root else os.getcwd(),
     })
 
 
@@ -267,16 +284,28 @@ def cmd_check(args: argparse.Namespace) -> int:
         out_text = render(args.format, items, cwd)
     _emit(out_text, args.output_file)
 
+    slowest = sorted((r for r in results if not r.cached and r.seconds), key=lambda r: -r.seconds)
+    if args.timings:
+        _emit(json.dumps([{"path": r.path, "seconds": round(r.seconds, 4), "timed_out": r.timed_out}
+                          for r in slowest], indent=1) + "\n", args.timings, "--timings")
     if args.verbose:
         print(f"starlette-lint: {stats.files} files, {stats.cached} from cache, {stats.analysed} analysed "
               f"in {stats.seconds:.2f}s", file=sys.stderr)
+        for r in slowest[:5]:
+            print(f"starlette-lint:   {r.seconds:6.2f}s {r.path}", file=sys.stderr)
+    unfinished = [r.path for r in results if r.timed_out]
+    if unfinished:
+        # also when STL000 is ignored: the exit status must not claim these files were checked
+        names = ", ".join(unfinished[:5]) + (f" and {len(unfinished) - 5} more" if len(unfinished) > 5 else "")
+        print(f"starlette-lint: {len(unfinished)} file{'' if len(unfinished) == 1 else 's'} not fully checked "
+              f"(analysis stopped at the file-timeout): {names}", file=sys.stderr)
     if not args.quiet:
         print(_summary(mode, items, len(results), fixed, fixed_files), file=sys.stderr)
     if args.exit_zero:
         return 0
     if mode == "diff":
-        return 1 if fixed else 0
-    return 1 if items else 0
+        return 1 if fixed or unfinished else 0
+    return 1 if items or unfinished else 0
 
 
 def _summary(mode: str, items: list[Item], files: int, fixed: int, fixed_files: int) -> str:
@@ -298,12 +327,12 @@ def _summary(mode: str, items: list[Item], files: int, fixed: int, fixed_files: 
     return text
 
 
-def _emit(text: str, output_file: Optional[str]) -> None:
+def _emit(text: str, output_file: Optional[str], option: str = "--output-file") -> None:
     if output_file:
         try:
             Path(output_file).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"--output-file {output_file}: {exc.strerror or exc}") from None
+            raise UsageError(f"{option} {output_file}: {exc.strerror or exc}") from None
         return
     sys.stdout.write(text)
     sys.stdout.flush()

@@ -11,21 +11,28 @@ Keys (all optional)::
     safe-calls = ["mylib.cached_open"]  # never report these calls
     endpoint-decorators = ["myapp.routing.route"]  # extra decorators that make a request-path function
     extend-exclude = ["migrations", "scripts/*.py"]  # starlette-lint check: paths not walked into
+    file-timeout = 10                   # seconds one file's analysis may take (0: no limit)
+    test-paths = ["tests/", "test_*.py"]  # what is test code (replaces the defaults, see classify.py)
+    docs-paths = ["docs/", "examples/"]   # what is documentation and example code (likewise)
 
 flake8 users may set the same lists in their flake8 config instead
 (``starlette-extend-blocking-calls``, ``starlette-safe-calls``,
-``starlette-endpoint-decorators``); both sources are merged.
+``starlette-endpoint-decorators``); both sources are merged. ``--starlette-file-timeout``
+(flake8) and ``--file-timeout`` (the command) override ``file-timeout``.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Optional
+
+from .classify import DOCS_PATHS, TEST_PATHS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,6 +59,9 @@ class Config:
     source: Optional[str] = None  # the file the config came from
     root: Optional[str] = None  # directory per-file-ignores patterns are relative to
     extend_exclude: tuple[str, ...] = ()  # extra glob patterns the standalone command does not walk into
+    file_timeout: float = 10.0  # seconds per file's analysis before it is stopped (STL000); 0 = no limit
+    test_paths: tuple[str, ...] = TEST_PATHS  # see classify.py
+    docs_paths: tuple[str, ...] = DOCS_PATHS
 
     # ------------------------------------------------------------ selection
     def enabled(self, code: str, opt_in: bool = False) -> bool:
@@ -110,6 +120,20 @@ def _codes(key: str, value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def parse_timeout(key: str, value: Any) -> float:
+    """A file-timeout value: a number of seconds, 0 for no limit."""
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+    if (isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number)
+            or number < 0):
+        raise ConfigError(f"{key}: expected a number of seconds (0 for no limit), got {value!r}")
+    return float(number)
+
+
 def parse_blocking_calls(key: str, items: Iterable[str]) -> tuple[tuple[str, str], ...]:
     out = []
     for item in items:
@@ -145,9 +169,15 @@ def from_mapping(data: dict[str, Any], source: Optional[str] = None, root: Optio
             kw["endpoint_decorators"] = tuple(_as_list(key, value))
         elif key == "extend-exclude":
             kw["extend_exclude"] = tuple(_as_list(key, value))
+        elif key == "file-timeout":
+            kw["file_timeout"] = parse_timeout(f"[tool.{SECTION}] {key}", value)
+        elif key == "test-paths":
+            kw["test_paths"] = tuple(_as_list(key, value))
+        elif key == "docs-paths":
+            kw["docs_paths"] = tuple(_as_list(key, value))
         else:
             known = ("select, ignore, extend-select, per-file-ignores, extend-blocking-calls, safe-calls, "
-                     "endpoint-decorators, extend-exclude")
+                     "endpoint-decorators, extend-exclude, file-timeout, test-paths, docs-paths")
             raise ConfigError(f"unknown key {key!r} in [tool.{SECTION}] (known keys: {known})")
     return Config(**kw)
 

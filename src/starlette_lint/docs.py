@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+from .classify import EVERYWHERE, describe
 from .rules import all_rules, get_rule
 
 START = "<!-- rules:start -->"
@@ -29,6 +30,8 @@ def rule_doc(code: str) -> str | None:
     flags = ["opt-in: enable with `--enable-extensions " + rule.code + "` (flake8) or `extend-select`" if rule.opt_in else "on by default"]
     if rule.fixable:
         flags.append("fixable with `starlette-lint check --fix`")
+    flags.append("runs on " + describe(rule.applies_to) + ("" if rule.applies_to == EVERYWHERE else
+                                                            " (not on tests, docs and examples)"))
     return f"{head}\n_{'; '.join(flags)}._\n\n{rule.doc}\n"
 
 

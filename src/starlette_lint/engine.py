@@ -22,9 +22,13 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from . import guard
+from .classify import classify
 from .config import DEFAULT, Config
+from .deadline import FileTimeout, budget, deadline, stand_down, timeout_message
+from .deadline import check as deadline_check
 from .finding import Finding, Report
 from .model import Model
+from .noqa import peer_suppressed
 from .positions import positions
 from .prefilter import is_relevant
 from .rules import all_rules
@@ -32,7 +36,7 @@ from .rules.base import Rule
 from .stack import call_with_big_stack, fits_calling_thread, on_big_stack
 
 __all__ = ["INTERNAL", "Analysis", "analyze_module", "analyze_source", "call_with_big_stack", "check_source",
-           "gc_paused", "parse_module", "python_syntax_error", "run_rules", "select_rules"]
+           "gc_paused", "parse_module", "python_syntax_error", "run_rules", "select_rules", "timed_out"]
 
 INTERNAL = "STL000"
 
@@ -65,6 +69,9 @@ def check_source(
     null byte or the check ended in STL000; STL000 when Python accepts what
     LibCST cannot parse). A file with an expression too complex for LibCST
     (:mod:`.guard`) is not parsed: one STL000 finding at that expression says so.
+    An analysis that runs past ``config.file_timeout`` seconds is stopped
+    (:mod:`.deadline`): the findings of the rules that finished are kept, and
+    one STL000 finding at line 1 names the budget (:func:`timed_out`).
     ``tree``: Python's ``ast`` of the same source when the caller has it
     (flake8 does): it makes positions cheaper and, as proof that Python
     accepted the file's nesting, lets the main thread analyse it without a
@@ -195,7 +202,25 @@ def gc_paused() -> Iterator[None]:
 def _analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
              on_parse_error: str, debug: bool, tree: Optional[ast.Module] = None) -> Analysis:
     with gc_paused():
-        return _parse_and_analyze(source, filename, config, active, on_parse_error, debug, tree)
+        try:
+            with deadline(config.file_timeout):
+                return _parse_and_analyze(source, filename, config, active, on_parse_error, debug, tree)
+        except FileTimeout:  # in the parser's wrapper, the model or positions: nothing is kept
+            stand_down()  # when the deadline is an outer one (the command's), still armed
+            _restore_validation()
+            return Analysis([_timeout_finding()])
+
+
+def _timeout_finding() -> Finding:
+    return Finding(1, 0, INTERNAL, timeout_message(budget(DEFAULT.file_timeout)))
+
+
+def timed_out(findings: Iterable[Finding]) -> bool:
+    """Did this analysis stop at its file-timeout (see :mod:`.deadline`)?"""
+    return any(f.code == INTERNAL and f.message.startswith(_TIMEOUT_PREFIX) for f in findings)
+
+
+_TIMEOUT_PREFIX = timeout_message(1.0).split(" 1 s", 1)[0]
 
 
 def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
@@ -241,11 +266,22 @@ def parse_module(source: Union[str, bytes]) -> cst.Module:
     hook = base.__dict__.get("__post_init__")
     if hook is None:  # another LibCST layout: parse as it is
         return cst.parse_module(source)
+    _VALIDATION.append(hook)
     base.__post_init__ = _unchecked  # type: ignore[method-assign]
     try:
         return cst.parse_module(source)
     finally:
-        base.__post_init__ = hook  # type: ignore[method-assign]
+        _restore_validation()
+
+
+_VALIDATION: list[Any] = []  # the hook parse_module took out, until it is put back
+
+
+def _restore_validation() -> None:
+    """Put LibCST's node validation back (also after a deadline hit parse_module's ``finally``)."""
+    if _VALIDATION:
+        cst.CSTNode.__post_init__ = _VALIDATION[0]  # type: ignore[method-assign]
+        _VALIDATION.clear()
 
 
 def run_rules(module: cst.Module, source: str, filename: str, config: Config, rules: Iterable[Rule],
@@ -257,18 +293,29 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
                    *, debug: bool = False, tree: Optional[ast.Module] = None) -> Analysis:
     try:
         model = Model(module, source, filename, config)
+        model.file_class = classify(model, config)
     except Exception as exc:  # noqa: BLE001
         return Analysis([_internal(filename, "model", exc, debug)], module)
+    rules = [rule for rule in rules if model.file_class in rule.applies_to]  # tests, docs: see classify.py
     reports: list[Report] = []
     errors: list[Finding] = []
-    for rule in rules:
-        try:
-            for report in rule.check(model):
-                if not report.code:
-                    report.code = rule.code
-                reports.append(report)
-        except Exception as exc:  # noqa: BLE001 - one rule's bug must not hide the others
-            errors.append(_internal(filename, f"{rule.code} ({rule.name})", exc, debug))
+    done = 0  # reports of the rules that finished
+    try:
+        for rule in rules:
+            deadline_check()  # between rules too: where the watchdog cannot interrupt (see .deadline)
+            try:
+                for report in rule.check(model):
+                    if not report.code:
+                        report.code = rule.code
+                    reports.append(report)
+            except Exception as exc:  # noqa: BLE001 - one rule's bug must not hide the others
+                errors.append(_internal(filename, f"{rule.code} ({rule.name})", exc, debug))
+            done = len(reports)
+    except FileTimeout:
+        # the rules that finished keep their findings; the one that ran out and the rest are not run
+        stand_down()  # positions of what was found run to their end
+        del reports[done:]
+        errors.append(_timeout_finding())
     if not reports:
         return Analysis(errors, module, model)
     try:
@@ -278,6 +325,10 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     except Exception as exc:  # noqa: BLE001
         return Analysis(errors + [_internal(filename, "positions", exc, debug)], module, model)
     paired = [(r, Finding(*where.get(id(r.node), (1, 0)), r.code, r.message, r.fix)) for r in reports]
+    kept = peer_suppressed([f for _, f in paired], source)  # `# noqa: RUF006` covers STL108...
+    if len(kept) != len(paired):
+        keep = {id(f) for f in kept}
+        paired = [(r, f) for r, f in paired if id(f) in keep]
     findings = {f for _, f in paired}
     return Analysis(sorted(findings, key=lambda f: (f.line, f.col, f.code)) + errors, module, model, paired)
 

@@ -126,8 +126,8 @@ class Route:
         self.parent: Optional[Route] = None  # enclosing Mount
 
     def describe(self) -> str:
-        """``GET /users/{id}`` style label for messages."""
-        path = (self.paths[0] if self.paths else self.path) or "?"
+        """``GET /users/{id}`` style label for messages (``@router.post("")``: the router's root, ``/``)."""
+        path = _shown(self.paths[0] if self.paths else self.path)
         if self.kind == "websocket":
             return f"WEBSOCKET {path}"
         if self.methods:
@@ -210,6 +210,7 @@ class Framework:
         self.edges: dict[int, list[tuple[CallSite, Function]]] = {}  # id(Function) -> callees
         self.callers: dict[int, list[tuple[CallSite, Function]]] = {}
         self._app_classes = self._local_app_classes()
+        self._class_routes: Optional[dict[int, list[Route]]] = None  # see class_routes
         qn = m.call_qualname
 
         # 1. apps
@@ -246,6 +247,7 @@ class Framework:
                     self._unknown_decorator(site, func)
             if q is None:
                 continue
+            q = _ROUTE_ALIASES.get(q, q)
             if q in (N.ROUTE, N.WEBSOCKET_ROUTE, N.MOUNT, N.HOST):
                 self._route_object(site, q)
             elif q == N.MIDDLEWARE:
@@ -444,8 +446,14 @@ class Framework:
         fn.routes.append(route)
         route.function = fn
 
-    def route_children(self, expr: Optional[cst.BaseExpression], scope: Scope, _depth: int = 0) -> list[cst.Call]:
-        """Route/Mount calls listed in a routes expression (literal list or a constant name)."""
+    def route_children(self, expr: Optional[cst.BaseExpression], scope: Scope, _depth: int = 0,
+                       _seen: Optional[dict[int, int]] = None) -> list[cst.Call]:
+        """Route/Mount calls listed in a routes expression (literal list or a constant name).
+
+        A list or ``+`` expression met again (``routes = [*routes, *routes]``, lists that
+        name each other) is not read again unless nearer the top (where the depth bound
+        lets more of it be read): no exponential expansion. Each call is listed once.
+        """
         if expr is None or _depth > 5:
             return []
         lit = expr
@@ -454,16 +462,23 @@ class Framework:
             if found is None:
                 return []
             lit, scope = found
+        seen: dict[int, int] = {} if _seen is None else _seen  # id(expression) -> least depth it was read at
+        if seen.get(id(lit), _depth + 1) <= _depth:
+            return []
+        seen[id(lit)] = _depth
         out: list[cst.Call] = []
         if isinstance(lit, cst.BinaryOperation) and isinstance(lit.operator, cst.Add):
-            return self.route_children(lit.left, scope, _depth + 1) + self.route_children(lit.right, scope, _depth + 1)
-        if isinstance(lit, (cst.List, cst.Tuple)):
+            out = self.route_children(lit.left, scope, _depth + 1, seen) + \
+                self.route_children(lit.right, scope, _depth + 1, seen)
+        elif isinstance(lit, (cst.List, cst.Tuple)):
             for el in lit.elements:
                 v = el.value
                 if isinstance(el, cst.StarredElement):
-                    out.extend(self.route_children(v, scope, _depth + 1))
+                    out.extend(self.route_children(v, scope, _depth + 1, seen))
                 elif isinstance(v, cst.Call):
                     out.append(v)
+        if _seen is None and len(out) > 1:
+            out = list({id(c): c for c in out}.values())
         return out
 
     def _finish_routes(self) -> None:
@@ -491,47 +506,75 @@ class Framework:
                     for cr in self._routes_of_app(sub, by_call):
                         if cr.parent is None:
                             cr.parent = r
+        registered: dict[int, list[cst.Call]] = {}  # id(app) -> the routes registered on it (app.add_route...)
+        for rr in self.routes:
+            if rr.app is not None:
+                registered.setdefault(id(rr.app), []).append(rr.node)
         for app in self.apps:
             routes_arg = app.kwarg("routes")
             if routes_arg is not None:
                 app.route_calls = self.route_children(routes_arg.value, app.scope)
-            for rr in self.routes:
-                if rr.app is app:
-                    app.route_calls.append(rr.node)
+            app.route_calls.extend(registered.get(id(app), ()))
             for child in app.route_calls:
                 cr = by_call.get(id(child))
                 if cr is not None and cr.app is None:
                     cr.app = app
-        # FastAPI router prefixes: APIRouter(prefix=...) and include_router(router, prefix=...)
-        include_prefix: dict[int, list[str]] = {}
-        for app in self.apps:
-            for ac in app.calls_named("include_router"):
-                r_arg = argument(ac.call, 0, "router")
-                sub = self.app_for(r_arg.value, ac.site.scope) if r_arg is not None else None
-                if sub is None:
+        # FastAPI router prefixes: APIRouter(prefix=...) and include_router(router, prefix=...), through
+        # routers included in routers; a router of unknown type (``router = make_router(prefix="/x")``)
+        # is known by the call that built it
+        own: dict[int, str] = {}  # id(router's constructor call) -> its own prefix
+        includes: dict[int, list[tuple[int, str]]] = {}  # id(router call) -> [(id(includer call), prefix)]
+        for site in m.calls if self.routes else ():
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "include_router"):
+                continue
+            r_arg = argument(site.node, 0, "router")
+            included = self._router_call(r_arg.value, site.scope, own) if r_arg is not None else None
+            if included is None:
+                continue
+            parent = self._router_call(func.value, site.scope, own)
+            p_arg = keyword(site.node, "prefix")
+            lit = m.constant(p_arg.value, site.scope) if p_arg is not None else None
+            p = string_value(lit) if lit is not None else ("" if p_arg is None else None)
+            if p is not None:
+                includes.setdefault(included, []).append((parent if parent is not None else 0, p))
+
+        def outer(key: int, path: frozenset[int]) -> list[str]:
+            """The full prefixes the routers including ``key`` put before its own prefix."""
+            out: list[str] = []
+            for parent, p in includes.get(key, ()):
+                if parent in path or len(out) > 20:
                     continue
-                p_arg = keyword(ac.call, "prefix")
-                lit = m.constant(p_arg.value, ac.site.scope) if p_arg is not None else None
-                p = string_value(lit) if lit is not None else ("" if p_arg is None else None)
-                if p is not None:
-                    include_prefix.setdefault(id(sub), []).append(p)
+                above = outer(parent, path | {parent}) if parent else []
+                out.extend(o + own.get(parent, "") + p for o in (above or [""]))
+            return out
+
         for r in self.routes:
             if r.path is None:
                 continue
             prefix = ""
+            key = None
             if r.app is not None and r.app.kind == "apirouter":
-                p_arg = r.app.kwarg("prefix")
-                lit = m.constant(p_arg.value, r.app.scope) if p_arg is not None else None
-                prefix = (string_value(lit) or "") if lit is not None else ""
-                outer = include_prefix.get(id(r.app))
-                if outer:
-                    r.paths = [o + prefix + r.path for o in outer]
+                key = self._router_call(r.app.call, r.app.scope, own)
+            elif r.app is None and r.framework == "unknown" and isinstance(r.node.func, cst.Attribute):
+                site = m.call_of.get(id(r.node))
+                key = self._router_call(r.node.func.value, site.scope, own) if site is not None else None
+            if key is not None:
+                prefix = own.get(key, "")
+                outers = outer(key, frozenset({key}))
+                if outers:
+                    r.paths = [o + prefix + r.path for o in outers]
                     continue
             full = prefix + r.path
             node = r.parent
             ok = True
             seen = 0
+            chain = {id(r)}
             while node is not None and seen < 20:
+                if id(node) in chain:
+                    ok = False  # Mounts that list each other: no path
+                    break
+                chain.add(id(node))
                 if node.kind == "mount":
                     if node.path is None:
                         ok = False
@@ -541,6 +584,25 @@ class Framework:
                 seen += 1
             if ok:
                 r.paths = [full]
+
+    def _router_call(self, expr: cst.BaseExpression, scope: Scope, own: dict[int, str]) -> Optional[int]:
+        """``id()`` of the call that built a router (a known app's, or one bound once to a name);
+        records its own ``prefix=`` (a literal; "" otherwise) in ``own``."""
+        app = self.app_for(expr, scope)
+        if app is not None:
+            call, scope = app.call, app.scope
+        elif isinstance(expr, cst.Call):
+            call = expr
+        else:
+            found = self.model.value_of(expr, scope)
+            if found is None or not isinstance(found[0], cst.Call):
+                return None
+            call, scope = found[0], found[1]  # type: ignore[assignment]
+        if id(call) not in own:
+            p_arg = keyword(call, "prefix") if app is None or app.kind == "apirouter" else None
+            lit = self.model.constant(p_arg.value, scope) if p_arg is not None else None
+            own[id(call)] = (string_value(lit) or "") if lit is not None else ""
+        return id(call)
 
     def _routes_of_app(self, app: App, by_call: dict[int, Route]) -> Iterator[Route]:
         site = app.site
@@ -723,6 +785,20 @@ class Framework:
         return seen
 
     # ------------------------------------------------------- queries
+    def class_routes(self, klass: ClassInfo) -> list[Route]:
+        """The routes whose endpoint is this same-module class (an HTTPEndpoint), in order.
+
+        Indexed once: asked for every endpoint method (messages, path parameters), a scan of
+        every route each time was quadratic in a module with many endpoint classes.
+        """
+        index = self._class_routes
+        if index is None:
+            index = self._class_routes = {}
+            for r in self.routes:
+                if r.klass is not None:
+                    index.setdefault(id(r.klass), []).append(r)
+        return index.get(id(klass), [])
+
     def describe(self, fn: Function) -> str:
         """How messages name a function's context: ``async endpoint get_user (GET /users/{id})``."""
         kind = "async " if fn.is_async else ""
@@ -734,7 +810,7 @@ class Framework:
         if ENDPOINT_METHOD in roles and fn.klass is not None:
             verb = fn.name.upper()
             paths = dict.fromkeys(
-                (r.paths[0] if r.paths else r.path) or "?" for r in self.routes if r.klass is fn.klass
+                _shown(r.paths[0] if r.paths else r.path) for r in self.class_routes(fn.klass)
             )
             where = ", ".join(f"{verb} {p}" if _is_http_verb(verb) else p for p in paths)
             return f"{kind}endpoint method {fn.qualname}" + (f" ({where})" if where else "")
@@ -763,10 +839,18 @@ class Framework:
         return bool(self.routes) or self.model.imports_any("starlette", "fastapi")
 
 
+# Route classes FastAPI re-exports unchanged under its own module (names.canonical does not fold them).
+_ROUTE_ALIASES = {"fastapi.routing.Mount": N.MOUNT}
+
 _TASK_STARTERS = frozenset(
     {"asyncio.create_task", "asyncio.ensure_future", "asyncio.get_event_loop().create_task",
      "asyncio.get_running_loop().create_task"}
 )
+
+
+def _shown(path: Optional[str]) -> str:
+    """A route path for messages: ``?`` when not known, ``/`` for the empty path (a router's root)."""
+    return "?" if path is None else (path or "/")
 
 
 def _is_http_verb(verb: str) -> bool:

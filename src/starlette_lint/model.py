@@ -354,10 +354,20 @@ class Model:
         self.call_of: dict[int, CallSite] = {}  # id(Call) -> CallSite
         self.imported: set[str] = set()  # every imported qualified name (canonical)
         self.cache: dict[str, Any] = {}  # shared facts computed once by rule families
+        self.file_class: str = "app"  # app | test | docs, set by the engine (classify.py)
         # id(node) -> index of the top-level statement holding it, for every node the
         # walk visits (and call arguments, params, decorators, import aliases): lets
         # positions replay just that statement.
         self.top_of: dict[int, int] = {}
+        # (id(scope), name, depth) -> qualname: a name bound many times to names bound
+        # many times would otherwise be resolved once per path, exponentially in the depth
+        self._name_memo: dict[tuple[int, str, int], Optional[str]] = {}
+        # class lookups, filled on first use (after the walk, when every class and base is known)
+        self._class_index: Optional[dict[str, ClassInfo]] = None
+        self._method_memo: dict[tuple[int, str], Optional[Function]] = {}
+        self._ancestors_memo: dict[int, list[str]] = {}
+        self._cycle_memo: dict[int, bool] = {}
+        self._bases_memo: dict[int, list[ClassInfo]] = {}
         self._build()
         self._framework: Any = None
 
@@ -677,10 +687,13 @@ class Model:
             if s.kind == "class" and not first:
                 s = s.parent
                 continue
-            if name in s.globals:
+            if name in s.globals and s is not self.scope:
+                # ``global x`` sends the lookup to the module, once: a ``global``
+                # statement at module level (legal, a no-op) must not send it back there
                 s = self.scope
                 first = False
-                continue
+                b = s.bindings.get(name)
+                return (b, s) if b else (None, None)
             b = s.bindings.get(name)
             if b:
                 return b, s
@@ -695,15 +708,13 @@ class Model:
         t = type(expr)
         if t is cst.Name:
             name = expr.value  # type: ignore[attr-defined]
-            bindings, where = self.lookup(name, scope)
-            if bindings is None:
-                return "builtins." + name if name in _BUILTIN_NAMES else None
-            result: Optional[str] = None
-            for b in bindings:
-                q = self._binding_qualname(name, b, where, _depth)  # type: ignore[arg-type]
-                if q is None or (result is not None and q != result):
-                    return None
-                result = q
+            key = (id(scope), name, _depth)
+            memo = self._name_memo
+            if key in memo:
+                return memo[key]
+            # (depth grows with each step, so a cycle ends at the bound; nothing is stored
+            # for a resolution that an exception interrupted)
+            memo[key] = result = self._name_qualname(name, scope, _depth)
             return result
         if t is cst.Attribute:
             base = self.qualname(expr.value, scope, _depth + 1)  # type: ignore[attr-defined]
@@ -716,6 +727,18 @@ class Model:
         if t is cst.Await:
             return self.qualname(expr.expression, scope, _depth + 1)  # type: ignore[attr-defined]
         return None
+
+    def _name_qualname(self, name: str, scope: Scope, depth: int) -> Optional[str]:
+        bindings, where = self.lookup(name, scope)
+        if bindings is None:
+            return "builtins." + name if name in _BUILTIN_NAMES else None
+        result: Optional[str] = None
+        for b in bindings:
+            q = self._binding_qualname(name, b, where, depth)  # type: ignore[arg-type]
+            if q is None or (result is not None and q != result):
+                return None
+            result = q
+        return result
 
     def _binding_qualname(self, name: str, b: Binding, where: Scope, depth: int) -> Optional[str]:
         kind = b.kind
@@ -787,30 +810,110 @@ class Model:
                 return bindings[0].target
         return None
 
-    def _method(self, klass: ClassInfo, name: str, _seen: Optional[set] = None) -> Optional[Function]:
-        fn = klass.methods.get(name)
-        if fn is not None:
-            return fn
-        seen = _seen or set()
-        seen.add(id(klass))
-        for base in klass.bases:
-            if base.startswith(LOCAL + "."):
-                base_info = self.local_class(base)
-                if base_info is not None and id(base_info) not in seen:
-                    found = self._method(base_info, name, seen)
-                    if found is not None:
-                        return found
+    def _method(self, klass: ClassInfo, name: str) -> Optional[Function]:
+        """The method ``name`` of a class or of its same-module bases (depth first, in base order).
+
+        Memoised per class and name, each class's answer made from its bases' (linear in a
+        chain of subclasses, however long); a class whose ancestry loops (``Base = Child``
+        then ``class Child(Base)``) is searched on its own, each class once.
+        """
+        memo = self._method_memo
+        key = (id(klass), name)
+        if key in memo:
+            return memo[key]
+        if self.base_cycle(klass):
+            memo[key] = found = self._search_method(klass, name)
+            return found
+        # no loop: the bases' answers first (post-order), then each class's from its bases'
+        order: list[ClassInfo] = []
+        expanded: set[int] = set()
+        stack: list[tuple[ClassInfo, bool]] = [(klass, False)]
+        while stack:
+            cur, done = stack.pop()
+            if done:
+                order.append(cur)
+                continue
+            if (id(cur), name) in memo or id(cur) in expanded:
+                continue
+            expanded.add(id(cur))
+            stack.append((cur, True))
+            for base_info in self._local_bases(cur):
+                stack.append((base_info, False))
+        for cur in order:
+            fn = cur.methods.get(name)
+            if fn is None:
+                for base_info in self._local_bases(cur):
+                    fn = memo[(id(base_info), name)]
+                    if fn is not None:
+                        break
+            memo[(id(cur), name)] = fn
+        return memo[key]
+
+    def _search_method(self, klass: ClassInfo, name: str) -> Optional[Function]:
+        """:meth:`_method` by a depth-first search, each class once (loops end)."""
+        seen: set[int] = set()
+        todo = [klass]
+        while todo:
+            cur = todo.pop()
+            if id(cur) in seen:
+                continue
+            seen.add(id(cur))
+            fn = cur.methods.get(name)
+            if fn is not None:
+                return fn
+            for base_info in reversed(self._local_bases(cur)):
+                if id(base_info) not in seen:
+                    todo.append(base_info)
         return None
+
+    def _local_bases(self, info: ClassInfo) -> list[ClassInfo]:
+        """The same-module classes among the bases of a class, in order (cached)."""
+        found = self._bases_memo.get(id(info))
+        if found is None:
+            found = self._bases_memo[id(info)] = [
+                local for local in (self.local_class(b) for b in info.bases if b.startswith(LOCAL + "."))
+                if local is not None
+            ]
+        return found
 
     def local_class(self, qualname: str) -> Optional[ClassInfo]:
-        name = qualname[len(LOCAL) + 1:]
-        for info in self.classes:
-            if info.qualname == name:
-                return info
-        return None
+        """The class ``<local>.X`` names (the first one defined under that name)."""
+        index = self._class_index
+        if index is None:
+            index = self._class_index = {}
+            for info in self.classes:
+                index.setdefault(info.qualname, info)
+        return index.get(qualname[len(LOCAL) + 1:])
 
     def class_ancestors(self, info: ClassInfo) -> list[str]:
-        """All resolved base qualnames, following same-module base classes."""
+        """All resolved base qualnames, following same-module base classes (memoised: do not change the list).
+
+        In the order of a depth-first walk that takes the last same-module base first. A
+        class with one same-module base (and no loop) gets its own bases then its base's
+        list, so a long chain of subclasses costs one copy per class, not a walk.
+        """
+        memo = self._ancestors_memo
+        found = memo.get(id(info))
+        if found is not None:
+            return found
+        if not self.base_cycle(info):
+            chain: list[tuple[ClassInfo, ClassInfo]] = []
+            cur = info
+            while id(cur) not in memo:
+                bases = self._local_bases(cur)
+                if len(bases) != 1:
+                    break
+                chain.append((cur, bases[0]))
+                cur = bases[0]
+            if id(cur) not in memo:
+                memo[id(cur)] = self._walk_ancestors(cur)
+            for cls, base in reversed(chain):
+                memo[id(cls)] = cls.bases + memo[id(base)]
+            return memo[id(info)]
+        memo[id(info)] = found = self._walk_ancestors(info)
+        return found
+
+    def _walk_ancestors(self, info: ClassInfo) -> list[str]:
         out: list[str] = []
         seen: set[int] = set()
         todo = [info]
@@ -819,13 +922,54 @@ class Model:
             if id(cur) in seen:
                 continue
             seen.add(id(cur))
-            for base in cur.bases:
-                out.append(base)
-                if base.startswith(LOCAL + "."):
-                    local = self.local_class(base)
-                    if local is not None:
-                        todo.append(local)
+            out.extend(cur.bases)
+            todo.extend(self._local_bases(cur))
         return out
+
+    def base_cycle(self, info: ClassInfo) -> bool:
+        """Whether the same-module ancestry of a class loops (``Base = Child`` then ``class
+        Child(Base)``, or two classes that are each other's base through aliases).
+
+        Python never builds such a class (NameError or TypeError at import), so what it is
+        (an exception? a middleware?) is unknown. Diamonds are not loops. Memoised for
+        every class the search meets (linear in a chain of subclasses).
+        """
+        memo = self._cycle_memo
+        found = memo.get(id(info))
+        if found is not None:
+            return found
+        on_path: list[ClassInfo] = []
+        on_path_ids: set[int] = set()
+        done: dict[int, ClassInfo] = {}
+        stack: list[tuple[ClassInfo, bool]] = [(info, False)]
+        while stack:
+            cur, leaving = stack.pop()
+            if leaving:
+                on_path.pop()
+                on_path_ids.discard(id(cur))
+                done[id(cur)] = cur
+                continue
+            if id(cur) in done:
+                continue
+            if id(cur) in memo:
+                if memo[id(cur)]:
+                    break  # a known loop below
+                continue
+            if id(cur) in on_path_ids:
+                memo[id(cur)] = True  # a loop
+                break
+            on_path.append(cur)
+            on_path_ids.add(id(cur))
+            stack.append((cur, True))
+            for base_info in self._local_bases(cur):
+                stack.append((base_info, False))
+        else:
+            for cls in done.values():
+                memo[id(cls)] = False  # every class the search finished has no loop below it
+            return False
+        for cls in on_path:
+            memo[id(cls)] = True  # each class on the path reaches the loop
+        return True
 
     def call_qualname(self, site: CallSite) -> Optional[str]:
         """Qualified name of what a call calls (cached)."""

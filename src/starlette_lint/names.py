@@ -39,6 +39,7 @@ _FASTAPI_NAME_ALIASES = {
     "fastapi.WebSocketException": "fastapi.exceptions.WebSocketException",
     "fastapi.status": "starlette.status",
     "fastapi.middleware.Middleware": "starlette.middleware.Middleware",
+    "fastapi.routing.Mount": "starlette.routing.Mount",  # imported there from starlette.routing
     "fastapi.param_functions.Depends": "fastapi.Depends",
     "fastapi.param_functions.Security": "fastapi.Security",
     "fastapi.UploadFile": "fastapi.datastructures.UploadFile",

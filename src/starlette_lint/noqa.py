@@ -14,6 +14,10 @@ command mirrors it so both front ends suppress the same findings:
   backslash) makes all those lines one unit, so a ``# noqa`` after a
   multi-line string covers findings on any of its lines.
 * A line matching ``# flake8: noqa`` (alone on its line) skips the whole file.
+
+Peers' codes (:data:`PEER_ALIASES`) are honoured by both front ends (the engine
+applies them): a line already marked ``# noqa: RUF006`` was reviewed for the
+problem STL108 reports, so STL108 stays quiet there too.
 """
 
 from __future__ import annotations
@@ -88,3 +92,33 @@ class NoqaIndex:
 
     def filter(self, findings: Iterable[Finding]) -> list[Finding]:
         return [f for f in findings if not self.suppressed(f.code, f.line)]
+
+
+# The peers' codes for the same problems (ruff, flake8-async): a ``# noqa`` naming one of them
+# on a finding's line suppresses the STL code too (docs: README, "Suppressing findings").
+PEER_ALIASES: dict[str, tuple[str, ...]] = {
+    "STL101": ("ASYNC251",),  # time.sleep in async function
+    "STL102": ("ASYNC210", "ASYNC211", "ASYNC212"),  # blocking HTTP calls
+    "STL103": ("ASYNC220", "ASYNC221", "ASYNC222"),  # subprocesses and process waits
+    "STL104": ("ASYNC230", "ASYNC240"),  # open() and pathlib/os.path calls
+    "STL106": ("ASYNC250",),  # input()
+    "STL108": ("RUF006", "ASYNC300"),  # dangling asyncio task
+}
+
+
+def peer_suppressed(findings: list[Finding], text: str) -> list[Finding]:
+    """``findings`` less those whose line has a ``# noqa`` naming a peer's code for the same problem."""
+    aliased = [f for f in findings if f.code in PEER_ALIASES]
+    if not aliased or "noqa" not in text:
+        return findings
+    index = NoqaIndex(text)
+    drop = set()
+    for f in aliased:
+        match = NOQA_INLINE.search(index.line_for(f.line))
+        codes_str = match.group("codes") if match is not None else None
+        if codes_str is None:
+            continue  # no comment, or a blanket one (the front end applies it)
+        codes = tuple(c.strip() for c in _LIST_SPLIT.split(codes_str) if c.strip())
+        if any(alias.startswith(codes) for alias in PEER_ALIASES[f.code]):
+            drop.add(id(f))
+    return [f for f in findings if id(f) not in drop] if drop else findings

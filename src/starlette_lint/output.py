@@ -36,8 +36,10 @@ DEFAULT_HOME = "https://github.com/starlette-lint/starlette-lint"
 PSEUDO_RULES = {
     "E999": ("syntax-error", "The file does not parse as Python", "The file could not be parsed, so it was not checked."),
     "E902": ("io-error", "The file could not be read", "The file could not be read (permissions, a broken link...)."),
-    "STL000": ("internal-error", "starlette-lint failed on this file",
-               "An internal error stopped one rule (or the whole check) on this file; please report it."),
+    "STL000": ("internal-error", "starlette-lint failed on this file, or ran past its time budget",
+               "An internal error stopped one rule (or the whole check) on this file, or its analysis ran past "
+               "the file-timeout (10 s by default) and was stopped, keeping the findings of the rules that "
+               "finished; please report the file."),
 }
 
 
@@ -101,11 +103,15 @@ def _escape_property(text: str) -> str:
 
 
 def format_github(items: Iterable[Item]) -> str:
+    from .rules import get_rule
+
     lines = []
     for i in items:
+        rule = get_rule(i.code)
+        level = "warning" if rule is not None and rule.level == "warning" else "error"
         title = _escape_property(f"starlette-lint {i.code}")
         props = f"file={_escape_property(i.path)},line={i.line},col={i.col + 1},title={title}"
-        lines.append(f"::error {props}::{_escape_data(f'{i.code} {i.message}')}\n")
+        lines.append(f"::{level} {props}::{_escape_data(f'{i.code} {i.message}')}\n")
     return "".join(lines)
 
 
@@ -137,9 +143,13 @@ def sarif_rules() -> list[dict]:
             "fullDescription": {"text": _plain(full + (" " + why if why else ""))},
             "help": {"text": doc, "markdown": doc},
             "helpUri": rule_url(rule.code),
-            "defaultConfiguration": {"level": "error", "enabled": not rule.opt_in},
+            "defaultConfiguration": {"level": rule.level, "enabled": not rule.opt_in},
             "properties": {"tags": ["starlette", "fastapi", _family(rule.code)], "precision": "high"},
         }
+        if rule.security_severity is not None:
+            if "security" not in descriptor["properties"]["tags"]:  # the family's tag already, for STL5xx
+                descriptor["properties"]["tags"].append("security")
+            descriptor["properties"]["security-severity"] = rule.security_severity
         rules.append(descriptor)
     for code, (name, short, full) in PSEUDO_RULES.items():
         rules.append({
@@ -177,9 +187,10 @@ def format_sarif(items: Iterable[Item], root: Path) -> str:
     index = {r["id"]: n for n, r in enumerate(rules)}
     results = []
     for i in items:
+        level = rules[index[i.code]]["defaultConfiguration"]["level"] if i.code in index else "error"
         result: dict = {
             "ruleId": i.code,
-            "level": "error",
+            "level": level,
             "message": {"text": f"{i.code} {i.message}"},
             "locations": [{
                 "physicalLocation": {

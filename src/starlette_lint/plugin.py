@@ -13,7 +13,7 @@ import gc
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
-from .config import Config, ConfigError, load, parse_blocking_calls
+from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout
 from .prefilter import is_relevant
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Opt-in codes: each has its own off-by-default entry point (pyproject.toml);
 # a test keeps this set equal to the rules' ``opt_in`` flags.
-OPT_IN = frozenset({"STL306", "STL703"})
+OPT_IN = frozenset({"STL306", "STL406", "STL501", "STL703"})
 
 
 class _LastFile:
@@ -82,6 +82,14 @@ class StarletteLintChecker:
                 comma_separated_list=True,
                 help=f"starlette-lint: {what} (comma separated; merged with [tool.starlette-lint])",
             )
+        manager.add_option(
+            "--starlette-file-timeout",
+            default="",
+            parse_from_config=True,
+            metavar="SECONDS",
+            help="starlette-lint: stop a file's analysis after SECONDS and report STL000 "
+                 "(default: file-timeout in [tool.starlette-lint], else 10; 0: no limit)",
+        )
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
@@ -89,14 +97,17 @@ class StarletteLintChecker:
         blocking = list(getattr(options, "starlette_extend_blocking_calls", None) or [])
         safe = list(getattr(options, "starlette_safe_calls", None) or [])
         decorators = list(getattr(options, "starlette_endpoint_decorators", None) or [])
+        timeout = str(getattr(options, "starlette_file_timeout", "") or "").strip()
         try:
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
+            seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else base.file_timeout
         except ConfigError as exc:
             raise SystemExit(f"starlette-lint: {exc}") from None
         StarletteLintChecker.config = base.merged(
             extend_blocking_calls=base.extend_blocking_calls + extra,
             safe_calls=base.safe_calls | frozenset(safe),
             endpoint_decorators=base.endpoint_decorators + tuple(decorators),
+            file_timeout=seconds,
         )
 
     def _findings(self) -> list["Finding"]:
@@ -167,6 +178,14 @@ class _OptIn(StarletteLintChecker):
 
 class OptInSTL306(_OptIn):
     code = "STL306"
+
+
+class OptInSTL406(_OptIn):
+    code = "STL406"
+
+
+class OptInSTL501(_OptIn):
+    code = "STL501"
 
 
 class OptInSTL703(_OptIn):

@@ -63,6 +63,8 @@ class FileResult:
     fixed: int = 0
     diff: str = ""
     notes: list[str] = field(default_factory=list)  # messages for stderr
+    timed_out: bool = False  # the analysis ran past file-timeout: the file was not fully checked
+    seconds: float = 0.0  # time spent on this file (0 when answered from the cache)
 
 
 @dataclass
@@ -94,12 +96,14 @@ def _decode(content: bytes) -> tuple[str, bool]:
 
 def _keep(findings: Iterable[Finding], config: Config, path: str, noqa: NoqaIndex) -> list[Finding]:
     skip = tuple(config.ignored_for(path))
-    front_end_skip = tuple(p for p in config.ignore if SYNTAX.startswith(p) or IO_ERROR.startswith(p) or p == "ALL")
+    # codes no rule has (syntax and read errors, internal errors and timeouts) are still ignorable
+    front_end_skip = tuple(p for p in config.ignore
+                           if any(c.startswith(p) for c in (SYNTAX, IO_ERROR, INTERNAL)) or p == "ALL")
     out = []
     for f in findings:
         if skip and f.code.startswith(skip):
             continue
-        if f.code in (SYNTAX, IO_ERROR) and front_end_skip and f.code.startswith(front_end_skip):
+        if f.code in (SYNTAX, IO_ERROR, INTERNAL) and front_end_skip and f.code.startswith(front_end_skip):
             continue
         if noqa.suppressed(f.code, f.line):
             continue
@@ -165,31 +169,40 @@ def process(job: Job, settings: Settings) -> FileResult:
         # what the engine would answer (its first test), without importing it
         cache.put(key, [])
         return result
+    from .deadline import FileTimeout, deadline, timeout_message
     from .engine import gc_paused
+    from .rules import all_rules
 
+    all_rules()  # the rules and fixers are imported outside any file's budget: an import cut short breaks the rest
+    started = time.perf_counter()
     analyses: list[Analysis] = []
     with gc_paused():  # until the models are released and the trees freed: the collector never walks them
         try:
-            analysis, kept, text = _analyze(content, path, settings)
-            analyses.append(analysis)
-            if settings.mode != "check" and analysis.module is not None:
-                original = content
-                before = (analysis, kept)
-                # fixers generate code recursively: deep expressions need the big stack the check had
-                content, analysis, kept, result.fixed = call_with_big_stack(_fix, content, path, settings, analysis, kept)
-                analyses.append(analysis)
+            try:
+                with deadline(settings.config.file_timeout):  # one budget for the check and its fix rounds
+                    fixed_content, text = _check_and_fix(content, path, settings, result, analyses)
+            except FileTimeout:
+                # in a fixer, or in the fixable test: nothing is written, and what the check of the
+                # file as it is found is kept
+                first = [f for f in (analyses[0].findings if analyses else []) if f.code != INTERNAL]
+                first.insert(0, Finding(1, 0, INTERNAL, timeout_message(settings.config.file_timeout)))
+                kept = _keep(first, settings.config, path, NoqaIndex(decode(content)))
+                result.rows = [(f.line, f.col, f.code, f.message, False) for f in kept]
+                result.fixed, result.diff = 0, ""
+                result.timed_out, fixed_content = True, None
+            if result.fixed and fixed_content is not None:
+                if settings.mode == "diff":
+                    result.diff = unified_diff(text, decode(fixed_content), path)
+                else:
+                    error = write_atomic(path, fixed_content, content)
+                    if error is not None:  # what is reported is what the file still holds
+                        result.notes.append(error)
+                        result.fixed = 0
+                        first, kept = analyses[0], _keep(analyses[0].findings, settings.config, path,
+                                                         NoqaIndex(text))
+                        result.rows = _rows(first, kept, path)
                 if result.fixed:
-                    if settings.mode == "diff":
-                        result.diff = unified_diff(text, decode(content), path)
-                    else:
-                        error = write_atomic(path, content, original)
-                        if error is not None:
-                            result.notes.append(error)
-                            result.fixed = 0
-                            content = original
-                            analysis, kept = before
-                    key = entry_key(content, path, settings.fingerprint)
-            result.rows = _rows(analysis, kept, path)
+                    content = fixed_content
         except RecursionError:
             result.rows = [(1, 0, INTERNAL,
                             f"internal error while checking {path}: RecursionError (file too deeply nested)", False)]
@@ -202,14 +215,52 @@ def process(job: Job, settings: Settings) -> FileResult:
                 if done.model is not None:
                     done.model.release()
             analyses.clear()
-            analysis = before = None  # type: ignore[assignment]
+            result.seconds = time.perf_counter() - started
+    if result.timed_out:
+        return result  # not cached: the next run tries again (the machine may just have been busy)
     if settings.mode != "diff" or not result.fixed:
-        cache.put(key, [list(r) for r in result.rows])
+        cache.put(entry_key(content, path, settings.fingerprint), [list(r) for r in result.rows])
     return result
 
 
+def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileResult,
+                   analyses: list[Analysis]) -> tuple[Optional[bytes], str]:
+    """Check (and in fix/diff mode, fix in memory) one file: the fixed bytes (None when
+    nothing was fixed) and the file's text. Fills ``result.rows`` and ``result.fixed``;
+    every analysis made is added to ``analyses`` (the file as found first)."""
+    from .deadline import FileTimeout, stand_down
+    from .engine import timed_out
+
+    analysis, kept, text = _analyze(content, path, settings)
+    analyses.append(analysis)
+    fixed_content: Optional[bytes] = None
+    if timed_out(analysis.findings):  # the budget is spent: no fixer runs, not even to tell what is fixable
+        result.timed_out = True
+        result.rows = [(f.line, f.col, f.code, f.message, False) for f in kept]
+        return fixed_content, text
+    if settings.mode != "check" and analysis.module is not None:
+        # fixers generate code recursively: deep expressions need the big stack the check had
+        new_content, analysis, kept, result.fixed = call_with_big_stack(_fix, content, path, settings, analysis, kept,
+                                                                        analyses)
+        if result.fixed:
+            fixed_content = new_content
+    try:
+        result.rows = _rows(analysis, kept, path)
+    except FileTimeout:  # every rule ran: the file is checked, only the fixable marks are unknown
+        stand_down()
+        result.rows = [(f.line, f.col, f.code, f.message, False) for f in kept]
+    return fixed_content, text
+
+
 def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
-         kept: list[Finding]) -> tuple[bytes, Analysis, list[Finding], int]:
+         kept: list[Finding], analyses: list[Analysis]) -> tuple[bytes, Analysis, list[Finding], int]:
+    """Fix rounds; every analysis made is added to ``analyses`` (released by the caller).
+
+    A round whose check ran out of time ends the fixing with :class:`FileTimeout`: nothing of
+    a half-checked file is written.
+    """
+    from .deadline import FileTimeout
+    from .engine import timed_out
     from .fixes import fix_once, fixable_codes
 
     fixed = 0
@@ -231,6 +282,9 @@ def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
         done |= {(r.code, r.message) for r, _ in applied}
         content = new_content
         analysis, kept, _ = _analyze(content, path, settings)
+        analyses.append(analysis)
+        if timed_out(analysis.findings):
+            raise FileTimeout
     return content, analysis, kept, fixed
 
 

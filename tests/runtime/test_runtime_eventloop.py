@@ -9,7 +9,9 @@ the endpoint blocks the loop, each request's "start"/"end" pair is adjacent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -251,6 +253,66 @@ def test_stl108_good_form_kept_reference_is_awaited():
 
     assert TestClient(Starlette(routes=[Route("/", accept)])).get("/").text == "accepted"
     assert done == ["done"]
+
+
+def test_stl108_good_form_task_set_keeps_a_lifespan_task_alive():
+    """STL108 advice outside request handling (a lifespan: no response to attach a BackgroundTask to): a set of tasks plus `add_done_callback(tasks.discard)` holds a strong reference while the task runs, and the callback drops it once done (no leak)."""
+    done: list[str] = []
+    tasks: set[asyncio.Task] = set()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        gate = asyncio.Event()
+
+        async def job():
+            await gate.wait()
+            done.append("done")
+
+        task = asyncio.create_task(job())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        assert tasks == {task}  # the strong reference the event loop does not keep
+        gate.set()
+        yield
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    async def home(request: Request):
+        return PlainTextResponse("ok")
+
+    with TestClient(Starlette(routes=[Route("/", home)], lifespan=lifespan)) as client:
+        assert client.get("/").text == "ok"
+    assert done == ["done"]
+    assert tasks == set()
+
+
+# --------------------------------------------------------------------------- STL104 scope
+
+
+def test_stl104_scope_os_read_after_readiness_does_not_stall():
+    """STL104 scope: `os.read` on a pipe the event loop reported readable returns at once, so concurrent requests interleave; os.read/os.write on descriptors not known to be regular files are not reported."""
+    events: list[str] = []
+
+    async def endpoint(request: Request):
+        i = request.query_params["i"]
+        loop = asyncio.get_running_loop()
+        r, w = os.pipe()
+        ready = loop.create_future()
+        loop.add_reader(r, lambda: ready.done() or ready.set_result(None))
+        events.append(f"start{i}")
+        loop.call_later(PAUSE, os.write, w, b"x")
+        try:
+            await ready
+            data = os.read(r, 1)  # the pipe is readable: no wait
+        finally:
+            loop.remove_reader(r)
+            os.close(r)
+            os.close(w)
+        events.append(f"end{i}")
+        return PlainTextResponse(data.decode())
+
+    assert run_concurrently(Starlette(routes=[Route("/", endpoint)])) == [200, 200]
+    assert starts_before_ends(events), events
 
 
 # --------------------------------------------------------------------------- STL109

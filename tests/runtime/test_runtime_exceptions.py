@@ -7,7 +7,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from .conftest import TestClient, fastapi, requires_fastapi
 
@@ -103,6 +103,160 @@ def test_stl402_exception_handler_still_reraises_for_the_server_log():
     app = Starlette(routes=ROUTES, exception_handlers={Exception: json_server_error})
     with pytest.raises(ValueError, match="bad value"):
         TestClient(app).get("/broken")
+
+
+# ---- the error contract: the red line is an app that answers its errors in its own JSON format
+
+
+class OutOfStock(Exception):
+    pass
+
+
+async def out_of_stock(request: Request):
+    raise OutOfStock("sold out")
+
+
+async def stock_error(request: Request, exc: OutOfStock):
+    return JSONResponse({"error": "out of stock"}, status_code=409)
+
+
+CONTRACT_ROUTES = [*ROUTES, Route("/stock", out_of_stock)]
+
+
+def test_stl402_json_contract_breaks_on_unhandled_exception():
+    """STL402: the app answers its domain errors as JSON {"error": ...}, yet an unhandled exception is a text/plain 500."""
+    app = Starlette(routes=CONTRACT_ROUTES, exception_handlers={OutOfStock: stock_error})
+    client = TestClient(app, raise_server_exceptions=False)
+    stock = client.get("/stock")
+    assert stock.status_code == 409
+    assert stock.json() == {"error": "out of stock"}
+
+    resp = client.get("/broken")
+    assert resp.status_code == 500
+    assert resp.headers["content-type"].startswith("text/plain")
+    assert resp.text == "Internal Server Error"
+
+
+def test_stl402_good_form_exception_handler_keeps_the_json_contract():
+    """STL402 fix: with an `Exception` handler the same unhandled exception answers the app's JSON."""
+    app = Starlette(routes=CONTRACT_ROUTES,
+                    exception_handlers={OutOfStock: stock_error, Exception: json_server_error})
+    resp = TestClient(app, raise_server_exceptions=False).get("/broken")
+    assert resp.status_code == 500
+    assert resp.headers["content-type"].startswith("application/json")
+    assert resp.json() == {"error": "internal"}
+
+
+def test_stl401_json_contract_breaks_on_http_exception_and_unknown_paths():
+    """STL401: beside a JSON {"error": ...} handler, HTTPException and unknown paths still answer text/plain; an HTTPException handler fixes both."""
+    client = TestClient(Starlette(routes=CONTRACT_ROUTES, exception_handlers={OutOfStock: stock_error}))
+    for path in ("/widget", "/nope"):
+        resp = client.get(path)
+        assert resp.status_code == 404
+        assert resp.headers["content-type"].startswith("text/plain")
+
+    fixed = TestClient(Starlette(routes=CONTRACT_ROUTES,
+                                 exception_handlers={OutOfStock: stock_error, HTTPException: json_http_error}))
+    assert fixed.get("/widget").json() == {"error": "no such widget"}
+    assert fixed.get("/nope").json() == {"error": "Not Found"}
+
+
+def test_stl402_text_handler_makes_text_the_contract():
+    """STL402 (not reported): when the app's handlers answer plain text, the text/plain 500 is the same format."""
+
+    async def text_stock_error(request: Request, exc: OutOfStock):
+        return PlainTextResponse("out of stock", status_code=409)
+
+    client = TestClient(Starlette(routes=CONTRACT_ROUTES, exception_handlers={OutOfStock: text_stock_error}),
+                        raise_server_exceptions=False)
+    assert client.get("/stock").headers["content-type"].startswith("text/plain")
+    assert client.get("/broken").headers["content-type"].startswith("text/plain")
+
+
+def test_stl402_endpoint_that_catches_exception_never_reaches_the_500():
+    """STL402 (not reported): a proxy endpoint that catches `Exception` answers for itself; the app's 500 never happens."""
+
+    async def proxy(request: Request):
+        try:
+            raise ConnectionError("upstream down")
+        except Exception:
+            return PlainTextResponse("bad gateway", status_code=502)
+
+    resp = TestClient(Starlette(routes=[Route("/{path:path}", proxy)]), raise_server_exceptions=False).get("/x")
+    assert resp.status_code == 502
+    assert resp.text == "bad gateway"
+
+
+def test_stl401_stl402_mounted_app_answers_its_own_errors():
+    """STL401/STL402 (mount-only apps not reported): a mounted app answers its own errors, and a catch-all `Mount("/")` answers the unknown paths.
+
+    The mounted app's ServerErrorMiddleware sends its 500 and re-raises (for the server log): the parent's
+    `Exception` handler is then called, but its response is dropped because the response has started.
+    """
+    calls: list[str] = []
+
+    async def parent_handler(request: Request, exc: Exception):
+        calls.append(type(exc).__name__)
+        return JSONResponse({"parent": True}, status_code=500)
+
+    sub = Starlette(routes=CONTRACT_ROUTES, exception_handlers={HTTPException: json_http_error,
+                                                                Exception: json_server_error})
+    parent = Starlette(routes=[Mount("/", app=sub)],
+                       exception_handlers={HTTPException: parent_handler, Exception: parent_handler})
+    client = TestClient(parent, raise_server_exceptions=False)
+    assert client.get("/nope").json() == {"error": "Not Found"}  # the mounted app's 404
+    assert client.get("/broken").json() == {"error": "internal"}  # the mounted app's 500
+    assert calls == ["ValueError"]  # the parent's handler ran, and its answer went nowhere
+
+
+@requires_fastapi
+def test_stl402_fastapi_json_contract_breaks_on_unhandled_exception():
+    """STL402: a FastAPI app with a JSON {"error": ...} handler gets a text/plain 500 for an unhandled exception, JSON once an `Exception` handler is added."""
+
+    def build(*extra):
+        app = fastapi.FastAPI(exception_handlers=dict([(OutOfStock, stock_error), *extra]))
+
+        @app.get("/stock")
+        async def stock():
+            raise OutOfStock("sold out")
+
+        @app.get("/broken")
+        async def fastapi_broken():
+            raise ValueError("bad value")
+
+        return TestClient(app, raise_server_exceptions=False)
+
+    client = build()
+    assert client.get("/stock").json() == {"error": "out of stock"}
+    resp = client.get("/broken")
+    assert resp.status_code == 500
+    assert resp.headers["content-type"].startswith("text/plain")
+    assert resp.text == "Internal Server Error"
+
+    fixed = build((Exception, json_server_error)).get("/broken")
+    assert fixed.status_code == 500
+    assert fixed.json() == {"error": "internal"}
+
+
+@requires_fastapi
+def test_stl401_fastapi_detail_breaks_an_error_contract_without_detail():
+    """STL401: FastAPI answers unknown paths `{"detail": ...}`, not the app's `{"error": ...}`; only a handler for Starlette's HTTPException (not FastAPI's subclass) covers routing 404s."""
+
+    def build(key):
+        handlers = {OutOfStock: stock_error}
+        if key is not None:
+            handlers[key] = json_http_error
+        app = fastapi.FastAPI(exception_handlers=handlers)
+
+        @app.get("/stock")
+        async def stock():
+            raise OutOfStock("sold out")
+
+        return TestClient(app)
+
+    assert build(None).get("/nope").json() == {"detail": "Not Found"}
+    assert build(fastapi.HTTPException).get("/nope").json() == {"detail": "Not Found"}
+    assert build(HTTPException).get("/nope").json() == {"error": "Not Found"}
 
 
 # --------------------------------------------------------------------------- STL403

@@ -1,4 +1,4 @@
-"""Runtime proof for the STL2xx lifespan rules (STL206 needs no runtime test)."""
+"""Runtime proof for the STL2xx lifespan rules."""
 
 from __future__ import annotations
 
@@ -75,8 +75,8 @@ def test_stl201_router_on_startup_kwarg_is_typeerror_on_starlette_1x():
 
 
 @requires_fastapi
-def test_stl201_fastapi_on_startup_kwarg_still_runs_but_is_the_deprecated_form():
-    """STL201: `FastAPI(on_startup=...)` still runs its handlers (deprecated form, no error), so only the lint catches it."""
+def test_stl201_fastapi_on_startup_kwarg_still_runs_without_a_warning():
+    """STL201: `FastAPI(on_startup=...)` still runs its handlers; FastAPI 0.165 emits no warning at all (not deprecated)."""
     ran: list[str] = []
     startup, shutdown = make_handlers(ran)
     with warnings.catch_warnings(record=True) as caught:
@@ -90,6 +90,87 @@ def test_stl201_fastapi_on_startup_kwarg_still_runs_but_is_the_deprecated_form()
         assert on_startup_warnings == []
     else:  # FastAPI 0.115: Starlette's (hidden by default) DeprecationWarning
         assert on_startup_warnings and issubclass(on_startup_warnings[0].category, DeprecationWarning)
+
+
+@requires_fastapi
+@pytest.mark.skipif(not STARLETTE_1, reason="FastAPI 0.165 behaviour")
+def test_stl201_fastapi_keeps_its_own_on_startup_with_a_todo_to_deprecate_it():
+    """STL201 message: FastAPI re-implements the hook Starlette removed and only plans its deprecation (a TODO)."""
+    import inspect
+
+    source = inspect.getsource(fastapi.routing.APIRouter.__init__)
+    assert "TODO: deprecate this once the lifespan" in source
+    assert "on_event is deprecated" not in source
+
+
+@requires_fastapi
+def test_stl201_apirouter_on_startup_runs_through_include_router_even_with_app_lifespan():
+    """STL201/STL203: an APIRouter's on_startup= handlers run via include_router even when the app has lifespan=."""
+    ran: list[str] = []
+    startup, shutdown = make_handlers(ran)
+    app = fastapi.FastAPI(lifespan=make_lifespan(ran))
+    app.include_router(fastapi.APIRouter(on_startup=[startup], on_shutdown=[shutdown]))
+    with TestClient(app):
+        pass
+    assert ran == ["lifespan-enter", "startup", "shutdown", "lifespan-exit"]
+
+
+@requires_fastapi
+@pytest.mark.skipif(not STARLETTE_1, reason="FastAPI 0.165 behaviour")
+def test_stl201_apirouter_on_startup_runs_twice_when_the_app_has_no_lifespan():
+    """STL201 message: FastAPI 0.165 runs an included APIRouter's handlers twice when the app has no lifespan=."""
+    ran: list[str] = []
+    startup, shutdown = make_handlers(ran)
+    app = fastapi.FastAPI()
+    app.include_router(fastapi.APIRouter(on_startup=[startup], on_shutdown=[shutdown]))
+    with TestClient(app):
+        pass
+    assert ran == ["startup", "startup", "shutdown", "shutdown"]
+
+
+@requires_fastapi
+def test_stl201_good_form_apirouter_lifespan_is_merged_by_include_router():
+    """STL201 fix for routers: `APIRouter(lifespan=...)` runs once, inside the app's lifespan."""
+    ran: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def router_lifespan(app):
+        ran.append("router-enter")
+        yield
+        ran.append("router-exit")
+
+    app = fastapi.FastAPI(lifespan=make_lifespan(ran))
+    app.include_router(fastapi.APIRouter(lifespan=router_lifespan))
+    with TestClient(app):
+        pass
+    assert ran == ["lifespan-enter", "router-enter", "router-exit", "lifespan-exit"]
+
+
+@requires_starlette_1
+def test_stl201_in_a_factory_fails_when_the_factory_runs_not_at_import(tmp_path):
+    """STL201/202/801 messages: in `create_app()` the TypeError comes when the factory runs; the import succeeds."""
+    (tmp_path / "factory_app.py").write_text(textwrap.dedent('''
+        from starlette.applications import Starlette
+
+        async def connect():
+            pass
+
+        def create_app():
+            return Starlette(on_startup=[connect], on_shutdown=[connect])
+    '''))
+    code = textwrap.dedent('''
+        import factory_app
+        print("IMPORTED")
+        try:
+            factory_app.create_app()
+        except TypeError as exc:
+            print("EXC", exc)
+    ''')
+    rc, out = run_python(code, tmp_path)
+    assert rc == 0, out
+    assert "IMPORTED" in out
+    # Python names the first unexpected keyword of the call, whichever finding it is
+    assert "EXC Starlette.__init__() got an unexpected keyword argument 'on_startup'" in out
 
 
 def test_stl201_good_form_asynccontextmanager_lifespan_runs_and_yields_state():
@@ -165,6 +246,26 @@ def test_stl202_fastapi_on_event_works_but_warns_deprecated():
     with TestClient(app):
         pass
     assert ran == ["startup"]
+
+
+@requires_fastapi
+@pytest.mark.skipif(not STARLETTE_1, reason="FastAPI 0.165 behaviour")
+def test_stl202_apirouter_on_event_handler_runs_twice_when_the_app_has_no_lifespan():
+    """STL202 message: `@router.on_event("startup")` on an included APIRouter runs twice on FastAPI 0.165."""
+    ran: list[str] = []
+    router = fastapi.APIRouter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+
+        @router.on_event("startup")
+        async def startup():
+            ran.append("startup")
+
+    app = fastapi.FastAPI()
+    app.include_router(router)
+    with TestClient(app):
+        pass
+    assert ran == ["startup", "startup"]
 
 
 # --------------------------------------------------------------------------- STL203
@@ -297,6 +398,106 @@ def test_stl204_good_form_decorated_lifespan_no_warning():
         with TestClient(app):
             pass
     assert ran == ["lifespan-enter", "lifespan-exit"]
+
+
+# --------------------------------------------------------------------------- STL206
+_STL206_APP = '''
+import asyncio
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+counter = 0
+client = None
+built = []
+lock = asyncio.Lock()
+
+async def read_await_write(request):
+    global counter
+    n = counter
+    await asyncio.sleep(0.01)
+    counter = n + 1
+    return PlainTextResponse("ok")
+
+async def no_await_between(request):
+    global counter
+    await asyncio.sleep(0.01)
+    counter += 1
+    return PlainTextResponse("ok")
+
+async def locked(request):
+    global counter
+    async with lock:
+        n = counter
+        await asyncio.sleep(0.01)
+        counter = n + 1
+    return PlainTextResponse("ok")
+
+async def lazy(request):
+    global client
+    if client is None:
+        await asyncio.sleep(0.01)
+        built.append("client")
+        client = object()
+    return PlainTextResponse("ok")
+
+app = Starlette(routes=[Route("/" + f.__name__, f) for f in (read_await_write, no_await_between, locked, lazy)])
+'''
+
+
+def _stl206_run(path: str, requests: int = 10) -> dict:
+    """Run the STL206 app in a fresh namespace and send ``requests`` concurrent GETs to ``path``."""
+    import asyncio
+
+    import httpx
+
+    namespace: dict = {}
+    exec(compile(_STL206_APP, "stl206_app", "exec"), namespace)
+
+    async def main():
+        transport = httpx.ASGITransport(app=namespace["app"])
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            responses = await asyncio.gather(*(client.get(path) for _ in range(requests)))
+        assert all(r.status_code == 200 for r in responses)
+
+    asyncio.run(main())
+    return namespace
+
+
+def test_stl206_read_await_write_loses_concurrent_updates():
+    """STL206: a global read, then awaited on, then rebound: 10 concurrent requests leave the counter at 1."""
+    assert _stl206_run("/read_await_write")["counter"] == 1
+
+
+def test_stl206_scope_counter_without_await_between_read_and_write_loses_nothing():
+    """STL206 scope: `counter += 1` with no await between read and write is exact under concurrency (not reported)."""
+    assert _stl206_run("/no_await_between")["counter"] == 10
+
+
+def test_stl206_lazy_init_across_an_await_builds_the_object_once_per_concurrent_request():
+    """STL206: `if client is None: ... await ...; client = ...` builds one object per concurrent request."""
+    assert _stl206_run("/lazy")["built"] == ["client"] * 10
+
+
+def test_stl206_good_form_lock_held_from_read_to_write_keeps_every_update():
+    """STL206 fix: an asyncio.Lock held across the read, the await and the write keeps every update."""
+    assert _stl206_run("/locked")["counter"] == 10
+
+
+def test_stl206_request_state_is_copied_per_request_so_a_counter_there_does_not_persist():
+    """STL206 message: rebinding `request.state.counter` does not persist (the lifespan state is copied per request)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield {"counter": 0}
+
+    async def count(request: Request):
+        request.state.counter += 1
+        return PlainTextResponse(str(request.state.counter))
+
+    app = Starlette(routes=[Route("/", count)], lifespan=lifespan)
+    with TestClient(app) as client:
+        assert [client.get("/").text for _ in range(3)] == ["1", "1", "1"]
 
 
 # --------------------------------------------------------------------------- STL207

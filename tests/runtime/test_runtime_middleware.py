@@ -298,3 +298,41 @@ def test_stl304_good_form_cors_outermost_decorates_401():
     resp2 = TestClient(app2).get("/", headers={"Origin": GOOD_ORIGIN})
     assert resp2.status_code == 401
     assert resp2.headers["access-control-allow-origin"] == GOOD_ORIGIN
+
+
+def _answering_middleware():
+    from starlette.authentication import AuthenticationBackend, AuthenticationError
+    from starlette.middleware.authentication import AuthenticationMiddleware
+    from starlette.middleware.httpsredirect import HTTPSRedirectMiddleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    class Failing(AuthenticationBackend):
+        async def authenticate(self, conn):
+            raise AuthenticationError("bad token")
+
+    return [
+        (Middleware(TrustedHostMiddleware, allowed_hosts=["good.example"]), 400, "Invalid host header"),
+        (Middleware(HTTPSRedirectMiddleware), 307, ""),
+        (Middleware(AuthenticationMiddleware, backend=Failing()), 400, "bad token"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(3), ids=["TrustedHost-400", "HTTPSRedirect-307", "Authentication-400"])
+def test_stl304_message_the_middleware_it_names_answer_without_cors_headers(index):
+    """STL304 message: TrustedHost (400), HTTPSRedirect (307) and Authentication (400 on failure) answer by themselves; outside CORS their answers lack CORS headers."""
+    outer, status, text = _answering_middleware()[index]
+    app = Starlette(routes=[Route("/", home)], middleware=[outer, cors()])
+    resp = TestClient(app, follow_redirects=False).get("/", headers={"Origin": GOOD_ORIGIN})
+    assert resp.status_code == status
+    assert text in resp.text
+    assert "access-control-allow-origin" not in resp.headers
+
+
+def test_stl304_scope_gzip_outside_cors_answers_nothing_itself():
+    """STL304 scope: GZipMiddleware never answers by itself, so outside CORS every response still gets CORS headers."""
+    from starlette.middleware.gzip import GZipMiddleware
+
+    app = Starlette(routes=[Route("/", home)], middleware=[Middleware(GZipMiddleware, minimum_size=1), cors()])
+    resp = TestClient(app).get("/", headers={"Origin": GOOD_ORIGIN, "Accept-Encoding": "gzip"})
+    assert resp.status_code == 200
+    assert resp.headers["access-control-allow-origin"] == GOOD_ORIGIN

@@ -100,6 +100,15 @@ def test_stl801_iscoroutinefunction_or_partial_import_is_importerror_on_1x():
             from starlette.routing import iscoroutinefunction_or_partial  # noqa: F401
 
 
+@requires_starlette_1
+def test_stl801_iscoroutinefunction_or_partial_attribute_call_is_attributeerror_on_1x():
+    """STL801 message: `starlette.routing.iscoroutinefunction_or_partial(f)` is an AttributeError when the call runs."""
+    import starlette.routing
+
+    with pytest.raises(AttributeError, match="module 'starlette.routing' has no attribute 'iscoroutinefunction_or_partial'"):
+        starlette.routing.iscoroutinefunction_or_partial(print)
+
+
 def test_stl801_file_response_method_kwarg_is_typeerror_on_1x(tmp_path):
     """STL801: `FileResponse(path, method="GET")` is a TypeError on 1.x (a DeprecationWarning on 0.x)."""
     path = tmp_path / "f.txt"
@@ -255,6 +264,49 @@ def test_stl802_good_form_new_status_names_do_not_warn():
             getattr(status, new)
 
 
+def _record(func) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        func()
+    return [str(w.message) for w in caught if issubclass(w.category, StarletteDeprecationWarning)]
+
+
+@requires_starlette_1
+def test_stl802_scope_guarded_renames_do_not_warn():
+    """STL802 scope: `NEW if hasattr(status, "NEW") else OLD` and the try/except spellings never read the old name on 1.x."""
+    from starlette import status
+
+    def ifexp():
+        return (status.HTTP_422_UNPROCESSABLE_CONTENT if hasattr(status, "HTTP_422_UNPROCESSABLE_CONTENT")
+                else status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+    def try_attribute():
+        try:
+            return status.HTTP_422_UNPROCESSABLE_CONTENT
+        except AttributeError:  # pragma: no cover - old Starlette only
+            return status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def try_import():
+        try:
+            from starlette.status import HTTP_422_UNPROCESSABLE_CONTENT as code
+        except ImportError:  # pragma: no cover - old Starlette only
+            from starlette.status import HTTP_422_UNPROCESSABLE_ENTITY as code
+        return code
+
+    for guarded in (ifexp, try_attribute, try_import):
+        assert _record(guarded) == [], guarded.__name__
+        assert guarded() == 422
+
+
+@requires_starlette_1
+def test_stl802_getattr_default_is_evaluated_first_and_warns():
+    """STL802: `getattr(status, "NEW", status.OLD)` is no guard: Python evaluates the default first, so it warns."""
+    from starlette import status
+
+    warned = _record(lambda: getattr(status, "HTTP_422_UNPROCESSABLE_CONTENT", status.HTTP_422_UNPROCESSABLE_ENTITY))
+    assert warned == ["'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated. Use 'HTTP_422_UNPROCESSABLE_CONTENT' instead."]
+
+
 def test_stl802_middleware_wsgi_import_warns(monkeypatch):
     """STL802: importing `starlette.middleware.wsgi` emits a deprecation warning pointing to a2wsgi."""
     monkeypatch.delitem(sys.modules, "starlette.middleware.wsgi", raising=False)
@@ -333,3 +385,37 @@ def test_stl803_good_form_request_first_renders(tmp_path):
     resp = TestClient(templates_app(tmp_path, "new")).get("/")
     assert resp.status_code == 200
     assert resp.text == "<p>Hello bob</p>"
+
+
+TEMPLATE_CALLS = [
+    'templates.TemplateResponse("index.html", {"request": request})',
+    'templates.TemplateResponse("index.html", context={"request": request})',
+    'templates.TemplateResponse("index.html")',
+    'templates.TemplateResponse(name="index.html", context={"request": request})',
+    'templates.TemplateResponse("index.html", {"request": request}, 404)',
+]
+
+
+@requires_starlette_1
+@pytest.mark.parametrize("call", TEMPLATE_CALLS)
+def test_stl803_message_quotes_the_call_and_the_error_it_raises(tmp_path, call):
+    """STL803 message: for each call shape, the call as written and the exact exception Starlette 1.x raises."""
+    from starlette_lint.engine import check_source
+
+    source = (
+        "from starlette.templating import Jinja2Templates\n"
+        "templates = Jinja2Templates(directory=DIRECTORY)\n"
+        "async def page(request):\n"
+        f"    return {call}\n"
+    )
+    messages = [f.message for f in check_source(source, "app.py") if f.code == "STL803"]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(call + " is the pre-1.0")
+
+    (tmp_path / "index.html").write_text("<p>Hello</p>")
+    namespace: dict = {"DIRECTORY": str(tmp_path)}
+    exec(compile(source, "app.py", "exec"), namespace)
+    app = Starlette(routes=[Route("/", namespace["page"])])
+    with pytest.raises(Exception) as raised:
+        TestClient(app).get("/")
+    assert f"{type(raised.value).__name__}: {raised.value}" in messages[0]

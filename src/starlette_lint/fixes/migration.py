@@ -28,7 +28,8 @@ def renamed_status(ctx: FixContext, report: Report) -> Optional[Plan]:
     import and every use of the name are renamed together (only when every
     ``HTTP_422_UNPROCESSABLE_ENTITY`` name in the module is that import and
     no string mentions it, e.g. in ``__all__``); with ``as alias`` only the
-    imported name changes.
+    imported name changes. The default of ``getattr(status, "NEW", status.OLD)``
+    is left alone (renamed, it would fail on a Starlette without the new name).
     """
     node = report.node
     if isinstance(node, cst.Attribute):
@@ -36,6 +37,10 @@ def renamed_status(ctx: FixContext, report: Report) -> Optional[Plan]:
         new = STATUS_RENAMES.get(old)
         if new is None:
             return None
+        from ..rules.migration import getattr_defaults
+
+        if id(node) in getattr_defaults(ctx.model):
+            return None  # getattr(status, "NEW", status.OLD): renaming the default breaks old Starlette
         return Plan(f"status.{new}").edit(node, lambda n: n.with_changes(attr=cst.Name(new)))  # type: ignore[attr-defined]
     if isinstance(node, cst.ImportAlias) and isinstance(node.name, cst.Name):
         old = node.name.value

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 import libcst as cst
 
+from ..classify import EVERYWHERE, FileClass
 from ..finding import Report
 
 if TYPE_CHECKING:
@@ -25,6 +26,13 @@ class Rule:
     name: ClassVar[str] = ""  # kebab-case, e.g. "blocking-sleep"
     summary: ClassVar[str] = ""  # one line, for the rule table
     opt_in: ClassVar[bool] = False  # off unless selected (flake8: --enable-extensions)
+    # the kinds of files the rule runs on (see classify.py): breakage and migration rules
+    # everywhere; rules about production behaviour on application code only
+    applies_to: ClassVar[frozenset[FileClass]] = EVERYWHERE
+    # SARIF level: "error" for breakage and security, "warning" for the rest; STL5xx also carry
+    # a CVSS-like score that GitHub code scanning ranks security alerts by
+    level: ClassVar[str] = "warning"
+    security_severity: ClassVar[Optional[str]] = None
     fixable: ClassVar[bool] = False  # set by the fixer registry (``fixes``), never by hand
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

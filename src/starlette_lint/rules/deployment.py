@@ -430,22 +430,50 @@ def _join(prefix: str, path: str) -> str:
     return prefix.rstrip("/") + path if path.startswith("/") else prefix + path
 
 
+# Steps (apps, route lists and routes read) one module's route tables may take: routers included
+# many times into routers included many times multiply; past this the table is taken as unknown.
+_ROUTE_TABLE_STEPS = 20_000
+
+
 class _RouteTable:
-    """Every (full) HTTP path of an app, when all of them are known statically."""
+    """Every (full) HTTP path of an app, when all of them are known statically.
+
+    An app or Mount met again inside itself (``app.mount("/x", app)``, routers that include
+    each other, Mounts whose route lists name each other) makes the table unknown, and so
+    does one too large to read (``_ROUTE_TABLE_STEPS``).
+    """
 
     def __init__(self, model: Model) -> None:
         self.model = model
         self.fw = model.framework
         self.by_node: dict[int, Route] = {id(r.node): r for r in self.fw.routes}
+        self._open: set[int] = set()  # the apps and route objects being read (the current path)
+        self._steps = 0
+        self._literals: dict[tuple[int, int], Optional[str]] = {}  # a prefix read again in a router included again
         self.mutated: set[str] = set()
         for site in model.calls:
             func = site.node.func
             if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS and isinstance(func.value, cst.Name):
                 self.mutated.add(func.value.value)
 
+    def _enter(self, node: object) -> None:
+        self._steps += 1
+        if id(node) in self._open or self._steps > _ROUTE_TABLE_STEPS:
+            raise _Unknown
+        self._open.add(id(node))
+
     def app_paths(self, app: App, prefix: str = "", depth: int = 0) -> list[str]:
         if depth > 8:
             raise _Unknown
+        if depth == 0:
+            self._open.clear()  # after an _Unknown raised in another app's table
+        self._enter(app)
+        try:
+            return self._app_paths(app, prefix, depth)
+        finally:
+            self._open.discard(id(app))
+
+    def _app_paths(self, app: App, prefix: str, depth: int) -> list[str]:
         if app.kind == "apirouter":
             own = app.kwarg("prefix")
             if own is not None:
@@ -483,8 +511,12 @@ class _RouteTable:
         return out
 
     def _literal(self, expr: cst.BaseExpression, scope: Scope) -> str:
-        lit = self.model.constant(expr, scope)
-        value = string_value(lit) if lit is not None else None
+        key = (id(expr), id(scope))
+        if key in self._literals:
+            value = self._literals[key]
+        else:
+            lit = self.model.constant(expr, scope)
+            value = self._literals[key] = string_value(lit) if lit is not None else None
         if value is None:
             raise _Unknown
         return value
@@ -499,6 +531,9 @@ class _RouteTable:
             if found is None:
                 raise _Unknown
             expr, scope = found
+        self._steps += 1
+        if self._steps > _ROUTE_TABLE_STEPS:
+            raise _Unknown
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
             return self._route_list(expr.left, scope, depth + 1) + self._route_list(expr.right, scope, depth + 1)
         if not isinstance(expr, (cst.List, cst.Tuple)):
@@ -515,6 +550,13 @@ class _RouteTable:
         return out
 
     def _route_paths(self, call: cst.Call, prefix: str, depth: int) -> list[str]:
+        self._enter(call)
+        try:
+            return self._call_paths(call, prefix, depth)
+        finally:
+            self._open.discard(id(call))
+
+    def _call_paths(self, call: cst.Call, prefix: str, depth: int) -> list[str]:
         route = self.by_node.get(id(call))
         site = self.model.call_of.get(id(call))
         if route is None or site is None:

@@ -44,16 +44,26 @@ What is not reported in request-path code
 
 from __future__ import annotations
 
+import ast
 from typing import Iterator, Optional
 
 import libcst as cst
 
 from .. import names as N
+from .. import noqa as _noqa
 from ..catalog import KIND, Entry, catalog_for
 from ..config import DEFAULT
 from ..finding import Report
-from ..framework import REQUEST_ROLES
-from ..model import LOCAL, CallSite, ClassInfo, Function, Model, all_params, argument, keyword, walk
+from ..framework import (
+    DEPENDENCY,
+    ENDPOINT,
+    ENDPOINT_METHOD,
+    EXCEPTION_HANDLER,
+    PATH_OPERATION,
+    REQUEST_ROLES,
+)
+from ..model import LOCAL, CallSite, ClassInfo, Function, Model, all_params, argument, keyword, string_value, walk
+from ..positions import positions
 from .base import Rule
 
 _CACHE_KEY = "eventloop"
@@ -78,6 +88,21 @@ _ARCHIVE_OPENERS = frozenset(
      "bz2.BZ2File", "lzma.open", "lzma.LZMAFile"}
 )
 _MEMORY_BUFFERS = frozenset({"io.BytesIO()", "io.StringIO()"})
+# file openers -> (index, name, default) of their mode argument; a default of None: unknown
+_FILE_OPENERS: dict[str, tuple[int, str, Optional[str]]] = {
+    "builtins.open": (1, "mode", "r"),
+    "io.open": (1, "mode", "r"),
+    "codecs.open": (1, "mode", "r"),
+    "os.fdopen": (1, "mode", "r"),
+    "io.FileIO": (1, "mode", "r"),
+    "gzip.open": (1, "mode", "rb"),
+    "bz2.open": (1, "mode", "rb"),
+    "lzma.open": (1, "mode", "rb"),
+    "gzip.GzipFile": (1, "mode", None),
+    "bz2.BZ2File": (1, "mode", "r"),
+    "lzma.LZMAFile": (1, "mode", "r"),
+    "io.open_code": (-1, "", "rb"),
+}
 
 TASK_CREATORS = frozenset(
     {
@@ -331,8 +356,14 @@ class EventLoopFacts:
                 return False
         if entry.guard == "sync-session" and not self._sync_session(site):
             return False
-        if entry.guard == "on-disk" and self._in_memory(site):
+        if entry.guard in ("on-disk", "flushes") and self._in_memory(site):
             return False
+        if entry.guard == "flushes" and self._read_only(site):
+            return False
+        if entry.guard == "file-fd":
+            fd = argument(call, 0, "fd")
+            if fd is None or not self._file_descriptor(fd.value, site.scope):
+                return False
         if entry.guard == "lock-nb":
             op = argument(call, 1, "operation") or argument(call, 1, "cmd")
             if op is not None and any(_mentions(n, "LOCK_NB") for n in (op.value, *walk(op.value))):
@@ -386,6 +417,52 @@ class EventLoopFacts:
                 for arg in (argument(call, 0, "file"), keyword(call, "fileobj")):
                     if arg is not None and self.model.qualname(arg.value, scope) in _MEMORY_BUFFERS:  # type: ignore[arg-type]
                         return True
+        return False
+
+    def _read_only(self, site: CallSite) -> bool:
+        """``f.close()`` where ``f = open(p)`` / ``open(p, "rb")``: a file opened read-only (nothing to flush)."""
+        for call, q, scope in self._origins(site):
+            spec = _FILE_OPENERS.get(q)
+            if spec is None:
+                continue
+            index, name, default = spec
+            if index < 0:
+                return True  # io.open_code: always "rb"
+            arg = argument(call, index, name)
+            if arg is None:
+                return default is not None
+            mode = string_value(self.model.constant(arg.value, scope))  # type: ignore[arg-type]
+            return mode is not None and not any(ch in mode for ch in "wax+")
+        return False
+
+    def _file_descriptor(self, expr: cst.BaseExpression, scope, _depth: int = 0) -> bool:
+        """A descriptor known to be a regular file's: ``os.open(...)``, ``f.fileno()`` of an opened file,
+        ``tempfile.mkstemp()``. Anything else (``os.pipe()``, ``pty.openpty()``, a socket's, a parameter)
+        may be a pipe, a PTY or a socket, whose reads return at once after a readiness check."""
+        m = self.model
+        if isinstance(expr, cst.Name) and _depth < 10:
+            found = m.value_of(expr, scope)
+            if found is None:  # ``fd, path = tempfile.mkstemp()``
+                bindings, where = m.lookup(expr.value, scope)
+                node = bindings[0].node if bindings and len(bindings) == 1 else None
+                if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                    target = node.targets[0].target
+                    if (isinstance(target, cst.Tuple) and target.elements
+                            and isinstance(target.elements[0].value, cst.Name)
+                            and target.elements[0].value.value == expr.value and isinstance(node.value, cst.Call)):
+                        return m.qualname(node.value.func, where or scope) == "tempfile.mkstemp"
+                return False
+            return self._file_descriptor(found[0], found[1], _depth + 1)
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        if not isinstance(expr, cst.Call):
+            return False
+        q = m.qualname(expr.func, scope)
+        if q in ("os.open", "tempfile.mkstemp"):
+            return True
+        if q is not None and q.endswith(".fileno") and "()" in q:
+            entry = self.catalog.lookup(q[: -len("fileno")] + "read")
+            return entry is not None and entry.code == "STL104"
         return False
 
     def _drop_async_with(self, fn: Function, hits: list[Hit]) -> list[Hit]:
@@ -470,6 +547,24 @@ class EventLoopFacts:
         if entry is not None and entry[1] is not fn:
             text += f", called from {self._describe(entry[1])}"
         return text
+
+    def responder(self, fn: Function) -> str:
+        """How ``fn`` (or the request-path root it is reached from) answers an HTTP request.
+
+        ``"fastapi"``: a path operation or a dependency (a ``BackgroundTasks`` parameter);
+        ``"starlette"``: an endpoint, an ``HTTPEndpoint`` verb method or an exception handler
+        (``background=BackgroundTask(...)`` on the response); ``""``: no response to attach
+        work to (websockets, middleware, lifespans, startup handlers, tasks, library code).
+        """
+        entry = self.request_path.get(id(fn))
+        root = entry[1] if entry is not None else fn
+        roles = root.roles
+        if (PATH_OPERATION in roles and any(r.kind == "http" for r in root.routes)) or DEPENDENCY in roles:
+            return "fastapi"
+        if (ENDPOINT in roles or EXCEPTION_HANDLER in roles
+                or (ENDPOINT_METHOD in roles and root.name.lower() in N.HTTP_ENDPOINT_METHODS)):
+            return "starlette"
+        return ""
 
     def _describe(self, fn: Function) -> str:
         text = self.fw.describe(fn)
@@ -617,19 +712,65 @@ def alternative(hit: Hit) -> str:
 
 
 # ---------------------------------------------------------------- rules
+# Codes reported once per function: the first blocking call, with the lines of the others in the
+# message (a temp-file routine is one problem, not five). The other codes keep one finding per
+# call: each is a distinct request, process or query (and STL101's fixer rewrites each sleep).
+GROUPED = frozenset({"STL104"})
+
+
 class _BlockingRule(Rule):
     def check(self, model: Model) -> Iterator[Report]:
         f = facts(model)
+        groups: dict[int, list[Hit]] = {}
         for hit in f.hits:
-            if hit.entry.code != self.code or not hit.fn.is_async:
-                continue
+            if hit.entry.code == self.code and hit.fn.is_async:
+                groups.setdefault(id(hit.fn) if self.code in GROUPED else id(hit), []).append(hit)
+        more = [h for g in groups.values() if len(g) > 1 for h in g]
+        lines = _lines(model, [h.site.node for h in more]) if more else {}
+        for group in groups.values():
+            if len(group) > 1:
+                group.sort(key=lambda h: lines.get(id(h.site.node), (0, 0)))
+                group = _not_silenced(model, group, self.code, lines)
+            hit = group[0]
             kind = KIND[self.code]
             if hit.entry.configured:
                 kind = "call (configured in extend-blocking-calls)"
-            yield self.report(
-                hit.site.node,
-                f"blocking {kind} {call_label(hit)} in {f.context(hit.fn)}; {alternative(hit)}",
-            )
+            message = f"blocking {kind} {call_label(hit)} in {f.context(hit.fn)}; {alternative(hit)}"
+            if len(group) > 1:
+                rest = group[1:]
+                at = list(dict.fromkeys(lines[id(h.site.node)][0] for h in rest if id(h.site.node) in lines))
+                noun = KIND[self.code] if len(rest) == 1 else KIND[self.code] + "s"
+                message += (f" (and {len(rest)} more blocking {noun} in this function: "
+                            f"line{'s' if len(at) > 1 else ''} {', '.join(map(str, at))})")
+            yield self.report(hit.site.node, message)
+
+
+def _lines(model: Model, nodes: list[cst.CSTNode]) -> dict[int, tuple[int, int]]:
+    """``id(node) -> (line, column)`` for the nodes of grouped findings (the engine's position replay)."""
+    tree = None
+    if len(model.module.body) > 40:  # Python's parser is cheaper than replaying from the top
+        try:
+            tree = ast.parse(model.source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            tree = None
+    return positions(model.module, nodes, tree, model.top_of)
+
+
+def _not_silenced(model: Model, group: list[Hit], code: str, lines: dict[int, tuple[int, int]]) -> list[Hit]:
+    """A group less the calls whose line carries a ``# noqa`` for ``code`` (or a peer's code for it).
+
+    Reported alone, such a call would be suppressed: as the head of a group, it would take
+    the other calls with it. The group is left whole when every call is silenced.
+    """
+    if "noqa" not in model.source:
+        return group
+    index = model.cache.get("eventloop.noqa")
+    if index is None:
+        index = model.cache["eventloop.noqa"] = _noqa.NoqaIndex(model.source)
+    codes = (code, *getattr(_noqa, "PEER_ALIASES", {}).get(code, ()))
+    kept = [h for h in group
+            if not any(index.suppressed(c, lines.get(id(h.site.node), (0, 0))[0]) for c in codes)]
+    return kept or group
 
 
 class BlockingSleep(_BlockingRule):
@@ -689,7 +830,7 @@ class BlockingHttp(_BlockingRule):
     bound once in the function or at module level (`client = httpx.Client()`
     at import, `client.get(...)` in the endpoint) and through parameter
     annotations (`c: httpx.Client`). Request-path code is defined as for
-    STL101.
+    STL101. One finding per function, listing the others (as STL104).
 
     ## Why is this bad?
     The event loop is blocked for the whole network round trip, including
@@ -724,8 +865,11 @@ class BlockingProcess(_BlockingRule):
     Reports process calls in async request-path code: `subprocess.run`,
     `call`, `check_call`, `check_output`, `getoutput`, `getstatusoutput`,
     `Popen(...)` and `Popen(...).wait()` / `.communicate()`, `os.system`,
-    `os.popen` (and reading its pipe), `os.spawn*`, `os.posix_spawn*`,
-    `os.wait*`, `pty.spawn`. Request-path code is defined as for STL101.
+    `os.popen` (and reading its pipe), `os.spawnl`, `spawnle`, `spawnlp`,
+    `spawnlpe`, `spawnv`, `spawnve`, `spawnvp`, `spawnvpe`, `os.posix_spawn`,
+    `posix_spawnp`, `os.wait`, `wait3`, `wait4`, `waitid`, `waitpid`,
+    `pty.spawn`. Request-path code is defined as for STL101. One finding
+    per function, listing the others (as STL104).
 
     ## Why is this bad?
     The event loop waits for the child process: every other request on the
@@ -758,11 +902,43 @@ class BlockingFileIO(_BlockingRule):
     Reports sync file-system I/O in async request-path code: `open()`,
     `io.open`, `os.fdopen` and methods of the file objects they return
     (`with open(p) as f: f.read()`), `pathlib.Path` I/O methods (`read_text`,
-    `write_bytes`, `exists`, `mkdir`, `iterdir`...), `shutil` copies, moves
-    and `rmtree`, `os.remove/rename/makedirs/listdir/scandir/walk/stat...`,
-    `glob.glob`, `tarfile`, `zipfile`, `gzip` and `tempfile`. `os.path.*`
-    is not reported (cheap stat calls; precision first), nor is
-    `anyio.wrap_file(open(...))`. Request-path code is defined as for STL101.
+    `write_bytes`, `open`, `mkdir`, `touch`, `unlink`, `iterdir`, `glob`...),
+    `shutil` copies, moves, archives and `rmtree`,
+    `os.remove/rename/makedirs/listdir/scandir/walk/chmod...`, `glob.glob`,
+    `tarfile`, `zipfile`, `gzip` and `tempfile`. Request-path code is defined
+    as for STL101.
+
+    One finding per function: the first blocking file call, and the message
+    counts and lists the others (`... (and 3 more blocking file I/O calls in
+    this function: lines 145, 146, 171)`): they are one fix (move the file
+    handling into a thread). STL102, STL103, STL105 and STL106 report the same
+    way; a line whose `# noqa` silences the code (or a peer's code for it, such
+    as `ASYNC230`) is left out of the group rather than hiding it.
+
+    Not reported:
+
+    * metadata queries, in every spelling: `os.stat`, `lstat`, `access`,
+      `readlink`, `statvfs`, every `os.path` function (`exists`, `isfile`,
+      `getsize`, `getmtime`, `realpath`...), `shutil.disk_usage`, and the
+      `pathlib.Path` methods `exists`, `is_file`, `is_dir` and the other
+      `is_*`, `stat`, `lstat`, `owner`, `group`, `readlink`, `resolve`,
+      `samefile`. Each is one `stat`-family system call (`resolve()` and
+      `realpath` a short walk of them), usually answered from the kernel's
+      caches. Directory listings (`listdir`, `scandir`, `iterdir`,
+      `glob`) are reported: they grow with the directory; so are metadata
+      writes (`chmod`, `utime`, `touch`);
+    * `close()` of a file opened read-only (`open(p)`, `open(p, "rb")`, a
+      constant mode without `w`, `a`, `x` or `+`): there is nothing to flush.
+      It is reported when the file may have been written (a write mode, a mode
+      that is not a constant, a file object whose opening is not in sight) and
+      for temporary files (closing deletes them);
+    * `os.read` / `os.write` unless the descriptor is known to be a regular
+      file's: from `os.open(...)`, `f.fileno()` of a file opened with
+      `open()`, or `tempfile.mkstemp()`. Descriptors from `os.pipe()`,
+      `pty.openpty()`, sockets or parameters are typically polled for
+      readiness first (`select`, `loop.add_reader`), and then the call
+      returns at once;
+    * `anyio.wrap_file(open(...))`.
 
     ## Why is this bad?
     Disk I/O blocks the event loop; on network file systems, busy disks or
@@ -806,7 +982,8 @@ class BlockingDatabase(_BlockingRule):
     as annotated parameters (`db: Session = Depends(get_db)`). Calls that do
     no I/O are not reported (`session.add()`, `conn.cursor()`, building a
     client), and neither is a session from `sessionmaker(class_=AsyncSession)`.
-    Request-path code is defined as for STL101.
+    Request-path code is defined as for STL101. One finding per function,
+    listing the others (as STL104).
 
     ## Why is this bad?
     Every query blocks the event loop for the database round trip: every other
@@ -846,7 +1023,8 @@ class BlockingPrimitive(_BlockingRule):
     Non-blocking forms are not reported (`acquire(blocking=False)`,
     `get(block=False)`, a timeout of `0`, `LOCK_NB`). Calls configured with
     `extend-blocking-calls` are reported under this code. Request-path code is
-    defined as for STL101.
+    defined as for STL101. One finding per function, listing the others (as
+    STL104).
 
     ## Why is this bad?
     Each of these waits on the network, another thread or the terminal while
@@ -885,6 +1063,11 @@ class BlockingHelper(Rule):
     helpers (`@lru_cache` blocks once; `@sync_to_async` moves to a thread) are
     not followed. Passing the helper to `run_in_threadpool`, `to_thread` or
     `run_in_executor` is the fix and is never reported. Recursion ends.
+    The chain ends at the helper's first blocking call in the sense of
+    STL101-STL106, so a metadata query (`is_file()`, `resolve()`, see STL104)
+    is never named as the block: a helper that only checks paths is not
+    reported, and one that checks a path and then reads the file is reported
+    with the read.
 
     ## Why is this bad?
     The block is one call away: line-by-line linters do not see it, and it
@@ -936,6 +1119,15 @@ class DanglingTask(Rule):
     `start_soon`) keep their tasks and are not reported, nor is a task that
     is assigned, returned, awaited or passed on.
 
+    The advice depends on where the task is started. In code that answers an
+    HTTP request (a FastAPI path operation or dependency, a Starlette
+    endpoint, an `HTTPEndpoint` verb method, an exception handler, or a
+    function they call) work meant to run after the response belongs in
+    `BackgroundTasks` / `BackgroundTask`. Elsewhere (lifespans, startup
+    handlers, websockets, middleware, tasks, library classes) there is no
+    response to attach it to: the message suggests keeping a reference or a
+    task group.
+
     ## Why is this bad?
     The event loop keeps only a weak reference to tasks: a task nobody
     references can be garbage-collected mid-flight. Its exception is never
@@ -957,8 +1149,17 @@ class DanglingTask(Rule):
     async def start_job():
         return JSONResponse({"status": "accepted"}, background=BackgroundTask(run_job))
     ```
-    or keep the task: `task = asyncio.create_task(...); tasks.add(task);
-    task.add_done_callback(tasks.discard)`.
+    (in FastAPI, a `background_tasks: BackgroundTasks` parameter and
+    `background_tasks.add_task(run_job)`), or, anywhere, keep the task until
+    it is done:
+    ```python
+    tasks: set[asyncio.Task] = set()
+
+    task = asyncio.create_task(run_job())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    ```
+    or start it in an `asyncio.TaskGroup` / anyio task group that outlives it.
     """
 
     code = "STL108"
@@ -977,8 +1178,7 @@ class DanglingTask(Rule):
                         site.node,
                         f"{label(q, site.node.func)} result discarded in {f.context(fn)}: the event loop keeps only "
                         f"a weak reference, so the task can be garbage-collected mid-flight and its errors are "
-                        f"lost; keep a reference (a set plus add_done_callback(tasks.discard)) or use a "
-                        f"BackgroundTask",
+                        f"lost; {_KEEP[f.responder(fn)]}",
                     )
 
 
@@ -1032,6 +1232,16 @@ class NestedEventLoop(Rule):
                         f"{label(q, site.node.func)} inside {f.context(fn)} raises RuntimeError: an event loop is "
                         f"already running in this thread; await the coroutine instead",
                     )
+
+
+_KEEP_REFERENCE = "keep a reference (a set of tasks plus task.add_done_callback(tasks.discard))"
+_KEEP = {
+    "fastapi": "to run it after the response, add it to a BackgroundTasks parameter "
+               "(background_tasks.add_task(...)); else " + _KEEP_REFERENCE,
+    "starlette": "to run it after the response, attach it to the response "
+                 "(background=BackgroundTask(...)); else " + _KEEP_REFERENCE,
+    "": _KEEP_REFERENCE + " or start it in a task group that outlives it (asyncio.TaskGroup, anyio)",
+}
 
 
 def _async_code(f: EventLoopFacts) -> Iterator[Function]:

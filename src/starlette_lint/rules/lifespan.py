@@ -8,9 +8,10 @@ import libcst as cst
 
 from ..finding import Report
 from ..framework import REQUEST_ROLES, STARTUP_ROLES, App, AppCall, Lifespan
-from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, string_value, walk
+from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, iter_children, string_value, walk
 from ..names import ASYNCCONTEXTMANAGER, FASTAPI_APP, FASTAPI_ROUTER
 from .base import Rule
+from .migration import Deliberate, file_class, object_class, when_runs
 
 
 def _app_label(app: App) -> str:
@@ -27,12 +28,31 @@ class OnStartupKwarg(Rule):
     wrapper of the constructor) register nothing and are not reported;
     Starlette 1.x rejects the keyword whatever its value.
 
+    Where: everywhere for `Starlette()` / `Router()` (a removal breaks tests
+    and docs too), except in a test that exercises the old API on purpose
+    (`pytest.warns`, `@pytest.mark.filterwarnings("ignore...")`... see
+    STL802). For `FastAPI()` / `APIRouter()` application code only: the hook
+    works and is not deprecated, so a test or a docs page using it breaks
+    nothing.
+
     ## Why is this bad?
     Starlette 1.0 removed both parameters: `Starlette(on_startup=[...])` raises
     `TypeError: Starlette.__init__() got an unexpected keyword argument
-    'on_startup'` when the module is imported. FastAPI still accepts them but
-    they are deprecated, and they are silently ignored as soon as the app also
-    gets a `lifespan=`.
+    'on_startup'` when the app is built (at import for a module-level app,
+    when the factory runs for one built in `create_app()`).
+
+    FastAPI 0.165 keeps its own copy of the hook and runs the handlers with no
+    warning at all (a TODO in FastAPI plans to deprecate it once the lifespan
+    interface improves), but:
+
+    * a `FastAPI(lifespan=..., on_startup=[...])` app silently never runs
+      them (STL203 reports that combination);
+    * an `APIRouter`'s handlers are run through `include_router` even when the
+      app has a lifespan, and **twice** when the including app has no
+      `lifespan=` of its own (once as handlers copied onto the app, once by the
+      router's own default lifespan, which `include_router` merges in).
+
+    The lifespan is the one form both frameworks support without caveats.
 
     ## Example
     ```python
@@ -64,17 +84,41 @@ class OnStartupKwarg(Rule):
                 arg = app.kwarg(kw)
                 if arg is None or id(arg) in ignored:
                     continue
-                if app.is_fastapi and _passes_nothing(model, app, arg):
+                if app.is_fastapi and (file_class(model) != "app" or _passes_nothing(model, app, arg)):
                     continue
-                if app.is_fastapi:
-                    why = "deprecated in FastAPI and ignored once the app has a lifespan="
+                if Deliberate.of(model).covers(arg, (kw,)):
+                    continue
+                fix = "move the handlers into an @asynccontextmanager lifespan and pass lifespan="
+                if app.kind == "fastapi":
+                    why = ("FastAPI 0.165 still runs these handlers with no warning (it keeps the hook Starlette 1.0 "
+                           "removed; a TODO plans its deprecation), but drops them silently once the app gets "
+                           "lifespan=")
+                elif app.kind == "apirouter":
+                    why = ("FastAPI 0.165 still runs these handlers through include_router with no warning (it keeps "
+                           "the hook Starlette 1.0 removed; a TODO plans its deprecation), and twice when the "
+                           "including app has no lifespan= of its own")
+                    fix += " to the APIRouter (include_router merges it)"
                 else:
-                    why = "removed in Starlette 1.0 (TypeError at import)"
-                yield self.report(
-                    arg,
-                    f"{kw}= on {_app_label(app)} is {why}; move the handlers into an "
-                    f"@asynccontextmanager lifespan and pass lifespan=",
-                )
+                    first = _first_hook_keyword(app)
+                    why = (f"removed in Starlette 1.0 (TypeError: {_CLS_LABEL[app.kind]}.__init__() got an unexpected "
+                           f"keyword argument '{first}' {when_runs(app.scope)})")
+                yield self.report(arg, f"{kw}= on {_app_label(app)}: {why}; {fix}")
+
+
+def _first_hook_keyword(app: App) -> str:
+    """The keyword Python's TypeError names: the first of on_startup=/on_shutdown= in the call."""
+    for arg in app.call.args:
+        if arg.keyword is not None and arg.keyword.value in ("on_startup", "on_shutdown"):
+            return arg.keyword.value
+    return "on_startup"
+
+
+def _forwarded(app: App, arg: cst.Arg) -> bool:
+    """The argument is just a parameter of the function that builds the app (a wrapper handing it on)."""
+    if not isinstance(arg.value, cst.Name) or app.scope.kind != "function":
+        return False
+    bindings = app.scope.bindings.get(arg.value.value, ())
+    return bool(bindings) and all(b.kind == "param" for b in bindings)
 
 
 def _passes_nothing(model: Model, app: App, arg: cst.Arg) -> bool:
@@ -86,10 +130,7 @@ def _passes_nothing(model: Model, app: App, arg: cst.Arg) -> bool:
     value = model.constant(arg.value, app.scope)
     if isinstance(value, cst.Name) and value.value == "None":
         return True
-    if isinstance(arg.value, cst.Name) and app.scope.kind == "function":
-        bindings = app.scope.bindings.get(arg.value.value, ())
-        return bool(bindings) and all(b.kind == "param" for b in bindings)
-    return False
+    return _forwarded(app, arg)
 
 
 # --------------------------------------------------------------------------- shared facts
@@ -106,8 +147,10 @@ def _overrides(model: Model, app: App, method: str) -> bool:
 
 
 def _has_lifespan(model: Model, app: App) -> bool:
+    """``lifespan=`` with a value; a parameter of the building function handed on (``lifespan=lifespan``
+    in a wrapper, maybe None) is the caller's decision, not this call's."""
     arg = app.kwarg("lifespan")
-    if arg is None:
+    if arg is None or _forwarded(app, arg):
         return False
     value = model.constant(arg.value, app.scope)
     return not (isinstance(value, cst.Name) and value.value == "None")
@@ -131,8 +174,11 @@ def _ignored_hooks(model: Model) -> dict[int, tuple[cst.CSTNode, App, str]]:
     these; STL201/STL202 stay silent on them (one finding per problem).
 
     Not included: APIRouter (``include_router`` moves a router's handlers to the
-    app, so they may well run), and ``add_event_handler`` on a FastAPI app (FastAPI
-    has no such method: the AttributeError is STL202's).
+    app, so they may well run), ``add_event_handler`` on a FastAPI app (FastAPI
+    has no such method: the AttributeError is STL202's), handler keywords that only
+    hand on a parameter of the building function, apps whose ``lifespan=`` does
+    (a wrapper such as Starlette's own ``__init__``: forwarding, not a decision), and
+    registrations a test makes on purpose (:class:`.migration.Deliberate`).
     """
     key = "lifespan.ignored_hooks"
     cached = model.cache.get(key)
@@ -144,12 +190,14 @@ def _ignored_hooks(model: Model) -> dict[int, tuple[cst.CSTNode, App, str]]:
             continue
         for kw in ("on_startup", "on_shutdown"):
             arg = app.kwarg(kw)
-            if arg is not None:
+            if arg is not None and not _forwarded(app, arg) and not Deliberate.of(model).covers(arg, (kw,)):
                 out[id(arg)] = (arg, app, kw + "=")
         for ac in _hook_calls(app):
             if ac.method == "add_event_handler" and app.kind == "fastapi":
                 continue
             if _event(ac) not in ("startup", "shutdown") or _overrides(model, app, ac.method):
+                continue
+            if Deliberate.of(model).covers(ac.call, (ac.method,)):
                 continue
             out[id(ac.call)] = (ac.call, app, _registration(model, app, ac))
     model.cache[key] = out
@@ -217,12 +265,21 @@ class OnEventHandler(Rule):
 
     ## Why is this bad?
     Starlette 1.0 removed `on_event` and `add_event_handler` from `Starlette`
-    and `Router`: the module fails at import with `AttributeError: 'Starlette'
-    object has no attribute 'on_event'`. FastAPI still has `on_event`, but it is
-    deprecated and its warning is invisible under `uvicorn module:app` (it only
-    shows when the app lives in `__main__`). A `FastAPI` app has no
+    and `Router`: the module fails at import (or the app factory when it runs)
+    with `AttributeError: 'Starlette' object has no attribute 'on_event'`.
+    FastAPI still has `on_event`, but it is deprecated and its warning is
+    invisible under `uvicorn module:app` (it only shows when the app lives in
+    `__main__`); a FastAPI app drops the handler silently once it gets
+    `lifespan=`, and FastAPI 0.165 runs an `APIRouter`'s handler twice when
+    the including app has no `lifespan=` of its own. A `FastAPI` app has no
     `add_event_handler` at all (`AttributeError`). `APIRouter.add_event_handler`
-    is FastAPI's own working API and is not reported. Objects of unknown type
+    is FastAPI's own working API and is not reported.
+
+    Where: everywhere, except in a test that exercises the API on purpose
+    (see STL802); in docs and examples `on_event` on FastAPI objects is not
+    reported (deprecated, but it works: the FastAPI docs show it on purpose),
+    while the Starlette removals and the missing FastAPI `add_event_handler`
+    are. Objects of unknown type
     (an `app` imported from another module, a Socket.IO server...) are not
     judged; a parameter annotated `FastAPI` or `APIRouter` (`def setup(app:
     FastAPI)`) is, for `on_event`.
@@ -256,22 +313,30 @@ class OnEventHandler(Rule):
 
     def check(self, model: Model) -> Iterator[Report]:
         ignored = _ignored_hooks(model)
+        docs = file_class(model) == "docs"
         for app in model.framework.apps:
             for ac in _hook_calls(app):
                 if id(ac.call) in ignored or _overrides(model, app, ac.method):
                     continue
                 if app.kind == "apirouter" and ac.method == "add_event_handler":
                     continue  # FastAPI's own, working, not deprecated
+                if docs and app.is_fastapi and ac.method == "on_event":
+                    continue  # a deprecation only: a docs page may show the old API on purpose
+                if Deliberate.of(model).covers(ac.call, (ac.method,)):
+                    continue
+                when = when_runs(ac.site.scope)
                 if app.kind == "apirouter" and ac.method == "on_event":
-                    why = "is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn)"
+                    why = ("is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn), and "
+                           "FastAPI 0.165 runs the handler twice when the including app has no lifespan= of its own")
                 elif app.kind == "fastapi" and ac.method == "on_event":
                     why = ("is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn, "
                            "and the handler is silently dropped once the app gets a lifespan=)")
                 elif app.kind == "fastapi":
-                    why = "does not exist: a FastAPI app has no add_event_handler (AttributeError at import)"
+                    why = (f"does not exist: a FastAPI app has no add_event_handler (AttributeError: "
+                           f"'{object_class(app)}' object has no attribute 'add_event_handler' {when})")
                 else:
-                    why = (f"was removed in Starlette 1.0 (AttributeError: '{_CLS_LABEL[app.kind]}' object has "
-                           f"no attribute '{ac.method}' at import)")
+                    why = (f"was removed in Starlette 1.0 (AttributeError: '{object_class(app)}' object has "
+                           f"no attribute '{ac.method}' {when})")
                 yield self.report(
                     ac.call,
                     f"{_registration(model, app, ac)} on {_app_label(app)} {why}; move the handler into an @asynccontextmanager "
@@ -281,7 +346,7 @@ class OnEventHandler(Rule):
 
     def _annotated(self, model: Model) -> Iterator[Report]:
         """``def setup(app: FastAPI): @app.on_event("startup") ...``: a parameter annotated FastAPI / APIRouter."""
-        if ".on_event(" not in model.source:
+        if ".on_event(" not in model.source or file_class(model) == "docs":
             return
         fw = model.framework
         for site in model.calls:
@@ -294,7 +359,7 @@ class OnEventHandler(Rule):
             if not bindings or len(bindings) != 1 or bindings[0].kind != "param":
                 continue
             cls = _ANNOTATED_KINDS.get(model.qualname(func.value, site.scope) or "")
-            if cls is None:
+            if cls is None or Deliberate.of(model).covers(site.node, ("on_event",)):
                 continue
             ev = argument(site.node, 0, "event_type")
             event = string_value(ev.value) if ev is not None else None
@@ -303,7 +368,8 @@ class OnEventHandler(Rule):
             form = f"@{name}.on_event({shown})" if site.decorates is not None else f"{name}.on_event({shown})"
             if isinstance(site.decorates, Function):
                 form += f" (handler {site.decorates.name})"
-            dropped = ", and the handler is silently dropped once the app gets a lifespan=" if cls == "FastAPI" else ""
+            dropped = (", and the handler is silently dropped once the app gets a lifespan=" if cls == "FastAPI" else
+                       ", and FastAPI 0.165 runs the handler twice when the including app has no lifespan= of its own")
             yield self.report(
                 site.node,
                 f"{form} on {name} ({cls}) is deprecated in FastAPI (its DeprecationWarning is invisible under "
@@ -331,7 +397,11 @@ class LifespanWithStartupHandlers(Rule):
     construction (`AssertionError` on 0.x, `TypeError` on 1.x), and Starlette 1.x
     has no `on_event` / `add_event_handler` at all. Handlers registered on an
     `APIRouter` are not reported: `include_router` runs them even when the app
-    has a lifespan.
+    has a lifespan. A call that only hands on parameters of the function it
+    sits in (`def __init__(self, on_startup=None, lifespan=None): ...
+    Router(on_startup=on_startup, lifespan=lifespan)`, a wrapper of the
+    constructor) decides nothing and is not reported; nor is a test that
+    registers the handlers on purpose (see STL802).
 
     ## Example
     ```python
@@ -362,14 +432,17 @@ class LifespanWithStartupHandlers(Rule):
             if app.kind == "fastapi":
                 why = "FastAPI silently never runs startup/shutdown handlers once lifespan= is given (no warning on 0.165)"
             elif what.endswith("=") and app.kind == "starlette":
-                why = ("Starlette raises at construction (AssertionError on 0.x, TypeError on 1.x: "
-                       "on_startup/on_shutdown were removed)")
+                why = (f"Starlette raises {when_runs(app.scope)} (AssertionError on 0.x; TypeError on 1.x, where "
+                       f"on_startup/on_shutdown were removed)")
             elif what.endswith("="):
-                why = "Starlette 0.x ignores these handlers once lifespan= is given and 1.x raises TypeError at import"
+                why = (f"Starlette 0.x ignores these handlers once lifespan= is given and 1.x raises TypeError "
+                       f"{when_runs(app.scope)}")
             else:
                 method = "on_event" if ".on_event(" in what else "add_event_handler"
+                site = model.call_of.get(id(node))
+                when = when_runs(site.scope if site is not None else app.scope)
                 why = (f"Starlette 0.x silently never runs this handler once lifespan= is given, and 1.x has no "
-                       f"{method} (AttributeError at import)")
+                       f"{method} (AttributeError {when})")
             yield self.report(
                 node,
                 f"{what} on {_app_label(app)}, which also has lifespan=: {why}; merge the handler into the lifespan",
@@ -390,6 +463,11 @@ class GeneratorLifespan(Rule):
     `StarletteDeprecationWarning` ("async generator function lifespans are
     deprecated, use an @contextlib.asynccontextmanager function instead"), and
     the support is due to be removed.
+
+    Reported in tests (they break when the support goes), except where the
+    test exercises it on purpose (Starlette's own `@deprecated_lifespan =
+    pytest.mark.filterwarnings(...)` tests; see STL802); not reported in docs
+    and examples (a deprecation only: it still works).
 
     ## Example
     ```python
@@ -414,6 +492,8 @@ class GeneratorLifespan(Rule):
     summary = "a Starlette/Router `lifespan=` that is a bare generator without `@asynccontextmanager` (deprecated)"
 
     def check(self, model: Model) -> Iterator[Report]:
+        if file_class(model) == "docs":
+            return  # a deprecation only: docs and examples may show it on purpose
         seen: set[int] = set()
         for ls in model.framework.lifespans:
             fn = ls.function
@@ -421,6 +501,8 @@ class GeneratorLifespan(Rule):
                 continue
             seen.add(id(fn))
             if not fn.is_generator or fn.decorators:
+                continue
+            if Deliberate.of(model).covers(fn.node) or Deliberate.of(model).covers(ls.app.call):
                 continue
             if fn.is_async:
                 hint = "decorate it with @contextlib.asynccontextmanager"
@@ -603,18 +685,36 @@ class ImportTimeAsyncClient(Rule):
 class GlobalStateRebinding(Rule):
     """
     ## What it does
-    Reports a `global` statement in request-path code (endpoints, path
-    operations, endpoint methods, middleware, exception handlers, dependencies,
-    background tasks and the async functions they call), lifespans and
-    startup/shutdown handlers, sync or async, when the function actually
-    rebinds one of the names it declares `global` (a `global` used only to read
-    is not reported). The finding points at the `global` statement.
+    Reports a `global` statement whose names the function rebinds, in two
+    kinds of code (the finding points at the `global` statement):
+
+    * lifespans and startup/shutdown handlers (and the async functions only
+      they call), sync or async: any rebinding;
+    * request-path code (endpoints, path operations, endpoint methods,
+      middleware, exception handlers, dependencies, background tasks and the
+      async functions they call): only a **read, then an `await` (or `async
+      with` / `async for`), then the rebinding**, in that order in one
+      function (`n = counter; await save(); counter = n + 1`, or `if client is
+      None: client = await connect()`). A read and write inside one `async
+      with` block (a lock held across them) is not reported.
+
+    A per-process counter or cache updated with no `await` between its read
+    and its write (`counter += 1` in an `async def`) is not reported: the
+    event loop runs one request at a time between awaits, so no update is
+    lost, and there is no better place for it (`request.state` is copied per
+    request, so rebinding `request.state.counter` would not persist). Sync
+    functions run in the threadpool are not judged for thread races. A
+    `global` used only to read is not reported.
 
     ## Why is this bad?
-    Module globals are process state, not application state: every app
-    instance and every test in the process shares them, each worker process
-    has its own copy, and requests that rebind them race with each other. A
+    In a lifespan, module globals are process state, not application state:
+    every app instance and every test in the process shares them, and a
     lifespan that fills globals keeps stale objects between test apps.
+
+    In request-path code, an `await` between reading a global and rebinding
+    it lets other requests run in between: two requests read the same value
+    and the second write overwrites the first (a lost update), or two
+    requests that find `client is None` each build a client and one leaks.
 
     ## Example
     ```python
@@ -625,6 +725,12 @@ class GlobalStateRebinding(Rule):
         global db
         db = await connect()
         yield
+
+    async def visit(request):
+        global visits
+        n = visits
+        await log_visit(request)
+        visits = n + 1  # lost updates under concurrency
     ```
 
     ## Use instead
@@ -632,16 +738,21 @@ class GlobalStateRebinding(Rule):
     @asynccontextmanager
     async def lifespan(app):
         async with connect() as db:
-            yield {"db": db}
+            yield {"db": db, "lock": asyncio.Lock()}
 
-    async def users(request):
-        rows = await request.state.db.fetch("select * from users")
+    async def visit(request):
+        global visits
+        async with request.state.lock:
+            n = visits
+            await log_visit(request)
+            visits = n + 1
     ```
     """
 
     code = "STL206"
     name = "global-state-rebinding"
-    summary = "`global` rebinding of module state in request-path code, a lifespan or a startup/shutdown handler"
+    summary = ("`global` rebinding of module state in a lifespan or startup/shutdown handler, or across an "
+               "`await` in request-path code")
 
     def check(self, model: Model) -> Iterator[Report]:
         if not any(fn.globals for fn in model.functions):
@@ -650,24 +761,191 @@ class GlobalStateRebinding(Rule):
         roots = [fn for fn in model.functions if fn.roles & (REQUEST_ROLES | STARTUP_ROLES)]
         reached = fw.reachable(roots, follow=lambda caller, site, callee: callee.is_async)
         for fn, root in reached.values():
+            startup_only = root is not None and root.roles & STARTUP_ROLES and not root.roles & REQUEST_ROLES
+            startup = bool(fn.roles & STARTUP_ROLES) or bool(startup_only)
+            via = "" if root is None or root is fn else f" (called from {fw.describe(root)})"
             for stmt in fn.globals:
                 names = [item.name.value for item in stmt.names if _rebinds(fn, item.name.value)]
                 if not names:
                     continue
-                via = "" if root is None or root is fn else f" (called from {fw.describe(root)})"
-                shown = ", ".join(names)
+                if startup:
+                    first = names[0]
+                    yield self.report(
+                        stmt,
+                        f"global {', '.join(names)} rebinds module state in {fw.describe(fn)}{via}: module globals "
+                        f"are shared by every app and test in the process and differ per worker; yield it as "
+                        f'lifespan state (yield {{"{first}": ...}}) and read request.state.{first}',
+                    )
+                    continue
+                if not fn.is_async:
+                    continue
+                racy = _read_await_write(fn, set(names))
+                names = [n for n in names if n in racy]
+                if not names:
+                    continue
                 first = names[0]
-                startup_only = root is not None and root.roles & STARTUP_ROLES and not root.roles & REQUEST_ROLES
-                if fn.roles & STARTUP_ROLES or startup_only:
-                    fix = (f'yield it as lifespan state (yield {{"{first}": ...}}) and read '
-                           f"request.state.{first}")
+                shown = ", ".join(names)
+                if racy[first] == "lazy":
+                    what = (f"{first} is checked, then rebound after an await: requests arriving meanwhile find it "
+                            f"unset too and each build their own (the extras leak); create it once in an "
+                            f"@asynccontextmanager lifespan and yield it as state (read request.state.{first}), or "
+                            f"hold an asyncio.Lock from the check to the assignment")
                 else:
-                    fix = f"create it in the lifespan, yield it as state and read request.state.{first}"
-                yield self.report(
-                    stmt,
-                    f"global {shown} rebinds module state in {fw.describe(fn)}{via}: module globals are "
-                    f"shared by every app, test and request in the process and differ per worker; {fix}",
-                )
+                    what = (f"{first} is read, then rebound after an await: concurrent requests run at that await "
+                            f"and one request's update overwrites another's (lost updates); hold an asyncio.Lock "
+                            f"from the read to the write (request.state would not do: it is copied per request)")
+                yield self.report(stmt, f"global {shown} in {fw.describe(fn)}{via}: {what}")
+
+
+_AW_ENTER, _AW_EXIT, _IF_ENTER, _IF_EXIT = "enter", "exit", "if", "endif"
+
+
+def _names_read(expr: Optional[cst.CSTNode]) -> frozenset[str]:
+    """Names an expression reads (attribute and keyword names left out; nested scopes not entered)."""
+    if expr is None:
+        return frozenset()
+    out: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            out.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            stack.append(node.value)
+        elif isinstance(node, cst.Arg):
+            stack.append(node.value)
+        elif not isinstance(node, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+            stack.extend(iter_children(node))
+    return frozenset(out)
+
+
+def _writes(target: cst.BaseExpression, reads: frozenset[str]) -> list:
+    """Evaluation items for an assignment target: ``("W", name, names the value read)`` for each name
+    rebound, and the expressions other targets read (``x.attr = ...`` reads ``x``)."""
+    if isinstance(target, cst.Name):
+        return [("W", target.value, reads)]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [w for el in target.elements for w in _writes(el.value, reads)]
+    if isinstance(target, cst.StarredElement):
+        return _writes(target.value, reads)
+    return [target]
+
+
+def _evaluation_events(fn: Function) -> list[tuple]:
+    """The function body as events in evaluation order (each loop body and branch once):
+    ``("R", name)`` a read; ``("W", name, names its value read)`` a rebinding; ``("A",)`` a
+    suspension point (await, ``async with`` entry and exit, ``async for`` step); ``(enter|exit, id)``
+    around ``async with`` bodies; ``("if", names the test read)`` / ``("endif",)`` around an ``if``'s
+    branches. Nested functions, classes and lambdas are not entered."""
+    events: list[tuple] = []
+    stack: list = [fn.node.body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            events.append(item)
+            continue
+        node = item
+        t = type(node)
+        if t in (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Global, cst.Nonlocal, cst.Import, cst.ImportFrom):
+            continue
+        if t is cst.Name:
+            events.append(("R", node.value))
+            continue
+        if t is cst.Assign:
+            reads = _names_read(node.value)
+            seq = [node.value] + [w for tgt in node.targets for w in _writes(tgt.target, reads)]
+        elif t is cst.AnnAssign:
+            seq = [node.value] + _writes(node.target, _names_read(node.value)) if node.value is not None else []
+        elif t is cst.AugAssign:
+            own = [("R", node.target.value)] if isinstance(node.target, cst.Name) else []
+            reads = _names_read(node.value) | {w[1] for w in own}
+            seq = own + [node.value] + _writes(node.target, reads)
+        elif t is cst.NamedExpr:
+            seq = [node.value] + _writes(node.target, _names_read(node.value))
+        elif t is cst.Await:
+            seq = [node.expression, ("A",)]
+        elif t is cst.Attribute or t is cst.Arg:
+            seq = [node.value]
+        elif t is cst.If or t is cst.IfExp:
+            seq = [node.test, (_IF_ENTER, _names_read(node.test)), node.body]
+            if node.orelse is not None:
+                seq.append(node.orelse)
+            seq.append((_IF_EXIT,))
+        elif t is cst.For:
+            step = [("A",)] if node.asynchronous is not None else []
+            seq = [node.iter] + step + _writes(node.target, frozenset()) + [node.body] + step
+            if node.orelse is not None:
+                seq.append(node.orelse)
+        elif t is cst.With:
+            seq = [i.item for i in node.items]
+            if node.asynchronous is not None:
+                seq += [("A",), (_AW_ENTER, id(node))]
+            for i in node.items:
+                if i.asname is not None:
+                    seq += _writes(i.asname.name, frozenset())  # type: ignore[arg-type]
+            seq.append(node.body)
+            if node.asynchronous is not None:
+                seq += [(_AW_EXIT, id(node)), ("A",)]
+        elif t is cst.Del:
+            seq = _writes(node.target, frozenset())
+        else:
+            seq = list(iter_children(node))
+        stack.extend(reversed(seq))
+    return events
+
+
+def _read_await_write(fn: Function, names: set[str]) -> dict[str, str]:
+    """Globals of ``names`` rebound from a value read before a suspension point (``"update"``: ``n =
+    counter; await ...; counter = n + 1``), or rebound under an ``if`` that tested them before one
+    (``"lazy"``: ``if client is None: client = await connect()``); not when an ``async with`` block
+    (a lock) holds from the read to the write. ``name -> kind``."""
+    out: dict[str, str] = {}
+    if not fn.awaits and not _has_async_blocks(fn):
+        return out
+    # a variable holding a value read from a global: name -> [global, stale?, async with blocks open at the read]
+    carriers: dict[str, list] = {}
+    tests: list[list] = []  # open ``if`` tests: [names read, stale?, blocks open at the test]
+    blocks: list[int] = []
+    for ev in _evaluation_events(fn):
+        kind = ev[0]
+        if kind == "R":
+            if ev[1] in names:
+                carriers[ev[1]] = [ev[1], False, frozenset(blocks)]  # a fresh read
+        elif kind == "A":
+            for c in carriers.values():
+                c[1] = True
+            for test in tests:
+                test[1] = True
+        elif kind == _AW_ENTER:
+            blocks.append(ev[1])
+        elif kind == _AW_EXIT:
+            if blocks:
+                blocks.pop()
+        elif kind == _IF_ENTER:
+            tests.append([ev[1], False, frozenset(blocks)])
+        elif kind == _IF_EXIT:
+            if tests:
+                tests.pop()
+        elif kind == "W":
+            name, reads = ev[1], ev[2]
+            open_now = set(blocks)
+            sources = [carriers[r] for r in reads if r in carriers]
+            if name in names:
+                if any(c[0] == name and c[1] and not (c[2] & open_now) for c in sources):
+                    out.setdefault(name, "update")
+                elif any(name in t[0] and t[1] and not (t[2] & open_now) for t in tests):
+                    out.setdefault(name, "lazy")
+                carriers.pop(name, None)
+            elif sources:  # a local now holds (a value computed from) a global read
+                first = sources[0]
+                carriers[name] = [first[0], any(c[1] for c in sources), first[2]]
+            else:
+                carriers.pop(name, None)
+    return out
+
+
+def _has_async_blocks(fn: Function) -> bool:
+    return any(isinstance(n, (cst.With, cst.For)) and n.asynchronous is not None for n in walk(fn.node))
 
 
 def _rebinds(fn: Function, name: str) -> bool:

@@ -166,26 +166,43 @@ def _callers_fixpoint(model: Model, seed: dict[int, Function], candidates: list[
     """Add to ``seed`` every candidate whose every caller (there is one) is in it, transitively.
 
     Returns ``id(fn) -> caller`` for the functions added (one member of the set
-    that calls it, for messages). A worklist: each function is checked when one
-    of its callers joins the set.
+    that calls it, for messages). A worklist: each member of the set is taken
+    once, and tells each function it calls that one more of its callers is in;
+    a function joins when none is left (linear in the call graph, however many
+    callers or call sites a function has; recursion and cycles end).
     """
     fw = model.framework
     via: dict[int, Function] = {}
     wanted = {id(f) for f in candidates if id(f) not in seed and id(f) not in outside}
     if not wanted:
         return via
+    waiting: dict[int, int] = {}  # id(candidate) -> how many of its callers have not been taken yet
+    taken: set[int] = set()
     queue = list(seed.values())
     while queue:
         caller = queue.pop()
+        if id(caller) in taken:
+            continue
+        taken.add(id(caller))
+        told: set[int] = set()
         for _, fn in fw.callees(caller):
-            if id(fn) not in wanted or id(fn) in seed:
+            key = id(fn)
+            if key not in wanted or key in seed or key in told or fn is caller:
                 continue
-            callers = [c for _, c in fw.callers_of(fn) if c is not fn]
-            if callers and all(id(c) in seed for c in callers):
-                seed[id(fn)] = fn
-                via[id(fn)] = callers[0]
+            told.add(key)
+            left = waiting.get(key)
+            if left is None:
+                callers = {id(c): c for _, c in fw.callers_of(fn) if c is not fn}
+                left = sum(1 for k in callers if k not in taken) + 1  # the caller just taken counts below
+                via_first = next(iter(callers.values()))
+                waiting[key] = left
+                via[key] = via_first  # kept only if fn joins (below)
+            left -= 1
+            waiting[key] = left
+            if left == 0:
+                seed[key] = fn
                 queue.append(fn)
-    return via
+    return {k: f for k, f in via.items() if k in seed}
 
 
 class LateContexts:
@@ -688,6 +705,52 @@ class SyncDispatch(Rule):
 
 
 # -------------------------------------------------------------------- STL304
+# Middleware known to answer some requests themselves, and what they answer.
+_ANSWERING = {
+    N.TRUSTED_HOST_MIDDLEWARE: "a 400 for a Host header not allowed",
+    "starlette.middleware.httpsredirect.HTTPSRedirectMiddleware": "a 307 redirect for every http:// request",
+    "starlette.middleware.authentication.AuthenticationMiddleware": "a 400 when authentication fails",
+}
+
+
+def _answering(model: Model, o: "_Entry") -> str:
+    """An outer middleware's label with what it answers itself, or "" when this module cannot tell."""
+    what = _ANSWERING.get(o.cls or "")
+    if what is not None:
+        return f"{o.label} (answers {what})"
+    methods: list[Function] = [o.fn] if o.fn is not None else []
+    info = _local_class(model, o.cls) if o.cls is not None else None
+    if info is not None:
+        for c in [info] + [model.local_class(a) for a in model.class_ancestors(info) if a.startswith(LOCAL + ".")]:
+            if c is not None:
+                methods.extend(c.methods.values())
+    if methods and _makes_response(model, methods):
+        return f"{o.label} (builds responses of its own)"
+    return ""
+
+
+def _wrappers(model: Model, outer: list["_Entry"]) -> str:
+    """``A (answers ...); B, C (defined elsewhere: ...) wrap``: the outer middleware, each with what it
+    answers itself, those from other modules grouped (whether they answer cannot be told here)."""
+    known: list[str] = []
+    unknown: list[str] = []
+    for o in outer:
+        shown = _answering(model, o)
+        if shown:
+            known.append(shown)
+        else:
+            unknown.append(o.label)
+    known, unknown = list(dict.fromkeys(known)), list(dict.fromkeys(unknown))
+    parts = known[:]
+    if len(unknown) == 1:
+        parts.append(f"{unknown[0]} (defined elsewhere: it may answer requests itself, which this module cannot tell)")
+    elif unknown:
+        parts.append(f"{', '.join(unknown)} (defined elsewhere: they may answer requests themselves, which this "
+                     f"module cannot tell)")
+    count = len(known) + len(unknown)
+    return "; ".join(parts) + (" wrap" if count > 1 else " wraps")
+
+
 class _Entry:
     __slots__ = ("node", "cls", "how", "label", "fn")
 
@@ -719,7 +782,12 @@ class CorsNotOutermost(Rule):
     function, a pure ASGI or `BaseHTTPMiddleware` class, a subclass of one of
     the former) that build no response of their own. Middleware classes from
     other modules may answer (auth, rate limits) and count. Routers have no
-    middleware order of their own to judge.
+    middleware order of their own to judge. The message names, for each
+    wrapping middleware, what it answers itself (`TrustedHostMiddleware`: a
+    400 for a Host not allowed; `HTTPSRedirectMiddleware`: a 307 redirect;
+    `AuthenticationMiddleware`: a 400 when authentication fails; a
+    same-module middleware that builds responses), or that it is defined
+    elsewhere and this module cannot tell.
 
     ## Why is this bad?
     Responses made by an outer middleware (an auth 401, a rate-limit 429, an
@@ -765,8 +833,7 @@ class CorsNotOutermost(Rule):
                 outer = [o for o in order[:i] if not _pass_through(model, o.cls, o.fn)]
                 if not outer or any(o.cls == N.CORS_MIDDLEWARE for o in order[:i]):
                     continue
-                labels = list(dict.fromkeys(o.label for o in outer))
-                names = ", ".join(labels) + (" wrap" if len(labels) > 1 else " wraps")
+                names = _wrappers(model, outer)
                 if entry.how == "list":
                     if any(o.how != "list" for o in outer):
                         fix = ("every add_middleware() call wraps the whole middleware=[...] list, so move those "
@@ -777,9 +844,9 @@ class CorsNotOutermost(Rule):
                     fix = "make add_middleware(CORSMiddleware, ...) the last middleware call for this app"
                 yield self.report(
                     entry.node,
-                    f"CORSMiddleware is not the outermost middleware of {app_label(app)}: {names} it, so "
-                    f"responses made there (auth errors, redirects, rejections) carry no CORS headers and the "
-                    f"browser reports a CORS error instead of the real status; {fix}",
+                    f"CORSMiddleware is not the outermost middleware of {app_label(app)}: {names} it, and a "
+                    f"response made there without calling the app never passes through CORSMiddleware: it carries "
+                    f"no CORS headers and the browser reports a CORS error instead of the real status; {fix}",
                 )
 
     def _order(self, model: Model, app: App, listed: list[_Entry]) -> Optional[list[_Entry]]:

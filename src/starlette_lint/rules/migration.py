@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from pathlib import PurePath
+from typing import Iterable, Iterator, Optional
 
 import libcst as cst
 
@@ -13,6 +14,7 @@ from ..model import (
     CallSite,
     Model,
     Scope,
+    argument,
     dotted_name,
     iter_children,
     keyword,
@@ -49,6 +51,7 @@ def import_aliases(model: Model) -> list[tuple[cst.ImportAlias, str, cst.CSTNode
         return cached
     out: list[tuple[cst.ImportAlias, str, cst.CSTNode]] = []
     seen: set[int] = set()
+    where: dict[int, Scope] = model.cache.setdefault("migration.import_scopes", {})  # id(statement) -> scope
     scopes = [model.scope] + [f.scope for f in model.functions] + [c.scope for c in model.classes]
     for scope in scopes:
         for bindings in scope.bindings.values():
@@ -57,6 +60,7 @@ def import_aliases(model: Model) -> list[tuple[cst.ImportAlias, str, cst.CSTNode
                 if b.kind != "import" or id(node) in seen:
                     continue
                 seen.add(id(node))
+                where[id(node)] = scope
                 if isinstance(node, cst.Import):
                     for alias in node.names:
                         full = dotted_name(alias.name)
@@ -72,6 +76,218 @@ def import_aliases(model: Model) -> list[tuple[cst.ImportAlias, str, cst.CSTNode
                             out.append((alias, canonical(f"{mod}.{name}"), node))
     model.cache["migration.import_aliases"] = out
     return out
+
+
+def import_scope(model: Model, statement: cst.CSTNode) -> Optional[Scope]:
+    """The scope an import statement from :func:`import_aliases` binds in."""
+    import_aliases(model)
+    return model.cache["migration.import_scopes"].get(id(statement))
+
+
+# ---------------------------------------------------------------------------- shared by STL2xx / STL8xx
+def when_runs(scope: Optional[Scope]) -> str:
+    """When code in ``scope`` runs: ``at import`` at module level (class bodies too), else
+    ``when create_app() runs`` naming the innermost function, ``when the lambda is called``."""
+    s = scope
+    while s is not None:
+        if s.kind == "function" and s.function is not None:
+            return f"when {s.function.qualname.replace('.<locals>', '')}() runs"
+        if s.kind == "lambda":
+            return "when the lambda is called"
+        s = s.parent
+    return "at import"
+
+
+def file_class(model: Model) -> str:
+    """``app``, ``test`` or ``docs`` (see classify.py)."""
+    return getattr(model, "file_class", "app")
+
+
+_EXPECTING = frozenset({"pytest.warns", "pytest.deprecated_call"})
+_CATCH_WARNINGS = "warnings.catch_warnings"
+_FILTER_CALLS = frozenset({"warnings.simplefilter", "warnings.filterwarnings"})
+_FILTER_MARK = "pytest.mark.filterwarnings()"
+# categories whose filters say nothing about a deprecation
+_OTHER_WARNINGS = frozenset({"ResourceWarning", "RuntimeWarning", "SyntaxWarning", "ImportWarning",
+                             "BytesWarning", "UnicodeWarning", "EncodingWarning"})
+
+
+class Deliberate:
+    """Where code exercises a deprecated or removed API on purpose (a test about it).
+
+    A finding of a breakage or migration rule is left out when its node sits in
+
+    * the body of ``with pytest.warns(...)`` / ``with pytest.deprecated_call()``;
+    * a function or class decorated with ``@pytest.mark.filterwarnings("ignore...")``,
+      directly or through a module-level name bound to that mark
+      (``deprecated_lifespan = pytest.mark.filterwarnings(...)`` then
+      ``@deprecated_lifespan``), or a module or class whose ``pytestmark`` holds one;
+    * in test code (a test file, or a function named ``test*``): the body of ``with
+      warnings.catch_warnings()``, or a function that calls
+      ``warnings.simplefilter("ignore"...)`` / ``warnings.filterwarnings("ignore"...)``;
+    * in a test file: a test function named after the API (``test_run_until_first_complete``),
+      or anywhere in a test module named after it (``test_wsgi.py`` for
+      ``starlette.middleware.wsgi``), when the rule names the API's subject words.
+
+    Marks and calls are resolved through imports (``model.qualname``), never by text;
+    a filter for another category (``ignore::ResourceWarning``) does not count.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.test_file = file_class(model) == "test"
+        self.ids: set[int] = set()
+        self.test_names: dict[int, list[str]] = {}
+        self._build()
+
+    @classmethod
+    def of(cls, model: Model) -> "Deliberate":
+        found = model.cache.get("migration.deliberate")
+        if found is None:
+            found = model.cache["migration.deliberate"] = cls(model)
+        return found
+
+    def covers(self, node: cst.CSTNode, subjects: Iterable[str] = ()) -> bool:
+        if id(node) in self.ids:
+            return True
+        if not self.test_file:
+            return False
+        words = [s.lower() for s in subjects]
+        if not words:
+            return False
+        stem = PurePath(self.model.filename).stem.lower()
+        names = [n.lower() for n in self.test_names.get(id(node), ())]
+        return any(w in stem or any(w in n for n in names) for w in words)
+
+    # ------------------------------------------------------------------ build
+    def _add(self, node: cst.CSTNode) -> None:
+        ids = self.ids
+        ids.add(id(node))
+        ids.update(id(n) for n in walk(node, into_scopes=True))
+
+    def _build(self) -> None:
+        model = self.model
+        if self._pytestmark(model.scope):
+            self._add(model.module)
+            return
+        for info in model.classes:
+            if self._marked(info.node.decorators, info.outer) or self._pytestmark(info.scope):
+                self._add(info.node)
+        for fn in model.functions:
+            if self._marked(fn.decorators, fn.outer):
+                self._add(fn.node)
+            if fn.name.startswith("test"):
+                for n in walk(fn.node, into_scopes=True):
+                    self.test_names.setdefault(id(n), []).append(fn.name)
+        for site in model.calls:
+            q = model.call_qualname(site)
+            if q not in _FILTER_CALLS or not _ignores(site.node, 0, "action", 1 if q == "warnings.simplefilter" else 2):
+                continue
+            owner = site.function
+            if owner is not None and self._in_test(owner):
+                self._add(owner.node)
+            elif owner is None and self.test_file:
+                self._add(model.module)
+                return
+        if "with" not in model.source:
+            return
+        for node, scope in _scoped_nodes(model):
+            if not isinstance(node, cst.With):
+                continue
+            for i, item in enumerate(node.items):
+                call = item.item
+                q = model.qualname(call.func, scope) if isinstance(call, cst.Call) else None
+                if q in _EXPECTING or (q == _CATCH_WARNINGS and self._test_scope(scope)):
+                    self._add(node.body)
+                    for later in node.items[i + 1:]:
+                        self._add(later)
+                    break
+
+    def _in_test(self, fn) -> bool:
+        return self._test_scope(fn.scope)
+
+    def _test_scope(self, scope: Scope) -> bool:
+        """Test code: a test file, or inside a ``test*`` function or ``Test*`` class."""
+        return self.test_file or any(f.lower().startswith("test") for f in _enclosing_names(scope))
+
+    def _marked(self, decorators, scope: Scope) -> bool:
+        return any(self._is_filter_mark(d.decorator, scope) for d in decorators)
+
+    def _is_filter_mark(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        model = self.model
+        if model.qualname(expr, scope) != _FILTER_MARK:
+            return False
+        for _ in range(8):  # a name bound to the mark (bounded: alias chains are short, cycles end)
+            if not isinstance(expr, cst.Name):
+                break
+            found = model.value_of(expr, scope)
+            if found is None:
+                return False
+            expr, scope = found
+        return isinstance(expr, cst.Call) and _ignores(expr, 0, "arg")
+
+    def _pytestmark(self, scope: Scope) -> bool:
+        bindings = scope.bindings.get("pytestmark")
+        if not bindings or len(bindings) != 1 or bindings[0].kind != "assign":
+            return False
+        value = bindings[0].value
+        items = [el.value for el in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
+        return any(self._is_filter_mark(v, scope) for v in items)
+
+
+def _enclosing_names(scope: Optional[Scope]) -> Iterator[str]:
+    s = scope
+    while s is not None:
+        if s.kind == "function" and s.function is not None:
+            yield s.function.name
+        elif s.kind == "class" and s.klass is not None:
+            yield s.klass.name
+        s = s.parent
+
+
+def _ignores(call: cst.Call, index: int, name: str, category_index: int = 1) -> bool:
+    """The filter call/mark's action is ``ignore`` and its category may be a deprecation."""
+    arg = argument(call, index, name)
+    text = string_value(arg.value) if arg is not None else None
+    if text is None:
+        return False
+    if name == "action":  # warnings.simplefilter("ignore", category), filterwarnings("ignore", message, category)
+        if text != "ignore":
+            return False
+        category = argument(call, category_index, "category")
+        shown = dotted_name(category.value) if category is not None else None
+        return shown is None or shown.rsplit(".", 1)[-1] not in _OTHER_WARNINGS
+    parts = text.split(":")  # pytest's "action:message:category:module:line"
+    if parts[0].strip() != "ignore":
+        return False
+    named = parts[2].strip() if len(parts) > 2 else ""
+    return named.rsplit(".", 1)[-1] not in _OTHER_WARNINGS
+
+
+def _scoped_nodes(model: Model) -> Iterator[tuple[cst.CSTNode, Scope]]:
+    """Every node of the module with the scope it is evaluated in (function bodies in theirs)."""
+    stack: list[tuple[cst.CSTNode, Scope]] = [(n, model.scope) for n in iter_children(model.module)]
+    stack.reverse()
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        inner = scope
+        if isinstance(node, cst.FunctionDef):
+            fn = model.function_of.get(id(node))
+            inner = fn.scope if fn is not None else scope
+        elif isinstance(node, cst.ClassDef):
+            info = model.class_of.get(id(node))
+            inner = info.scope if info is not None else scope
+        kids = list(iter_children(node))
+        kids.reverse()
+        stack.extend((k, inner) for k in kids)
+
+
+def object_class(app: App) -> str:
+    """The class name an AttributeError on the app names (a same-module subclass by its own name)."""
+    if app.cls.startswith(LOCAL + "."):
+        return app.cls.rsplit(".", 1)[-1]
+    return _CLS[app.kind]
 
 
 def _app_ref(app: App) -> str:
@@ -130,10 +346,14 @@ class RemovedStarletteApi(Rule):
     FastAPI's own `middleware`, `exception_handler`, `websocket_route` and
     `on_event`, and everything on `APIRouter`, still exist and are not
     reported; `on_event` / `add_event_handler` are STL202's; an app imported
-    from another module is not judged.
+    from another module is not judged. The message says when the failure
+    happens: at import for module-level code, else when the enclosing function
+    runs (`when create_app() runs`). Reported in tests and docs too (a removal
+    breaks them), except where a test exercises the API on purpose (see STL802).
 
     ## Why is this bad?
-    On Starlette 1.x these fail when the module is imported
+    On Starlette 1.x these fail when the module is imported, or when the
+    factory that builds the app runs
     (`AttributeError: 'Starlette' object has no attribute 'route'`,
     `ImportError`, `TypeError: ... unexpected keyword argument`), or when the
     call runs (a 500 for a `FileResponse(method=...)` in an endpoint). On 0.x
@@ -163,6 +383,12 @@ class RemovedStarletteApi(Rule):
     summary = "API removed in Starlette 1.0 (`@app.route`, `@app.middleware`, `Router.startup()`, `FileResponse(method=)`...)"
 
     def check(self, model: Model) -> Iterator[Report]:
+        reports = list(self._reports(model))
+        if reports:
+            deliberate = Deliberate.of(model)
+            yield from (r for r in reports if not deliberate.covers(r.node))
+
+    def _reports(self, model: Model) -> Iterator[Report]:
         fw = model.framework
         for app in fw.apps:
             removed = _REMOVED.get(app.kind)
@@ -206,27 +432,30 @@ class RemovedStarletteApi(Rule):
                     yield self.report(
                         arg,
                         f"Jinja2Templates({name}=...) passes a Jinja environment option, removed in Starlette 1.0 "
-                        f"(TypeError: unexpected keyword argument '{name}' at import); build "
+                        f"(TypeError: unexpected keyword argument '{name}' {_when(site)}); build "
                         f"jinja2.Environment(loader=jinja2.FileSystemLoader(directory), {name}=...) "
                         f"and pass Jinja2Templates(env=env)",
                     )
             elif q == ISCOROUTINE_OR_PARTIAL and isinstance(site.node.func, cst.Attribute):
                 what = "starlette.routing.iscoroutinefunction_or_partial()"
-                yield self.report(site.node, _ISCOROUTINE_MESSAGE.format(what=what))
+                error = "AttributeError: module 'starlette.routing' has no attribute 'iscoroutinefunction_or_partial'"
+                yield self.report(site.node, _ISCOROUTINE_MESSAGE.format(what=what, error=error, when=_when(site)))
         if ISCOROUTINE_OR_PARTIAL in model.imported:
             guarded: Optional[set[int]] = None
-            for alias, full, _ in import_aliases(model):
+            for alias, full, stmt in import_aliases(model):
                 if full != ISCOROUTINE_OR_PARTIAL:
                     continue
                 guarded = guarded if guarded is not None else _imports_guarded_by_try(model)
                 if id(alias) in guarded:
                     continue  # try: ... except ImportError: a compatibility shim
-                yield self.report(alias, _ISCOROUTINE_MESSAGE.format(what="importing iscoroutinefunction_or_partial"))
+                yield self.report(alias, _ISCOROUTINE_MESSAGE.format(
+                    what="importing iscoroutinefunction_or_partial", error="ImportError",
+                    when=when_runs(import_scope(model, stmt))))
 
     @staticmethod
     def _message(app: App, ac, fix: str) -> str:
         ref = _app_ref(app)
-        cls = _CLS[app.kind]
+        cls = object_class(app)
         method = ac.method
         shown = f"@{ref}.{method}(){_decorated(ac)}" if ac.decorates is not None and method in _DECORATORS \
             else f"{ref}.{method}()"
@@ -256,12 +485,12 @@ class RemovedStarletteApi(Rule):
 
 
 def _when(site: CallSite) -> str:
-    return "at import" if site.function is None and not site.in_lambda else "when this code runs"
+    return when_runs(site.scope)
 
 
 _ISCOROUTINE_MESSAGE = (
     "{what}: starlette.routing.iscoroutinefunction_or_partial was removed in Starlette 1.0 "
-    "(ImportError at import); use inspect.iscoroutinefunction() on the function, unwrapping functools.partial first"
+    "({error} {when}); use inspect.iscoroutinefunction() on the function, unwrapping functools.partial first"
 )
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "Exception", "BaseException"})
@@ -303,6 +532,31 @@ class DeprecatedStarletteApi(Rule):
     * `run_until_first_complete()`;
     * `timeout=` passed to a `TestClient` verb (`client.get(url, timeout=5)`).
 
+    An old status name is named as written (`status.X`, `fastapi.status.X`,
+    or the `from starlette.status import X` name). Code that already guards
+    the rename is not reported: `status.NEW if hasattr(status, "NEW") else
+    status.OLD` (or the `if hasattr(...)` statement), `try: ... status.NEW
+    ... except AttributeError: ... status.OLD`, and `try: from
+    starlette.status import NEW` / `except ImportError: from starlette.status
+    import OLD` (the same for a `WSGIMiddleware` imported from another package
+    first). `getattr(status, "NEW", status.OLD)` is no guard and is reported:
+    Python evaluates the default first, so the old name is read, and warns,
+    on every run. A compatibility module that only re-exports the deprecated
+    module (`from starlette.middleware.wsgi import WSGIMiddleware as
+    WSGIMiddleware`, FastAPI's `fastapi.middleware.wsgi`) is not reported: its
+    importers are.
+
+    Tests: reported (they break when the API goes), except where a test
+    exercises the deprecated API on purpose: inside `with pytest.warns(...)` /
+    `pytest.deprecated_call()`, under `@pytest.mark.filterwarnings("ignore...")`
+    on the function or class (directly or through a module-level name bound to
+    the mark), a module-level `pytestmark` with such a filter, `with
+    warnings.catch_warnings()` or `warnings.simplefilter("ignore")` in test
+    code, and in a test function or test module named after the API
+    (`test_run_until_first_complete`, `test_wsgi.py`, `test_timeout_...`).
+    Docs and examples: not reported (these APIs still work; a page may show
+    the old form on purpose).
+
     ## Why is this bad?
     Each one emits a `StarletteDeprecationWarning` and goes away in the next
     major release. That warning is a `UserWarning`, not a
@@ -336,55 +590,195 @@ class DeprecatedStarletteApi(Rule):
                "`run_until_first_complete`, TestClient `timeout=`")
 
     def check(self, model: Model) -> Iterator[Report]:
+        if file_class(model) == "docs":
+            return  # a deprecation only: docs and examples may show the old API on purpose
+        found: list[tuple[Report, tuple[str, ...]]] = []  # (report, the API's subject words)
         source = model.source
         if "HTTP_41" in source or "HTTP_422_UNPROCESSABLE_ENTITY" in source:
-            yield from self._status_names(model)
+            found += self._status_names(model)
         if model.imports_any(WSGI_MODULE):
             statements: set[int] = set()
+            guards: Optional[dict[int, set[str]]] = None
             for alias, full, stmt in import_aliases(model):
                 if (full == WSGI_MODULE or full.startswith(WSGI_MODULE + ".")) and id(stmt) not in statements:
                     statements.add(id(stmt))  # one finding per import statement
+                    guards = guards if guards is not None else _fallback_guards(model)
+                    if "WSGIMiddleware" in guards.get(id(stmt), ()) or _reexport_shim(model, stmt):
+                        continue
                     module = stmt.module if isinstance(stmt, cst.ImportFrom) else None
                     mod_name = canonical(dotted_name(module) or "") if module is not None else ""
                     in_module = mod_name == WSGI_MODULE or mod_name.startswith(WSGI_MODULE + ".")
-                    yield self.report(
+                    found.append((self.report(
                         module if in_module else alias,  # type: ignore[arg-type]
                         "starlette.middleware.wsgi is deprecated (StarletteDeprecationWarning on import) and will be "
                         "removed; use the a2wsgi package: from a2wsgi import WSGIMiddleware",
-                    )
+                    ), ("wsgi",)))
         if "run_until_first_complete" in source:
             for site in model.calls_to(RUN_UNTIL_FIRST_COMPLETE):
-                yield self.report(
+                found.append((self.report(
                     site.node,
                     "run_until_first_complete() is deprecated in Starlette 1.x (StarletteDeprecationWarning) and will "
                     "be removed; start the coroutines in an anyio task group and cancel its scope when the first "
                     "one returns",
-                )
+                ), ("run_until_first_complete",)))
         if "timeout" in source and "TestClient" in source:
             wanted = tuple(f"{TESTCLIENT}().{verb}" for verb in TESTCLIENT_VERBS)
             for site in model.calls_to(*wanted):
                 arg = keyword(site.node, "timeout")
                 if arg is not None:
                     verb = model.call_qualname(site).rsplit(".", 1)[-1]  # type: ignore[union-attr]
-                    yield self.report(
+                    found.append((self.report(
                         arg,
                         f"TestClient.{verb}(timeout=...) is deprecated in Starlette 1.x (StarletteDeprecationWarning): "
                         f"the TestClient calls the app in-process and never times out; drop timeout=",
-                    )
+                    ), ("timeout",)))
+        if found:
+            deliberate = Deliberate.of(model)
+            yield from (r for r, subjects in found if not deliberate.covers(r.node, subjects))
 
-    def _status_names(self, model: Model) -> Iterator[Report]:
-        for alias, full, _ in import_aliases(model):
+    def _status_names(self, model: Model) -> list[tuple[Report, tuple[str, ...]]]:
+        out: list[tuple[Report, tuple[str, ...]]] = []
+        guards = _fallback_guards(model)
+        for alias, full, stmt in import_aliases(model):
             mod, _, name = full.rpartition(".")
             if mod == "starlette.status" and name in STATUS_RENAMES:
-                yield self.report(alias, self._message(name, STATUS_RENAMES[name]))
+                new = STATUS_RENAMES[name]
+                if new in guards.get(id(alias), ()):
+                    continue  # try: import the new name / except ImportError: the old one
+                module = dotted_name(stmt.module) if isinstance(stmt, cst.ImportFrom) and stmt.module else None
+                shown = f"{name} (from {module} import {name})" if module else name
+                out.append((self.report(alias, self._message(shown, new)), (name,)))
+        defaults = getattr_defaults(model)
         for node, scope in _attributes(model, STATUS_RENAMES):
-            if model.qualname(node, scope) == f"starlette.status.{node.attr.value}":
-                yield self.report(node, self._message(node.attr.value, STATUS_RENAMES[node.attr.value]))
+            old = node.attr.value
+            if model.qualname(node, scope) != f"starlette.status.{old}":
+                continue
+            new = STATUS_RENAMES[old]
+            if new in guards.get(id(node), ()):
+                continue  # X.NEW if hasattr(X, "NEW") else X.OLD, try/except AttributeError
+            written = dotted_name(node) or f"status.{old}"
+            prefix = written[: -len(old)]
+            if defaults.get(id(node)) == new:
+                owner = prefix.rstrip(".") or "status"
+                message = (f'getattr({owner}, "{new}", {written}) evaluates its default first: {written} is read, and '
+                           f"warns, even when {new} exists (StarletteDeprecationWarning on every Starlette 1.x run); "
+                           f'write {owner}.{new} if hasattr({owner}, "{new}") else {written}')
+            else:
+                message = self._message(written, prefix + new)
+            out.append((self.report(node, message), (old,)))
+        return out
 
     @staticmethod
-    def _message(old: str, new: str) -> str:
-        return (f"status.{old} is deprecated in Starlette 1.x (StarletteDeprecationWarning) and will be removed; "
-                f"use status.{new} (same code)")
+    def _message(shown: str, use: str) -> str:
+        return (f"{shown} is deprecated in Starlette 1.x (StarletteDeprecationWarning) and will be removed; "
+                f"use {use} (same code)")
+
+
+_CATCHES_MISSING = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _fallback_guards(model: Model) -> dict[int, set[str]]:
+    """Nodes only evaluated when a newer name is missing: ``id(node) -> {the names checked}``.
+
+    * the ``else`` of ``X.NEW if hasattr(X, "NEW") else ...`` and of ``if hasattr(X, "NEW"):
+      ... else: ...`` (the body for ``if not hasattr(...)``);
+    * the ``except AttributeError/ImportError`` handlers of a ``try`` (names read or imported in
+      its body are the ones checked).
+
+    ``getattr(X, "NEW", X.OLD)`` is no guard: the default is evaluated first.
+    """
+    cached = model.cache.get("migration.fallback_guards")
+    if cached is not None:
+        return cached
+    out: dict[int, set[str]] = {}
+
+    def mark(nodes, names: set[str]) -> None:
+        for root in nodes:
+            for n in [root, *walk(root, into_scopes=True)]:
+                out.setdefault(id(n), set()).update(names)
+
+    for node, scope in _scoped_nodes(model):
+        if isinstance(node, (cst.IfExp, cst.If)):
+            test, negated = node.test, False
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                test, negated = test.expression, True
+            name = _hasattr_name(model, test, scope)
+            if name is None:
+                continue
+            branch = node.body if negated else node.orelse
+            if branch is not None:
+                mark([branch], {name})
+        elif isinstance(node, cst.Try):
+            handlers = [h for h in node.handlers if _catches_missing(h)]
+            if handlers:
+                tried: set[str] = set()
+                for n in walk(node.body, into_scopes=True):
+                    if isinstance(n, cst.Attribute):
+                        tried.add(n.attr.value)
+                    elif isinstance(n, cst.ImportAlias):
+                        tried.add((dotted_name(n.name) or "").rsplit(".", 1)[-1])
+                    elif isinstance(n, cst.Name):
+                        tried.add(n.value)
+                mark(handlers, tried)
+    model.cache["migration.fallback_guards"] = out
+    return out
+
+
+def _hasattr_name(model: Model, test: cst.BaseExpression, scope: Scope) -> Optional[str]:
+    """``"NEW"`` for a test ``hasattr(X, "NEW")``."""
+    if not isinstance(test, cst.Call) or model.qualname(test.func, scope) != "builtins.hasattr":
+        return None
+    arg = positional(test, 1)
+    return string_value(arg.value) if arg is not None else None
+
+
+def _catches_missing(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for t in types:
+        expr = t.value if isinstance(t, cst.Element) else t
+        name = dotted_name(expr)  # type: ignore[arg-type]
+        if name and name.rsplit(".", 1)[-1] in _CATCHES_MISSING:
+            return True
+    return False
+
+
+def getattr_defaults(model: Model) -> dict[int, str]:
+    """``id(default) -> "NEW"`` for ``getattr(X, "NEW", default)`` calls."""
+    out: dict[int, str] = {}
+    if "getattr" not in model.source:
+        return out
+    for site in model.calls:
+        call = site.node
+        if len(call.args) == 3 and model.call_qualname(site) == "builtins.getattr":
+            name = string_value(call.args[1].value)
+            if name is not None:
+                out[id(call.args[2].value)] = name
+    return out
+
+
+def _reexport_shim(model: Model, stmt: cst.CSTNode) -> bool:
+    """``from starlette.middleware.wsgi import X as X`` in a module of imports only: a compatibility
+    re-export (``fastapi.middleware.wsgi``); its importers get the warning and are reported there."""
+    if not isinstance(stmt, cst.ImportFrom) or isinstance(stmt.names, cst.ImportStar):
+        return False
+    if not all(a.asname is not None and isinstance(a.asname.name, cst.Name)
+               and a.asname.name.value == dotted_name(a.name) for a in stmt.names):
+        return False
+    for top in model.module.body:
+        if not isinstance(top, cst.SimpleStatementLine):
+            return False
+        for small in top.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)):
+                continue
+            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+                continue
+            if isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) and t.target.value == "__all__"
+                                                      for t in small.targets):
+                continue
+            return False
+    return True
 
 
 def _attributes(model: Model, attrs) -> Iterator[tuple[cst.Attribute, Scope]]:
@@ -414,16 +808,29 @@ class OldTemplateResponse(Rule):
     Reports the pre-1.0 calling forms of `Jinja2Templates.TemplateResponse`
     (also through `fastapi.templating`) on a templates object built in the
     module: the template name first (`TemplateResponse("index.html",
-    {"request": request})`), a context dict carrying `"request"` as the
-    second argument, or keywords only without `request=`
-    (`TemplateResponse(name=..., context=...)`).
+    {"request": request})`, with the context positional, by keyword or
+    absent), a name variable first with a context (positional or `context=`)
+    carrying `"request"`, or keywords only without `request=`
+    (`TemplateResponse(name=..., context=...)`). STL803 is a breakage rule:
+    it is reported in tests and docs too, except where a test exercises the
+    old form on purpose (see STL802).
 
     ## Why is this bad?
     Starlette 1.0 made `request` the required first parameter. The old form
-    still imports fine and fails at request time: `TypeError: unhashable type:
-    'dict'` (the context dict is used as the template name, deep inside
-    jinja2, with no mention of TemplateResponse), or `TypeError: ... missing 1
-    required positional argument: 'request'`. Every such page is a 500.
+    still imports fine and fails at request time, every such page a 500; the
+    error depends on the call's shape, and the message quotes the call as
+    written and the error of its shape:
+
+    * `TemplateResponse("x.html", {...})`: `TypeError: unhashable type:
+      'dict'` (the context dict is used as the template name, deep inside
+      jinja2, with no mention of TemplateResponse);
+    * `TemplateResponse("x.html", context={...})` or `TemplateResponse("x.html")`:
+      `TypeError: Jinja2Templates.TemplateResponse() missing 1 required
+      positional argument: 'name'` (the name went into `request`);
+    * `TemplateResponse(name=..., context=...)`: the same `TypeError` for
+      `'request'`;
+    * `TemplateResponse("x.html", {...}, 404)`: `AttributeError: 'int' object
+      has no attribute 'setdefault'` (the status code is taken as the context).
 
     ## Example
     ```python
@@ -460,7 +867,7 @@ class OldTemplateResponse(Rule):
             if owner != TEMPLATES and owner not in local_templates:
                 continue
             message = self._judge(model, site)
-            if message is not None:
+            if message is not None and not Deliberate.of(model).covers(site.node):
                 yield self.report(site.node, message)
 
     @staticmethod
@@ -477,29 +884,78 @@ class OldTemplateResponse(Rule):
             return None
         first = positional(call, 0)
         second = positional(call, 1)
+        third = positional(call, 2)
         ref = _code(model, call.func.value) if isinstance(call.func, cst.Attribute) else "templates"  # type: ignore[union-attr]
+        written = _call_as_written(model, call, ref)
+        missing = "TypeError: Jinja2Templates.TemplateResponse() missing 1 required positional argument: '{}'"
         if first is None:
             if keyword(call, "request") is not None or keyword(call, "name") is None:
                 return None
-            name = _code(model, keyword(call, "name").value)  # type: ignore[union-attr]
-            ctx = keyword(call, "context")
-            request = _request_in(model, ctx.value if ctx else None, site.scope) or "request"
-            return (f"{ref}.TemplateResponse(name=..., context=...) without request= is the pre-1.0 form: Starlette 1.x "
-                    f"raises TypeError (missing 1 required positional argument: 'request') at request time, a 500; "
-                    f"call {ref}.TemplateResponse({request}, {name}, {{...}})")
+            context = keyword(call, "context")
+            request = _request_in(model, context.value if context else None, site.scope)
+            return (f"{written} is the pre-1.0 form without the request: Starlette 1.x fails at request time with "
+                    f"{missing.format('request')} (a 500); call {_fixed(model, call, ref, request)}"
+                    + _drop(request))
+        if _is_request(model, first.value, site.scope) or keyword(call, "name") is not None:
+            return None
         ctx = second.value if second is not None else None
         if ctx is None and keyword(call, "context") is not None:
             ctx = keyword(call, "context").value  # type: ignore[union-attr]
         request = _request_in(model, ctx, site.scope)
-        if not _is_string(model, first.value, site.scope):
-            # ``TemplateResponse(template_name, {"request": request})``: old unless the first is the request
-            if _is_request(model, first.value, site.scope) or second is None or request is None:
-                return None
-        name = _code(model, first.value)
-        return (f"{ref}.TemplateResponse({name}, {{...}}) is the pre-1.0 signature: Starlette 1.x takes the request "
-                f"first and fails at request time with TypeError: unhashable type: 'dict' (a 500); call "
-                f"{ref}.TemplateResponse({request or 'request'}, {name}, {{...}})"
-                + (' and drop "request" from the context' if request else ""))
+        if not _is_string(model, first.value, site.scope) and request is None:
+            return None  # ``TemplateResponse(template_name, ...)``: old only when the context carries the request
+        if second is None:
+            error = missing.format("name")  # the name went into request=, nothing is left for name
+        elif third is not None:
+            kind = "'int' object" if _is_int(model, third.value, site.scope) else "the third argument"
+            error = f"AttributeError: {kind} has no attribute 'setdefault' (it is taken as the context)"
+        elif _is_dict(model, second.value, site.scope):
+            error = "TypeError: unhashable type: 'dict' (the context is taken as the template name)"
+        else:
+            error = "a TypeError or a missing template (the context is taken as the template name)"
+        return (f"{written} is the pre-1.0 signature: Starlette 1.x takes the request first and fails at request "
+                f"time with {error} (a 500); call {_fixed(model, call, ref, request)}" + _drop(request))
+
+
+def _drop(request: Optional[str]) -> str:
+    return ' and drop "request" from the context' if request else ""
+
+
+def _arg_text(model: Model, arg: cst.Arg) -> str:
+    value = model.module.code_for_node(arg.value)
+    limit = 60 if isinstance(arg.value, (cst.SimpleString, cst.Name, cst.Attribute)) else 30
+    if len(value) > limit or "\n" in value:
+        value = "{...}" if isinstance(arg.value, cst.Dict) else "..."
+    return f"{arg.keyword.value}={value}" if arg.keyword is not None else value
+
+
+def _call_as_written(model: Model, call: cst.Call, ref: str) -> str:
+    """``templates.TemplateResponse("index.html", context={...})``: the call's arguments as written,
+    long or multi-line values shortened."""
+    return f"{ref}.TemplateResponse({', '.join(_arg_text(model, a) for a in call.args)})"
+
+
+def _fixed(model: Model, call: cst.Call, ref: str, request: Optional[str]) -> str:
+    args = [request or "request"] + [_arg_text(model, a) for a in call.args]
+    return f"{ref}.TemplateResponse({', '.join(args)})"
+
+
+def _is_int(model: Model, expr: cst.BaseExpression, scope: Scope) -> bool:
+    if isinstance(expr, cst.Integer):
+        return True
+    q = model.qualname(expr, scope)
+    return q is not None and q.startswith("starlette.status.HTTP_")
+
+
+def _is_dict(model: Model, expr: cst.BaseExpression, scope: Scope) -> bool:
+    if isinstance(expr, cst.Name):
+        found = model.value_of(expr, scope)
+        if found is None:
+            return False
+        expr, scope = found
+    if isinstance(expr, (cst.Dict, cst.DictComp)):
+        return True
+    return isinstance(expr, cst.Call) and model.qualname(expr.func, scope) == "builtins.dict"
 
 
 def _code(model: Model, expr: cst.BaseExpression) -> str:

@@ -842,7 +842,7 @@ def _routes_of(model: Model, fn: Function) -> list[Route]:
     if fn.routes:
         return list(fn.routes)
     if fn.klass is not None and ENDPOINT_METHOD in fn.roles:
-        return [r for r in model.framework.routes if r.klass is fn.klass]
+        return list(model.framework.class_routes(fn.klass))
     return []
 
 
@@ -1161,11 +1161,16 @@ class _SessionFacts:
         self.fn = fn
 
     def is_session(self, expr: cst.BaseExpression) -> bool:
-        """``req.session`` on a known request, or a local name bound once to it."""
-        if isinstance(expr, cst.Attribute) and expr.attr.value == "session":
-            return isinstance(expr.value, cst.Name) and request_kind(self.model, expr.value, self.fn.scope) is not None
-        found = self._local_value(expr)
-        return found is not None and self.is_session(found)
+        """``req.session`` on a known request, or a local name bound once to it (through at most 8 names:
+        ``s = t; t = s`` and ``s = s`` end)."""
+        for _ in range(9):
+            if isinstance(expr, cst.Attribute) and expr.attr.value == "session":
+                return isinstance(expr.value, cst.Name) and request_kind(self.model, expr.value, self.fn.scope) is not None
+            found = self._local_value(expr)
+            if found is None:
+                return False
+            expr = found
+        return False
 
     def derived(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[str]:
         """A value read out of the session (``session["k"]``, ``session.get("k")``, a local bound to one): its label."""

@@ -239,6 +239,18 @@ class CorsAnyOrigin(Rule):
     a public, unauthenticated API that is intended; for anything else, list
     the origins that may call it.
 
+    ## Why is it opt-in?
+    Without credentials, the browser sends no cookies to a wildcard origin, so
+    only an API that trusts the network position of its callers (an intranet
+    or localhost service with no authentication) is exposed; public APIs and
+    APIs authenticated by a header use `"*"` on purpose (the LNURL protocol
+    even requires it). The code rarely says which case it is: on the real
+    applications of the labelled set (`tests/data/precision_labels.jsonl`)
+    none of its findings was a defect, so it runs only when selected
+    (`extend-select = ["STL501"]`, or `--enable-extensions STL501` with
+    flake8). The dangerous combination, with `allow_credentials=True`, is
+    STL502 and stays on.
+
     ## Example
     ```python
     app.add_middleware(CORSMiddleware, allow_origins=["*"])
@@ -252,7 +264,9 @@ class CorsAnyOrigin(Rule):
 
     code = "STL501"
     name = "cors-any-origin"
-    summary = 'CORSMiddleware allows any origin (`"*"` in `allow_origins`, or an `allow_origin_regex` matching everything)'
+    summary = ('(opt-in) CORSMiddleware allows any origin (`"*"` in `allow_origins`, or an `allow_origin_regex` '
+               'matching everything) without credentials')
+    opt_in = True
 
     def check(self, model: Model) -> Iterator[Report]:
         for cfg, arg, what in _cors_wildcards(model):

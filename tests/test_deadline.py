@@ -1,0 +1,230 @@
+"""The per-file deadline (``file-timeout``): a rule that never ends stops at the budget,
+the file gets one STL000 that names it, and every other file of the run is checked.
+
+The subject is ``looping_rule.LoopingRule`` (STL990), which spins in pure Python on
+files that contain ``LOOP_FOREVER``. Subprocess tests register it in the real
+command and in real flake8 (``-c`` wrappers), with a one-second budget.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from looping_rule import AFTER_FIX, CODE, MARK, with_looping_rule
+from starlette_lint.config import DEFAULT, ConfigError, from_mapping
+from starlette_lint import deadline as deadline_module
+from starlette_lint.deadline import DEFAULT_SECONDS, FileTimeout, check, deadline, expired, interruptible
+from starlette_lint.engine import INTERNAL, analyze_source, check_source, timed_out
+
+TESTS = Path(__file__).resolve().parent
+
+ENDPOINT = textwrap.dedent("""\
+    import time
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+
+    @app.get("/slow")
+    async def slow():
+        time.sleep(1)
+        return {}
+    """)
+LOOPING = ENDPOINT + f"# {MARK}\n"
+
+needs_async_exc = pytest.mark.skipif(not interruptible(), reason="needs CPython's PyThreadState_SetAsyncExc")
+
+
+def test_default_budget_is_the_documented_one():
+    assert DEFAULT.file_timeout == DEFAULT_SECONDS == 10.0
+
+
+@pytest.mark.parametrize("value, seconds", [(20, 20.0), (0.5, 0.5), (0, 0.0), ("3", 3.0)])
+def test_file_timeout_key(value, seconds):
+    assert from_mapping({"file-timeout": value}).file_timeout == seconds
+
+
+@pytest.mark.parametrize("value", [-1, "soon", True, [10], float("inf"), "nan"])
+def test_file_timeout_key_rejects_what_is_not_seconds(value):
+    with pytest.raises(ConfigError, match="file-timeout"):
+        from_mapping({"file-timeout": value})
+
+
+@needs_async_exc
+def test_a_rule_that_never_ends_is_stopped_and_the_finished_rules_keep_their_findings():
+    config = DEFAULT.merged(file_timeout=0.5)
+    start = time.monotonic()
+    findings = check_source(LOOPING, "app.py", config, rules=with_looping_rule())
+    assert time.monotonic() - start < 30  # it ended (the budget is half a second)
+    codes = [f.code for f in findings]
+    assert codes.count(INTERNAL) == 1 and "STL101" in codes and CODE not in codes
+    stop = next(f for f in findings if f.code == INTERNAL)
+    assert (stop.line, stop.col) == (1, 0)
+    assert "file-timeout of 0.5 s" in stop.message and "not fully checked" in stop.message
+    assert timed_out(findings)
+    # nothing is left running: the analysing thread itself was unwound
+    assert [t for t in threading.enumerate() if t.name == "starlette-lint"] == []
+
+
+@needs_async_exc
+def test_the_next_file_is_checked_in_full_after_a_timeout():
+    config = DEFAULT.merged(file_timeout=0.5)
+    rules = with_looping_rule()
+    check_source(LOOPING, "loop.py", config, rules=rules)
+    after = check_source(ENDPOINT, "next.py", config, rules=rules)
+    assert after == check_source(ENDPOINT, "next.py", config, rules=rules[:-1]) and "STL101" in [f.code for f in after]
+    # LibCST's node validation, switched off while parsing, is back on
+    import libcst as cst
+
+    with pytest.raises(Exception):
+        cst.Name("not a name")
+
+
+def test_no_budget_means_no_watchdog():
+    with deadline(0):
+        assert not expired()
+    with deadline(None):
+        assert not expired()
+
+
+@needs_async_exc
+def test_the_outer_deadline_governs_and_none_leaks_out_of_its_block():
+    with pytest.raises(FileTimeout):
+        with deadline(0.2):
+            with deadline(60):  # nested: a no-op
+                while True:
+                    pass
+    # many budgets that run out just as their block ends: a late exception never escapes the block
+    for _ in range(200):
+        try:
+            with deadline(0.001):
+                end = time.perf_counter() + 0.001
+                while time.perf_counter() < end:
+                    pass
+        except FileTimeout:
+            pass
+    time.sleep(0.05)  # were one still pending, it would be raised by now
+
+
+@needs_async_exc
+def test_the_deadline_covers_analysis_on_the_large_stack_thread():
+    deep = LOOPING + "x = " + "(" * 90 + "1" + ")" * 90 + "\n" + "y = 1\n" * 100  # too long for the shortcut
+    analysis = analyze_source(deep, "deep.py", DEFAULT.merged(file_timeout=0.5), rules=with_looping_rule())
+    assert timed_out(analysis.findings)
+
+
+# ------------------------------------------------------------------ the front ends, in subprocesses
+CLI_WITH_LOOP = ("import sys; sys.path.insert(0, {tests!r}); import looping_rule; looping_rule.register(); "
+                 "from starlette_lint.cli import main; sys.exit(main(sys.argv[1:]))")
+FLAKE8_WITH_LOOP = ("import sys; sys.path.insert(0, {tests!r}); import looping_rule; looping_rule.register(); "
+                    "import flake8.plugins.finder as f; f.BANNED_PLUGINS['flake8-async'] = '0'; "
+                    "from flake8.main.cli import main; sys.exit(main())")
+
+
+def _tree(tmp_path: Path, count: int) -> Path:
+    for i in range(count):
+        (tmp_path / f"app{i:02}.py").write_text(ENDPOINT, encoding="utf-8")
+    (tmp_path / "app05.py").write_text(LOOPING, encoding="utf-8")
+    return tmp_path
+
+
+# the serial paths are covered by the tests below too: their own runs are slow-only
+BOTH_PATHS = pytest.mark.parametrize("jobs", [pytest.param("1", marks=pytest.mark.slow), "2"])
+
+
+@needs_async_exc
+@BOTH_PATHS
+def test_cli_reports_stl000_and_checks_every_other_file(tmp_path, jobs):
+    root = _tree(tmp_path, 10 if jobs == "2" else 3)  # more than 8 files: the process pool
+    proc = subprocess.run([sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--no-cache",
+                           "--isolated", "--file-timeout", "1", "--format", "json", "-j", jobs, "."],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    rows = [(Path(r["path"]).name, r["code"]) for r in json.loads(proc.stdout)]
+    files = sorted(p.name for p in root.glob("*.py"))
+    assert sorted(name for name, code in rows if code == "STL101") == files  # every file, the stopped one too
+    stops = [r for r in json.loads(proc.stdout) if r["code"] == INTERNAL]
+    assert [Path(r["path"]).name for r in stops] == ["app05.py"]
+    assert "file-timeout of 1 s" in stops[0]["message"]
+    assert "1 file not fully checked" in proc.stderr and "app05.py" in proc.stderr
+
+
+@needs_async_exc
+def test_cli_exit_status_says_so_even_when_stl000_is_ignored(tmp_path):
+    (tmp_path / "app.py").write_text(f"from fastapi import FastAPI\n# {MARK}\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--no-cache",
+                           "--isolated", "--file-timeout", "0.5", "--ignore", "STL000", "."],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "not fully checked" in proc.stderr
+
+
+@needs_async_exc
+def test_a_timed_out_result_is_not_cached(tmp_path):
+    (tmp_path / "app.py").write_text(LOOPING, encoding="utf-8")
+    argv = [sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--isolated",
+            "--cache-dir", str(tmp_path / "cache"), "--file-timeout", "0.5", "-v", "."]
+    for _ in range(2):
+        proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1 and "STL000" in proc.stdout
+        assert "0 from cache, 1 analysed" in proc.stderr
+
+
+@needs_async_exc
+@BOTH_PATHS
+def test_flake8_reports_stl000_and_checks_every_other_file(tmp_path, jobs):
+    root = _tree(tmp_path, 4)
+    proc = subprocess.run([sys.executable, "-c", FLAKE8_WITH_LOOP.format(tests=str(TESTS)), "--isolated",
+                           "--select", "STL", "--starlette-file-timeout", "1", "-j", jobs, "."],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert sorted(line.split(":")[0].lstrip("./") for line in lines if "STL101" in line) == \
+        sorted(p.name for p in root.glob("*.py"))
+    stops = [line for line in lines if f" {INTERNAL} " in line]
+    assert len(stops) == 1 and "app05.py:1:1:" in stops[0] and "file-timeout of 1 s" in stops[0]
+
+
+def test_flake8_rejects_a_bad_budget(tmp_path):
+    (tmp_path / "app.py").write_text(ENDPOINT, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "STL",
+                           "--starlette-file-timeout", "soon", "."],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "--starlette-file-timeout" in proc.stderr
+
+
+def test_without_async_exceptions_the_clock_is_checked_between_steps(monkeypatch):
+    """Where the interpreter cannot interrupt a thread, check() (called between rules) still stops."""
+    monkeypatch.setattr(deadline_module, "_RAISE_IN", None)
+    with pytest.raises(FileTimeout):
+        with deadline(0.05):
+            check()  # in time: nothing
+            time.sleep(0.1)
+            check()
+    with deadline(5):
+        check()
+
+
+@needs_async_exc
+@pytest.mark.parametrize("mode", ["--fix", "--diff"])
+def test_a_timeout_in_a_fix_round_writes_nothing_and_caches_nothing(tmp_path, mode):
+    source = ENDPOINT + f"# {AFTER_FIX}\n"
+    target = tmp_path / "app.py"
+    target.write_text(source, encoding="utf-8")
+    argv = [sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--isolated", "-v",
+            "--cache-dir", str(tmp_path / "cache"), "--file-timeout", "0.5", mode, "app.py"]
+    for _ in range(2):
+        proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        assert target.read_text(encoding="utf-8") == source  # the half-checked fix is not written
+        assert "not fully checked" in proc.stderr and "0 from cache" in proc.stderr
+        if mode == "--fix":  # what the file holds is reported: the sleep, and the stop
+            assert "STL101" in proc.stdout and "STL000" in proc.stdout
