@@ -783,22 +783,9 @@ def _reexport_shim(model: Model, stmt: cst.CSTNode) -> bool:
 
 def _attributes(model: Model, attrs) -> Iterator[tuple[cst.Attribute, Scope]]:
     """``x.<attr>`` nodes anywhere in the module, with the scope they are evaluated in."""
-    stack: list[tuple[cst.CSTNode, Scope]] = [(n, model.scope) for n in iter_children(model.module)]
-    stack.reverse()
-    while stack:
-        node, scope = stack.pop()
+    for node, scope in _scoped_nodes(model):
         if isinstance(node, cst.Attribute) and node.attr.value in attrs:
             yield node, scope
-        inner = scope
-        if isinstance(node, cst.FunctionDef):
-            fn = model.function_of.get(id(node))
-            inner = fn.scope if fn is not None else scope
-        elif isinstance(node, cst.ClassDef):
-            info = model.class_of.get(id(node))
-            inner = info.scope if info is not None else scope
-        kids = list(iter_children(node))
-        kids.reverse()
-        stack.extend((k, inner) for k in kids)
 
 
 # ---------------------------------------------------------------------------- STL803
