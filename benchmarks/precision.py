@@ -8,8 +8,9 @@ Every finding the default rules report on corpus (p) was read by a reviewer and 
 false or debatable, with a reason: ``tests/data/precision_labels.jsonl`` (one JSON object a
 line: project, path, line, code, verdict, reason, ``message_wrong`` where the finding is
 right but its message states something false, and ``grouped_into`` (a line) where the call is
-now listed in the message of the function's first finding of that code instead of reported). Precision is true / (true + false), debatable
-findings left out; "volume" counts every finding. ``tests/test_precision.py`` (``pytest -m
+now listed in the message of the function's first finding of that code instead of reported).
+Precision is true / (true + false), debatable
+findings left out; the findings column counts them all. ``tests/test_precision.py`` (``pytest -m
 slow``) fails when a finding judged false comes back, when one judged true disappears, or when
 a finding nobody has judged appears: a rule change comes with the verdicts on what it changes.
 

@@ -30,8 +30,10 @@ def rule_doc(code: str) -> str | None:
     flags = ["opt-in: enable with `--enable-extensions " + rule.code + "` (flake8) or `extend-select`" if rule.opt_in else "on by default"]
     if rule.fixable:
         flags.append("fixable with `starlette-lint check --fix`")
-    flags.append("runs on " + describe(rule.applies_to) + ("" if rule.applies_to == EVERYWHERE else
-                                                            " (not on tests, docs and examples)"))
+    where = describe(rule.applies_to)
+    if rule.applies_to != EVERYWHERE:
+        where += " (not on tests, docs and examples)"
+    flags.append("runs on " + where)
     return f"{head}\n_{'; '.join(flags)}._\n\n{rule.doc}\n"
 
 

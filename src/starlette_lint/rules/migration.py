@@ -774,8 +774,8 @@ def _reexport_shim(model: Model, stmt: cst.CSTNode) -> bool:
                 continue
             if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
                 continue
-            if isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) and t.target.value == "__all__"
-                                                      for t in small.targets):
+            if isinstance(small, cst.Assign) and all(
+                    isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in small.targets):
                 continue
             return False
     return True
