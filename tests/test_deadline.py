@@ -21,7 +21,7 @@ import pytest
 from looping_rule import AFTER_FIX, CODE, MARK, with_looping_rule
 from starlette_lint.config import DEFAULT, ConfigError, from_mapping
 from starlette_lint import deadline as deadline_module
-from starlette_lint.deadline import DEFAULT_SECONDS, FileTimeout, check, deadline, expired, interruptible
+from starlette_lint.deadline import DEFAULT_SECONDS, FileTimeout, check, expired, interruptible, within
 from starlette_lint.engine import INTERNAL, analyze_source, check_source, timed_out
 
 TESTS = Path(__file__).resolve().parent
@@ -89,29 +89,31 @@ def test_the_next_file_is_checked_in_full_after_a_timeout():
 
 
 def test_no_budget_means_no_watchdog():
-    with deadline(0):
-        assert not expired()
-    with deadline(None):
-        assert not expired()
+    assert within(0, expired) is False
+    assert within(None, expired) is False
 
 
 @needs_async_exc
 def test_the_outer_deadline_governs_and_none_leaks_out_of_its_block():
+    def spin_forever():
+        while True:
+            pass
+
     with pytest.raises(FileTimeout):
-        with deadline(0.2):
-            with deadline(60):  # nested: a no-op
-                while True:
-                    pass
-    # many budgets that run out just as their block ends: a late exception never escapes the block
+        within(0.2, within, 60, spin_forever)  # the nested budget is a no-op
+
+    def spin(seconds):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    # many budgets that run out just as their call ends: a late exception never escapes the call
     for _ in range(200):
         try:
-            with deadline(0.001):
-                end = time.perf_counter() + 0.001
-                while time.perf_counter() < end:
-                    pass
+            within(0.001, spin, 0.001)
         except FileTimeout:
             pass
-    time.sleep(0.05)  # were one still pending, it would be raised by now
+    time.sleep(0.6)  # were one still pending, or the watchdog still raising, it would be raised by now
 
 
 @needs_async_exc
@@ -204,13 +206,15 @@ def test_flake8_rejects_a_bad_budget(tmp_path):
 def test_without_async_exceptions_the_clock_is_checked_between_steps(monkeypatch):
     """Where the interpreter cannot interrupt a thread, check() (called between rules) still stops."""
     monkeypatch.setattr(deadline_module, "_RAISE_IN", None)
-    with pytest.raises(FileTimeout):
-        with deadline(0.05):
-            check()  # in time: nothing
-            time.sleep(0.1)
-            check()
-    with deadline(5):
+
+    def late():
+        check()  # in time: nothing
+        time.sleep(0.1)
         check()
+
+    with pytest.raises(FileTimeout):
+        within(0.05, late)
+    within(5, check)
 
 
 @needs_async_exc
@@ -228,3 +232,18 @@ def test_a_timeout_in_a_fix_round_writes_nothing_and_caches_nothing(tmp_path, mo
         assert "not fully checked" in proc.stderr and "0 from cache" in proc.stderr
         if mode == "--fix":  # what the file holds is reported: the sleep, and the stop
             assert "STL101" in proc.stdout and "STL000" in proc.stdout
+
+
+@needs_async_exc
+def test_a_timeout_outside_the_rules_names_the_configured_budget(monkeypatch):
+    """Stopped while the model is built (no rule finished): one STL000 that names this file's budget."""
+    from starlette_lint import engine
+
+    def endless_model(*args, **kwargs):
+        while True:
+            pass
+
+    monkeypatch.setattr(engine, "Model", endless_model)
+    findings = check_source(LOOPING, "app.py", DEFAULT.merged(file_timeout=0.5))
+    assert [f.code for f in findings] == [INTERNAL]
+    assert "file-timeout of 0.5 s" in findings[0].message

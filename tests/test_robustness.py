@@ -462,7 +462,7 @@ def test_model_or_positions_failure_is_one_stl000(monkeypatch, where):
     if where == "model":
         monkeypatch.setattr(engine, "Model", lambda *a, **k: (_ for _ in ()).throw(Boom("no model")))
     else:
-        monkeypatch.setattr(engine, "positions", lambda *a, **k: (_ for _ in ()).throw(Boom("no positions")))
+        monkeypatch.setattr(engine, "model_positions", lambda *a, **k: (_ for _ in ()).throw(Boom("no positions")))
     found = check_source(APP, "x.py")
     assert [f.code for f in found] == [INTERNAL]
     assert found[0].message.startswith(f"internal error in {where}: Boom:")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal, Optional
 
 if TYPE_CHECKING:
     from .config import Config
-    from .model import Model
+    from .model import Function, Model
 
 FileClass = Literal["app", "test", "docs"]
 FILE_CLASSES: tuple[FileClass, ...] = ("app", "test", "docs")
@@ -95,14 +95,15 @@ def classify(model: "Model", config: "Config") -> FileClass:
 
 
 def _defines_pytest_fixtures(model: "Model") -> bool:
-    if not model.imports_any("pytest", "pytest_asyncio"):
-        return False
-    for fn in model.functions:
-        for dec in fn.decorators:
-            expr = dec.decorator
-            q = model.qualname(expr, fn.outer)
-            if q is not None and (q.rstrip("()") in _FIXTURE_DECORATORS):
-                return True
+    return model.imports_any("pytest", "pytest_asyncio") and any(is_pytest_fixture(model, fn) for fn in model.functions)
+
+
+def is_pytest_fixture(model: "Model", fn: "Function") -> bool:
+    """``@pytest.fixture`` / ``@pytest.fixture(...)`` (or pytest-asyncio's), through imports."""
+    for dec in fn.decorators:
+        q = model.qualname(dec.decorator, fn.outer)  # a call's name ends in "()"
+        if q is not None and q.removesuffix("()") in _FIXTURE_DECORATORS:
+            return True
     return False
 
 

@@ -31,11 +31,12 @@ import ctypes
 import os
 import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Optional, TypeVar
 
-__all__ = ["DEFAULT_SECONDS", "FileTimeout", "budget", "check", "deadline", "expired", "interruptible", "stand_down",
-           "timeout_message"]
+__all__ = ["DEFAULT_SECONDS", "TIMEOUT_PREFIX", "FileTimeout", "check", "expired", "interruptible", "stand_down",
+           "timeout_message", "within"]
+
+T = TypeVar("T")
 
 DEFAULT_SECONDS = 10.0
 
@@ -44,9 +45,12 @@ class FileTimeout(BaseException):
     """The analysis of one file ran past its time budget."""
 
 
+TIMEOUT_PREFIX = "analysis stopped after the file-timeout of "
+
+
 def timeout_message(seconds: float) -> str:
-    """The ``STL000`` message: the fact, then what to do."""
-    return (f"analysis stopped after the file-timeout of {seconds:g} s; file not fully checked: "
+    """The ``STL000`` message: the fact, then what to do (it starts with :data:`TIMEOUT_PREFIX`)."""
+    return (f"{TIMEOUT_PREFIX}{seconds:g} s; file not fully checked: "
             f"raise file-timeout in [tool.starlette-lint] (or --file-timeout) and report the file as a bug")
 
 
@@ -74,7 +78,7 @@ REFIRE = 0.25  # seconds between two raises while a fired deadline is not stood 
 
 
 class _Armed:
-    __slots__ = ("at", "seconds", "thread", "fired", "done")
+    __slots__ = ("at", "seconds", "thread", "fired", "done", "raising")
 
     def __init__(self, seconds: float, thread: int) -> None:
         self.seconds = seconds
@@ -82,6 +86,7 @@ class _Armed:
         self.thread = thread
         self.fired = False  # the budget ran out (the exception was raised, or check() raised it)
         self.done = False  # stood down or disarmed: nothing is raised any more
+        self.raising = False  # the watchdog is about to raise in the thread (see _Watchdog.stand_down)
 
 
 class _Watchdog:
@@ -103,9 +108,13 @@ class _Watchdog:
         self.wake_at: Optional[float] = None
 
     def arm(self, seconds: float) -> _Armed:
+        """A deadline for the calling thread, registered as its current one before it can fire."""
         entry = _Armed(seconds, threading.get_ident())
+        _local.entry = entry
         if _RAISE_IN is None:
             return entry  # nothing can interrupt the thread: check() compares the clock
+        # Taking the lock here is safe: nothing can be raised in this thread until the new
+        # entry is registered, and the watchdog needs this lock to register-and-fire.
         with self.cond:
             if self.pid != os.getpid() or self.thread is None or not self.thread.is_alive():
                 self.pid = os.getpid()
@@ -119,24 +128,38 @@ class _Watchdog:
         return entry
 
     def stand_down(self, entry: _Armed) -> None:
-        """Raise nothing more for this deadline, and take back what is raised but not yet delivered."""
-        with self.cond:
-            entry.done = True
-            if self.armed.get(entry.thread) is entry:
-                del self.armed[entry.thread]
-            if entry.fired and _TAKE_BACK is not None:
-                _TAKE_BACK(entry.thread, None)
+        """Raise nothing more for this deadline, and take back what is raised but not yet delivered.
+
+        Called by the thread the deadline is for, so it must not take the watchdog's lock: an
+        exception delivered right after the lock is acquired, before the ``with`` block is
+        entered, would leave the lock held for ever. Instead the two threads raise flags in
+        opposite order (``done`` here, ``raising`` in :meth:`_loop`): either the watchdog sees
+        ``done`` and raises nothing, or this thread sees ``raising``, waits for the raise to
+        happen and takes it back. The watchdog drops done entries itself. May be interrupted by
+        a late exception and called again: every step can be repeated.
+        """
+        entry.done = True
+        while entry.raising:
+            time.sleep(0)
+        if entry.fired and _TAKE_BACK is not None:
+            _TAKE_BACK(entry.thread, None)
 
     def _loop(self) -> None:
         with self.cond:
             while True:
                 now = time.monotonic()
-                for entry in [e for e in self.armed.values() if e.at <= now]:
+                for entry in [e for e in self.armed.values() if e.done or e.at <= now]:
+                    if entry.done:  # stood down by its thread
+                        del self.armed[entry.thread]
+                        continue
                     # raised again every REFIRE seconds until the thread stands the deadline down:
                     # an exception can be lost (raised in a __del__, swallowed by third-party code)
-                    entry.fired = True
-                    entry.at = now + REFIRE
-                    _RAISE_IN(entry.thread, FileTimeout)  # type: ignore[misc]
+                    entry.raising = True
+                    if not entry.done:
+                        entry.fired = True
+                        entry.at = now + REFIRE
+                        _RAISE_IN(entry.thread, FileTimeout)  # type: ignore[misc]
+                    entry.raising = False
                 self.wake_at = min((e.at for e in self.armed.values()), default=None)
                 wait = None if self.wake_at is None else min(max(self.wake_at - now, 0.001), threading.TIMEOUT_MAX)
                 self.cond.wait(wait)
@@ -146,34 +169,43 @@ _WATCHDOG = _Watchdog()
 _local = threading.local()
 
 
-@contextmanager
-def deadline(seconds: Optional[float]) -> Iterator[None]:
-    """Raise :class:`FileTimeout` in this thread once ``seconds`` have passed inside the block.
+def within(seconds: Optional[float], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)``, with :class:`FileTimeout` raised in this thread once ``seconds`` have passed.
 
     ``None`` or a value <= 0 means no budget. Nested on one thread, the outermost governs.
-    The exception leaves the block as :class:`FileTimeout` whichever statement it hit,
-    and is never delivered after the block. Code that catches it inside the block and
-    carries on calls :func:`stand_down` first.
+    The exception leaves as :class:`FileTimeout` whichever statement it hit, and is never
+    delivered after the call returns. Code that catches it inside ``fn`` and carries on
+    calls :func:`stand_down` first.
+
+    A function rather than a context manager on purpose: an exception raised in the thread
+    can land on any Python call, and a ``with`` statement runs Python code of its own
+    (``__enter__``, ``__exit__``) where a landing would skip the stand-down and leave the
+    watchdog raising. Here every step after arming sits inside the ``try``, and the release
+    is retried until it completes.
     """
     if not seconds or seconds <= 0 or getattr(_local, "entry", None) is not None:
-        yield
-        return
-    entry = _WATCHDOG.arm(seconds)
-    _local.entry = entry
+        return fn(*args, **kwargs)
     try:
-        yield
+        _WATCHDOG.arm(seconds)
+        return fn(*args, **kwargs)
     finally:
-        while True:  # until the watchdog is told: a late raise may land on any call in here (and is
-            try:     # dropped: the block has ended, or is already leaving with FileTimeout)
-                _WATCHDOG.stand_down(entry)
+        while True:  # a late raise may land on any call in here: it is dropped (the call has
+            try:     # ended, or is already leaving with FileTimeout) and the release retried
+                _release()
                 break
             except FileTimeout:
                 continue
+
+
+def _release() -> None:
+    entry = getattr(_local, "entry", None)
+    if entry is not None:
+        _WATCHDOG.stand_down(entry)
         _local.entry = None
 
 
 def stand_down() -> None:
-    """After catching :class:`FileTimeout` inside a :func:`deadline` block: raise nothing more.
+    """After catching :class:`FileTimeout` inside a :func:`within` call: raise nothing more.
 
     The block's budget is spent; what follows (positions of the findings already made, the
     report) runs to its end. A no-op outside a deadline.
@@ -181,7 +213,7 @@ def stand_down() -> None:
     entry = getattr(_local, "entry", None)
     if entry is None:
         return
-    while True:
+    while True:  # every step can be repeated: a late raise landing here is dropped
         try:
             _WATCHDOG.stand_down(entry)
             return
@@ -208,9 +240,3 @@ def check() -> None:
         return
     entry.fired = True
     raise FileTimeout
-
-
-def budget(default: float = DEFAULT_SECONDS) -> float:
-    """The seconds of the deadline armed on this thread (``default`` when none is)."""
-    entry = getattr(_local, "entry", None)
-    return entry.seconds if entry is not None else default

@@ -24,12 +24,12 @@ import libcst as cst
 from . import guard
 from .classify import classify
 from .config import DEFAULT, Config
-from .deadline import FileTimeout, budget, deadline, stand_down, timeout_message
+from .deadline import TIMEOUT_PREFIX, FileTimeout, stand_down, timeout_message, within
 from .deadline import check as deadline_check
 from .finding import Finding, Report
 from .model import Model
 from .noqa import peer_suppressed
-from .positions import positions
+from .positions import model_positions
 from .prefilter import is_relevant
 from .rules import all_rules
 from .rules.base import Rule
@@ -203,24 +203,22 @@ def _analyze(source: Union[str, bytes], filename: str, config: Config, active: l
              on_parse_error: str, debug: bool, tree: Optional[ast.Module] = None) -> Analysis:
     with gc_paused():
         try:
-            with deadline(config.file_timeout):
-                return _parse_and_analyze(source, filename, config, active, on_parse_error, debug, tree)
+            return within(config.file_timeout, _parse_and_analyze, source, filename, config, active, on_parse_error,
+                          debug, tree)
         except FileTimeout:  # in the parser's wrapper, the model or positions: nothing is kept
             stand_down()  # when the deadline is an outer one (the command's), still armed
             _restore_validation()
-            return Analysis([_timeout_finding()])
+            return Analysis([_timeout_finding(config)])
 
 
-def _timeout_finding() -> Finding:
-    return Finding(1, 0, INTERNAL, timeout_message(budget(DEFAULT.file_timeout)))
+def _timeout_finding(config: Config) -> Finding:
+    # the budget is config.file_timeout whichever front end armed it (both pass that value)
+    return Finding(1, 0, INTERNAL, timeout_message(config.file_timeout))
 
 
 def timed_out(findings: Iterable[Finding]) -> bool:
     """Did this analysis stop at its file-timeout (see :mod:`.deadline`)?"""
-    return any(f.code == INTERNAL and f.message.startswith(_TIMEOUT_PREFIX) for f in findings)
-
-
-_TIMEOUT_PREFIX = timeout_message(1.0).split(" 1 s", 1)[0]
+    return any(f.code == INTERNAL and f.message.startswith(TIMEOUT_PREFIX) for f in findings)
 
 
 def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
@@ -293,6 +291,8 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
                    *, debug: bool = False, tree: Optional[ast.Module] = None) -> Analysis:
     try:
         model = Model(module, source, filename, config)
+        if tree is not None:
+            model._python_tree = tree  # flake8's: positions need not parse again
         model.file_class = classify(model, config)
     except Exception as exc:  # noqa: BLE001
         return Analysis([_internal(filename, "model", exc, debug)], module)
@@ -315,13 +315,11 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
         # the rules that finished keep their findings; the one that ran out and the rest are not run
         stand_down()  # positions of what was found run to their end
         del reports[done:]
-        errors.append(_timeout_finding())
+        errors.append(_timeout_finding(config))
     if not reports:
         return Analysis(errors, module, model)
     try:
-        if tree is None and len(module.body) > _AST_FOR_POSITIONS_ABOVE:
-            tree = _python_ast(source)
-        where = positions(module, [r.node for r in reports], tree, model.top_of)
+        where = model_positions(model, [r.node for r in reports])
     except Exception as exc:  # noqa: BLE001
         return Analysis(errors + [_internal(filename, "positions", exc, debug)], module, model)
     paired = [(r, Finding(*where.get(id(r.node), (1, 0)), r.code, r.message, r.fix)) for r in reports]
@@ -331,18 +329,6 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
         paired = [(r, f) for r, f in paired if id(f) in keep]
     findings = {f for _, f in paired}
     return Analysis(sorted(findings, key=lambda f: (f.line, f.col, f.code)) + errors, module, model, paired)
-
-
-# Above this many top-level statements, Python's own parser (a tenth of a LibCST
-# parse) is cheaper than replaying LibCST's code generation from the top.
-_AST_FOR_POSITIONS_ABOVE = 40
-
-
-def _python_ast(source: str) -> Optional[ast.Module]:
-    try:
-        return ast.parse(source.lstrip("\ufeff"))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
 
 
 def _reason(exc: BaseException, debug: bool) -> str:

@@ -30,6 +30,7 @@ Qualified names
 
 from __future__ import annotations
 
+import ast
 import builtins
 import dataclasses
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -355,6 +356,9 @@ class Model:
         self.imported: set[str] = set()  # every imported qualified name (canonical)
         self.cache: dict[str, Any] = {}  # shared facts computed once by rule families
         self.file_class: str = "app"  # app | test | docs, set by the engine (classify.py)
+        # Python's ast of the source: the caller's (flake8 hands its own over), else parsed on
+        # first use by python_tree(); _UNSET until then
+        self._python_tree: Any = _UNSET
         # id(node) -> index of the top-level statement holding it, for every node the
         # walk visits (and call arguments, params, decorators, import aliases): lets
         # positions replay just that statement.
@@ -970,6 +974,29 @@ class Model:
         for cls in on_path:
             memo[id(cls)] = True  # each class on the path reaches the loop
         return True
+
+    def scope_inside(self, node: cst.CSTNode, scope: Scope) -> Scope:
+        """The scope a node's children are evaluated in: a def's or class's own, else ``scope``."""
+        if isinstance(node, cst.FunctionDef):
+            fn = self.function_of.get(id(node))
+            return fn.scope if fn is not None else scope
+        if isinstance(node, cst.ClassDef):
+            info = self.class_of.get(id(node))
+            return info.scope if info is not None else scope
+        return scope
+
+    def python_tree(self) -> Optional[ast.Module]:
+        """Python's own tree of the source (parsed once; None when Python cannot parse it)."""
+        if self._python_tree is _UNSET:
+            try:
+                self._python_tree = ast.parse(self.source.lstrip("\ufeff"))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._python_tree = None
+        return self._python_tree
+
+    def given_python_tree(self) -> Optional[ast.Module]:
+        """The tree the caller handed over, or one already parsed: free to use, never parsed here."""
+        return None if self._python_tree is _UNSET else self._python_tree
 
     def call_qualname(self, site: CallSite) -> Optional[str]:
         """Qualified name of what a call calls (cached)."""

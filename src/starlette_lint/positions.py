@@ -20,12 +20,15 @@ from __future__ import annotations
 import ast
 import re
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from .model import walk
+
+if TYPE_CHECKING:
+    from .model import Model
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -176,3 +179,17 @@ def _by_statement(module: cst.Module, targets: dict[int, cst.CSTNode], tree: ast
     if left:  # a node the walk does not reach (inside an annotation, say): replay the module for those
         starts.update(_replay(module, module, {k: targets[k] for k in left}, 1))
     return starts
+
+
+# Above this many top-level statements, Python's own parser (a tenth of a LibCST parse) is
+# cheaper than replaying LibCST's code generation from the top.
+AST_ABOVE = 40
+
+
+def model_positions(model: "Model", nodes: Iterable[cst.CSTNode]) -> dict[int, tuple[int, int]]:
+    """:func:`positions` of nodes of a model's module, with Python's tree of the source when the
+    caller gave one or the module is long enough for parsing it to pay (parsed once per model)."""
+    tree = model.given_python_tree()
+    if tree is None and len(model.module.body) > AST_ABOVE:
+        tree = model.python_tree()
+    return positions(model.module, nodes, tree, model.top_of)

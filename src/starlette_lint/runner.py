@@ -131,6 +131,11 @@ def _kept_reports(analysis: Analysis, kept: list[Finding]) -> list[Report]:
     return [r for r, f in analysis.reports if (f.line, f.col, f.code) in keys]
 
 
+def _plain_rows(findings: Iterable[Finding]) -> list[Row]:
+    """Rows with no fixable mark (when no fixer may run, or none can tell)."""
+    return [(f.line, f.col, f.code, f.message, False) for f in findings]
+
+
 def _rows(analysis: Analysis, kept: list[Finding], path: str) -> list[Row]:
     from .fixes import fixable_codes, fixable_reports
 
@@ -169,7 +174,7 @@ def process(job: Job, settings: Settings) -> FileResult:
         # what the engine would answer (its first test), without importing it
         cache.put(key, [])
         return result
-    from .deadline import FileTimeout, deadline, timeout_message
+    from .deadline import FileTimeout, timeout_message, within
     from .engine import gc_paused
     from .rules import all_rules
 
@@ -179,15 +184,16 @@ def process(job: Job, settings: Settings) -> FileResult:
     with gc_paused():  # until the models are released and the trees freed: the collector never walks them
         try:
             try:
-                with deadline(settings.config.file_timeout):  # one budget for the check and its fix rounds
-                    fixed_content, text = _check_and_fix(content, path, settings, result, analyses)
+                # one budget for the check and its fix rounds
+                fixed_content, text = within(settings.config.file_timeout, _check_and_fix, content, path, settings,
+                                             result, analyses)
             except FileTimeout:
                 # in a fixer, or in the fixable test: nothing is written, and what the check of the
                 # file as it is found is kept
                 first = [f for f in (analyses[0].findings if analyses else []) if f.code != INTERNAL]
                 first.insert(0, Finding(1, 0, INTERNAL, timeout_message(settings.config.file_timeout)))
                 kept = _keep(first, settings.config, path, NoqaIndex(decode(content)))
-                result.rows = [(f.line, f.col, f.code, f.message, False) for f in kept]
+                result.rows = _plain_rows(kept)
                 result.fixed, result.diff = 0, ""
                 result.timed_out, fixed_content = True, None
             if result.fixed and fixed_content is not None:
@@ -236,7 +242,7 @@ def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileRe
     fixed_content: Optional[bytes] = None
     if timed_out(analysis.findings):  # the budget is spent: no fixer runs, not even to tell what is fixable
         result.timed_out = True
-        result.rows = [(f.line, f.col, f.code, f.message, False) for f in kept]
+        result.rows = _plain_rows(kept)
         return fixed_content, text
     if settings.mode != "check" and analysis.module is not None:
         # fixers generate code recursively: deep expressions need the big stack the check had
@@ -248,7 +254,7 @@ def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileRe
         result.rows = _rows(analysis, kept, path)
     except FileTimeout:  # every rule ran: the file is checked, only the fixable marks are unknown
         stand_down()
-        result.rows = [(f.line, f.col, f.code, f.message, False) for f in kept]
+        result.rows = _plain_rows(kept)
     return fixed_content, text
 
 

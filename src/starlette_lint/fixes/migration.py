@@ -92,13 +92,7 @@ def _names(model, value: str):
         if isinstance(node, cst.Name) and node.value == value:
             yield node, scope
             continue
-        inner = scope
-        if isinstance(node, cst.FunctionDef):
-            fn = model.function_of.get(id(node))
-            inner = fn.scope if fn is not None else scope
-        elif isinstance(node, cst.ClassDef):
-            info = model.class_of.get(id(node))
-            inner = info.scope if info is not None else scope
+        inner = model.scope_inside(node, scope)
         if isinstance(node, cst.Attribute):
             stack.append((node.value, inner))  # not node.attr
             continue

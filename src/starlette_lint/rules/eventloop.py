@@ -44,7 +44,6 @@ What is not reported in request-path code
 
 from __future__ import annotations
 
-import ast
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -63,7 +62,7 @@ from ..framework import (
     REQUEST_ROLES,
 )
 from ..model import LOCAL, CallSite, ClassInfo, Function, Model, all_params, argument, keyword, string_value, walk
-from ..positions import positions
+from ..positions import model_positions
 from .base import Rule
 
 _CACHE_KEY = "eventloop"
@@ -726,7 +725,7 @@ class _BlockingRule(Rule):
             if hit.entry.code == self.code and hit.fn.is_async:
                 groups.setdefault(id(hit.fn) if self.code in GROUPED else id(hit), []).append(hit)
         more = [h for g in groups.values() if len(g) > 1 for h in g]
-        lines = _lines(model, [h.site.node for h in more]) if more else {}
+        lines = model_positions(model, [h.site.node for h in more]) if more else {}
         for group in groups.values():
             if len(group) > 1:
                 group.sort(key=lambda h: lines.get(id(h.site.node), (0, 0)))
@@ -745,17 +744,6 @@ class _BlockingRule(Rule):
             yield self.report(hit.site.node, message)
 
 
-def _lines(model: Model, nodes: list[cst.CSTNode]) -> dict[int, tuple[int, int]]:
-    """``id(node) -> (line, column)`` for the nodes of grouped findings (the engine's position replay)."""
-    tree = None
-    if len(model.module.body) > 40:  # Python's parser is cheaper than replaying from the top
-        try:
-            tree = ast.parse(model.source)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            tree = None
-    return positions(model.module, nodes, tree, model.top_of)
-
-
 def _not_silenced(model: Model, group: list[Hit], code: str, lines: dict[int, tuple[int, int]]) -> list[Hit]:
     """A group less the calls whose line carries a ``# noqa`` for ``code`` (or a peer's code for it).
 
@@ -767,7 +755,7 @@ def _not_silenced(model: Model, group: list[Hit], code: str, lines: dict[int, tu
     index = model.cache.get("eventloop.noqa")
     if index is None:
         index = model.cache["eventloop.noqa"] = _noqa.NoqaIndex(model.source)
-    codes = (code, *getattr(_noqa, "PEER_ALIASES", {}).get(code, ()))
+    codes = (code, *_noqa.PEER_ALIASES.get(code, ()))
     kept = [h for h in group
             if not any(index.suppressed(c, lines.get(id(h.site.node), (0, 0))[0]) for c in codes)]
     return kept or group

@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from .. import names as N
+from ..classify import is_pytest_fixture
 from ..finding import Report
 from ..framework import (
     ENDPOINT,
@@ -55,7 +56,6 @@ _SERVERS = frozenset({
     "uvicorn.run", "uvicorn.Config", "uvicorn.Server", "uvicorn.main.run", "uvicorn.config.Config",
     "uvicorn.server.Server", "hypercorn.asyncio.serve", "hypercorn.trio.serve",
 })
-_PYTEST_FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
 # Middleware that never answer a request themselves (they only transform what
 # passes through): being outside CORSMiddleware costs nothing.
@@ -145,13 +145,7 @@ def class_name(q: Optional[str], fallback: str = "middleware") -> str:
 
 def is_test_function(model: Model, fn: Function) -> bool:
     """A pytest test or fixture: it builds and drives apps on purpose."""
-    if fn.name == "test" or fn.name.startswith("test_"):
-        return True
-    for dec in fn.decorators:
-        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
-        if model.qualname(expr, fn.outer) in _PYTEST_FIXTURES:
-            return True
-    return False
+    return fn.name == "test" or fn.name.startswith("test_") or is_pytest_fixture(model, fn)
 
 
 def _first_param(fn: Function, skip_self: bool) -> Optional[str]:

@@ -271,13 +271,7 @@ def _scoped_nodes(model: Model) -> Iterator[tuple[cst.CSTNode, Scope]]:
     while stack:
         node, scope = stack.pop()
         yield node, scope
-        inner = scope
-        if isinstance(node, cst.FunctionDef):
-            fn = model.function_of.get(id(node))
-            inner = fn.scope if fn is not None else scope
-        elif isinstance(node, cst.ClassDef):
-            info = model.class_of.get(id(node))
-            inner = info.scope if info is not None else scope
+        inner = model.scope_inside(node, scope)
         kids = list(iter_children(node))
         kids.reverse()
         stack.extend((k, inner) for k in kids)
