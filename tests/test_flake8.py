@@ -48,6 +48,10 @@ def flake8_options(config) -> tuple[str, ...]:
     ):
         if values:
             args.append(f"--starlette-{name}={','.join(values)}")
+    for package in ("starlette", "fastapi"):
+        spec = getattr(config, f"{package}_version")
+        if spec:
+            args.append(f"--{package}-version={spec}")
     return tuple(args)
 
 

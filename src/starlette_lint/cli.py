@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
-from . import __version__
+from . import __version__, versions
 from .cache import DIRNAME, settings_fingerprint
 from .codes import RULE_CODES
-from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, parse_timeout, tomllib
+from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, parse_timeout, tomllib, with_target
 from .discovery import PathError, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
 from .runner import IO_ERROR, SYNTAX, FileResult, Job, Settings, run
@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "in [tool.starlette-lint], else 10; 0: no limit)")
     check.add_argument("--timings", metavar="FILE",
                        help="write each file's analysis time (seconds, JSON) to FILE, slowest first")
+    check.add_argument("--show-settings", action="store_true",
+                       help="print the settings that apply to each PATH and where they come from "
+                            "(configuration file, Starlette/FastAPI releases), then exit")
     check.set_defaults(func=cmd_check)
 
     rule = sub.add_parser("rule", help="show a rule's documentation", description="Show a rule's documentation.")
@@ -144,13 +147,13 @@ def _explicit_config(path: str) -> Config:
 
 
 def _config_for(path: str, args: argparse.Namespace) -> Config:
+    p = Path(path)
+    directory = p if p.is_dir() else p.parent
     if args.isolated:
-        base = DEFAULT
+        base = DEFAULT  # no configuration and no project files: the installed releases, else the latest
     elif args.config:
-        base = _explicit_config(args.config)
+        base = with_target(_explicit_config(args.config), directory.resolve())
     else:
-        p = Path(path)
-        directory = p if p.is_dir() else p.parent
         base = _load_for(str(directory.resolve()))
     select = _validate_cli_codes("--select", args.select) if args.select is not None else base.select
     extend = _validate_cli_codes("--extend-select", args.extend_select)
@@ -169,6 +172,7 @@ def _fingerprint(config: Config) -> str:
         "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
         "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
         "root": config.root, "test_paths": config.test_paths, "docs_paths": config.docs_paths,
+        "target": str(config.target.starlette) + " " + str(config.target.fastapi) if config.target else None,
         # without a configuration, file classes are judged relative to the working directory
         "cwd": None if config.root else os.getcwd(),
     })
@@ -184,6 +188,42 @@ def _cache_dir(config: Config, args: argparse.Namespace, cwd: Path) -> Optional[
         return str(Path(env).resolve())
     base = Path(config.root) if config.root else cwd
     return str((base / DIRNAME).resolve())
+
+
+def settings_lines(path: str, config: Config) -> list[str]:
+    """What ``--show-settings`` prints for one path: every setting, then the target releases."""
+    from .rules import all_rules
+
+    target = config.target or versions.environment_target()
+    enabled = [r.code for r in all_rules() if config.enabled(r.code, r.opt_in)]
+    out = [
+        f"{path}:",
+        f"  configuration: {config.source or 'none (defaults)'}",
+        f"  root (relative paths start here): {config.root or os.getcwd()}",
+        f"  select: {list(config.select)}",
+        f"  extend-select: {list(config.extend_select)}",
+        f"  ignore: {list(config.ignore)}",
+        f"  per-file-ignores: {dict((p, list(c)) for p, c in config.per_file_ignores)}",
+        f"  extend-blocking-calls: {[f'{n}={a}' if a else n for n, a in config.extend_blocking_calls]}",
+        f"  safe-calls: {sorted(config.safe_calls)}",
+        f"  endpoint-decorators: {list(config.endpoint_decorators)}",
+        f"  extend-exclude: {list(config.extend_exclude)}",
+        f"  file-timeout: {config.file_timeout:g}",
+        f"  test-paths: {list(config.test_paths)}",
+        f"  docs-paths: {list(config.docs_paths)}",
+        f"  rules enabled ({len(enabled)}): {' '.join(enabled)}",
+        "  target releases:",
+    ]
+    out += [f"    {line}" for line in target.describe()]
+    return out
+
+
+def show_settings(paths: Sequence[str], args: argparse.Namespace) -> int:
+    for arg in paths:
+        if not os.path.lexists(arg):
+            raise UsageError(f"{arg}: no such file or directory")
+        print("\n".join(settings_lines(arg, _config_for(arg, args))))
+    return 0
 
 
 # ------------------------------------------------------------------ progress
@@ -222,7 +262,8 @@ class Progress:
 
 # ------------------------------------------------------------------ commands
 def cmd_check(args: argparse.Namespace) -> int:
-    _load_for.cache_clear()  # configuration files are read afresh by every run
+    _load_for.cache_clear()  # configuration and project files are read afresh by every run
+    versions.clear()
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.fix and args.diff:
@@ -234,6 +275,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings: list[Settings] = []
     index: dict[Config, int] = {}
     jobs_in: list[Job] = []
+    if args.show_settings:
+        return show_settings(paths, args)
     for arg in paths:
         if not os.path.lexists(arg):
             raise UsageError(f"{arg}: no such file or directory")

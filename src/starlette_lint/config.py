@@ -14,6 +14,12 @@ Keys (all optional)::
     file-timeout = 10                   # seconds one file's analysis may take (0: no limit)
     test-paths = ["tests/", "test_*.py"]  # what is test code (replaces the defaults, see classify.py)
     docs-paths = ["docs/", "examples/"]   # what is documentation and example code (likewise)
+    starlette-version = ">=0.40,<0.48"  # the Starlette releases the project runs on (see versions.py)
+    fastapi-version = "~=0.116.0"        # likewise for FastAPI (it implies a Starlette range)
+
+Without ``starlette-version`` / ``fastapi-version`` the releases are read from the project's
+dependency declarations (pyproject.toml, requirements*.txt, lock files), else from what is
+installed; ``starlette-lint check --show-settings`` prints what was decided and from where.
 
 flake8 users may set the same lists in their flake8 config instead
 (``starlette-extend-blocking-calls``, ``starlette-safe-calls``,
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from .classify import DOCS_PATHS, TEST_PATHS
+from .versions import Target, detect, from_settings, parse_specifier
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,6 +69,10 @@ class Config:
     file_timeout: float = 10.0  # seconds per file's analysis before it is stopped (STL000); 0 = no limit
     test_paths: tuple[str, ...] = TEST_PATHS  # see classify.py
     docs_paths: tuple[str, ...] = DOCS_PATHS
+    starlette_version: Optional[str] = None  # specifiers as configured (None: detected)
+    fastapi_version: Optional[str] = None
+    # the releases the rules judge against (versions.py); None: those installed, else the latest
+    target: Optional[Target] = None
 
     # ------------------------------------------------------------ selection
     def enabled(self, code: str, opt_in: bool = False) -> bool:
@@ -175,11 +186,40 @@ def from_mapping(data: dict[str, Any], source: Optional[str] = None, root: Optio
             kw["test_paths"] = tuple(_as_list(key, value))
         elif key == "docs-paths":
             kw["docs_paths"] = tuple(_as_list(key, value))
+        elif key in ("starlette-version", "fastapi-version"):
+            kw[key.replace("-", "_")] = _specifier(f"[tool.{SECTION}] {key}", value)
         else:
             known = ("select, ignore, extend-select, per-file-ignores, extend-blocking-calls, safe-calls, "
-                     "endpoint-decorators, extend-exclude, file-timeout, test-paths, docs-paths")
+                     "endpoint-decorators, extend-exclude, file-timeout, test-paths, docs-paths, "
+                     "starlette-version, fastapi-version")
             raise ConfigError(f"unknown key {key!r} in [tool.{SECTION}] (known keys: {known})")
-    return Config(**kw)
+    config = Config(**kw)
+    if config.starlette_version or config.fastapi_version:
+        config = with_releases(config, config.starlette_version, config.fastapi_version,
+                               f"{source or 'configuration'} [tool.{SECTION}]")
+    return config
+
+
+def _specifier(key: str, value: Any) -> str:
+    rng = parse_specifier(value) if isinstance(value, str) else None
+    if rng is None or rng.empty:
+        raise ConfigError(f"{key}: expected a version specifier like \">=0.40,<0.48\" or \"^0.47\", got {value!r}")
+    return value.strip()
+
+
+def with_releases(config: Config, starlette: Optional[str], fastapi: Optional[str], where: str) -> Config:
+    """``config`` targeting the given Starlette/FastAPI specifiers (validated; ConfigError names the key)."""
+    starlette = _specifier(f"{where} starlette-version", starlette) if starlette else config.starlette_version
+    fastapi = _specifier(f"{where} fastapi-version", fastapi) if fastapi else config.fastapi_version
+    return replace(config, starlette_version=starlette, fastapi_version=fastapi,
+                   target=from_settings(starlette, fastapi, where))
+
+
+def with_target(config: Config, start: str | os.PathLike[str]) -> Config:
+    """``config`` with the releases detected for code below ``start``, unless it names them itself."""
+    if config.target is not None:
+        return config
+    return replace(config, target=detect(str(start), config.root))
 
 
 def find_pyproject(start: str | os.PathLike[str]) -> Optional[Path]:
@@ -205,10 +245,10 @@ def load(start: str | os.PathLike[str] = ".") -> Config:
     """The configuration that applies below ``start`` (defaults when there is none)."""
     path = find_pyproject(start)
     if path is None:
-        return DEFAULT
+        return with_target(DEFAULT, start)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     table = data.get("tool", {}).get(SECTION, {})
-    return from_mapping(table, source=str(path), root=str(path.parent))
+    return with_target(from_mapping(table, source=str(path), root=str(path.parent)), start)

@@ -13,7 +13,7 @@ import gc
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
-from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout
+from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout, with_releases
 from .prefilter import is_relevant
 
 if TYPE_CHECKING:
@@ -90,6 +90,15 @@ class StarletteLintChecker:
             help="starlette-lint: stop a file's analysis after SECONDS and report STL000 "
                  "(default: file-timeout in [tool.starlette-lint], else 10; 0: no limit)",
         )
+        for package in ("starlette", "fastapi"):
+            manager.add_option(
+                f"--{package}-version",
+                default="",
+                parse_from_config=True,
+                metavar="SPECIFIER",
+                help=f"starlette-lint: the {package} releases the project runs on, e.g. '>=0.40,<0.48' "
+                     f"(default: {package}-version in [tool.starlette-lint], else the project's dependencies)",
+            )
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
@@ -98,9 +107,12 @@ class StarletteLintChecker:
         safe = list(getattr(options, "starlette_safe_calls", None) or [])
         decorators = list(getattr(options, "starlette_endpoint_decorators", None) or [])
         timeout = str(getattr(options, "starlette_file_timeout", "") or "").strip()
+        releases = {p: str(getattr(options, f"{p}_version", "") or "").strip() for p in ("starlette", "fastapi")}
         try:
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
             seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else base.file_timeout
+            if any(releases.values()):
+                base = with_releases(base, releases["starlette"] or None, releases["fastapi"] or None, "flake8 options")
         except ConfigError as exc:
             raise SystemExit(f"starlette-lint: {exc}") from None
         StarletteLintChecker.config = base.merged(

@@ -37,16 +37,21 @@ Change = Callable[[cst.CSTNode], Union[cst.CSTNode, cst.RemovalSentinel, cst.Fla
 Fixer = Callable[["FixContext", Report], Optional["Plan"]]
 
 FIXERS: dict[str, Fixer] = {}
+# the releases a fixer's rewrite needs: (package, first release), by code; a fix is applied only
+# when every release the project targets has it (versions.Target.at_least)
+NEEDS: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {}
 _FAMILIES = ("eventloop", "lifespan", "middleware", "requests", "deployment", "migration")
 _loaded = False
 
 
-def fixer(*codes: str) -> Callable[[Fixer], Fixer]:
-    """Register a fixer for one or more rule codes."""
+def fixer(*codes: str, needs: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> Callable[[Fixer], Fixer]:
+    """Register a fixer for one or more rule codes; ``needs``: the releases its rewrite relies on,
+    e.g. ``(("starlette", (0, 48)),)`` for a name Starlette 0.48 added."""
 
     def register(fn: Fixer) -> Fixer:
         for code in codes:
             FIXERS[code] = fn
+            NEEDS[code] = needs
         return fn
 
     return register
@@ -73,7 +78,15 @@ def fix_doc(code: str) -> Optional[str]:
         return None
     import inspect
 
-    return inspect.cleandoc(fn.__doc__).replace("``", "`")
+    text = inspect.cleandoc(fn.__doc__).replace("``", "`")
+    needs = NEEDS.get(code)
+    if needs:
+        from ..versions import show
+
+        wanted = " and ".join(f"{'Starlette' if p == 'starlette' else 'FastAPI'} >= {show(v)}" for p, v in needs)
+        text += (f"\n\nApplied only when every release the project targets is {wanted} (see "
+                 f"`check --show-settings`); otherwise the finding stays, unfixed.")
+    return text
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,8 @@ def plan_fixes(ctx: FixContext, reports: Iterable[Report]) -> list[tuple[Report,
         fix = FIXERS.get(report.code)
         plan: Optional[Plan] = None
         ctx._begin()
+        if not all(ctx.model.target.at_least(package, v) for package, v in NEEDS.get(report.code, ())):
+            continue  # the rewrite would not run on every release the project targets
         if fix is not None:
             try:
                 plan = fix(ctx, report)

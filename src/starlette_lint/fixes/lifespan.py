@@ -14,7 +14,7 @@ from ._cst import append_arg, keyword_index, names_in, remove_arg, statement_in,
 
 
 # ---------------------------------------------------------------- STL201 / STL202
-@fixer("STL201", "STL202")
+@fixer("STL201", "STL202", needs=(("starlette", (0, 16)),))
 def startup_handlers_to_lifespan(ctx: FixContext, report: Report) -> Optional[Plan]:
     """All startup/shutdown handlers of one app -> an ``@asynccontextmanager`` lifespan.
 
@@ -53,6 +53,8 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
     model = ctx.model
     if app.kwarg("lifespan") is not None:
         return None  # STL203 territory: merging into an existing lifespan is a human's call
+    if app.is_fastapi and not model.target.at_least("fastapi", (0, 93)):
+        return None  # FastAPI(lifespan=) arrived in FastAPI 0.93
     owner = app.scope.node
     stmt = statement_in(owner, app.call)
     if stmt is None:
@@ -217,7 +219,7 @@ def _drop_decorators(node: cst.CSTNode, indexes: set[int]) -> cst.CSTNode:
 
 
 # ---------------------------------------------------------------- STL204
-@fixer("STL204")
+@fixer("STL204", needs=(("starlette", (0, 16)),))
 def decorate_generator_lifespan(ctx: FixContext, report: Report) -> Optional[Plan]:
     """Add ``@asynccontextmanager`` (and make a plain generator ``async``)."""
     fn = ctx.model.function_of.get(id(report.node))

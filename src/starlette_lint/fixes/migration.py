@@ -20,7 +20,7 @@ STATUS_RENAMES = {
 _STATUS_MODULES = ("starlette.status", "fastapi.status")
 
 
-@fixer("STL802")
+@fixer("STL802", needs=(("starlette", (0, 48)),))
 def renamed_status(ctx: FixContext, report: Report) -> Optional[Plan]:
     """``status.HTTP_422_UNPROCESSABLE_ENTITY`` -> ``status.HTTP_422_UNPROCESSABLE_CONTENT``.
 
@@ -102,7 +102,7 @@ def _names(model, value: str):
             stack.append((child, inner))
 
 
-@fixer("STL803")
+@fixer("STL803", needs=(("starlette", (0, 29)),))
 def template_response_request_first(ctx: FixContext, report: Report) -> Optional[Plan]:
     """``TemplateResponse("x.html", {"request": request, ...})`` -> ``TemplateResponse(request, "x.html", {...})``.
 

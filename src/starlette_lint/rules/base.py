@@ -14,6 +14,7 @@ import libcst as cst
 
 from ..classify import EVERYWHERE, FileClass
 from ..finding import Report
+from ..versions import Claim
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -34,6 +35,9 @@ class Rule:
     level: ClassVar[str] = "warning"
     security_severity: ClassVar[Optional[str]] = None
     fixable: ClassVar[bool] = False  # set by the fixer registry (``fixes``), never by hand
+    # what the rule says on each side of the Starlette/FastAPI release that changed an API, by
+    # form (versions.Claim): messages come from here, worded for the project's target releases
+    claims: ClassVar[dict[str, Claim]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -54,6 +58,9 @@ class Rule:
         import inspect
 
         text = inspect.cleandoc(type(self).__doc__ or "")
+        if self.claims:
+            text += "\n\n## Versions\nWorded for the releases the project targets (see `--show-settings`):\n"
+            text += "\n" + "\n".join(f"* {form}: {claim.doc()}" for form, claim in self.claims.items())
         if self.fixable and "## Fix" not in text:
             from ..fixes import fix_doc
 

@@ -10,6 +10,7 @@ from ..finding import Report
 from ..framework import REQUEST_ROLES, STARTUP_ROLES, App, AppCall, Lifespan
 from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, iter_children, string_value, walk
 from ..names import ASYNCCONTEXTMANAGER, FASTAPI_APP, FASTAPI_ROUTER
+from ..versions import Claim
 from .base import Rule
 from .migration import Deliberate, file_class, object_class, when_runs
 
@@ -76,6 +77,17 @@ class OnStartupKwarg(Rule):
     code = "STL201"
     name = "startup-shutdown-kwarg"
     summary = "`on_startup=`/`on_shutdown=` passed to an app or router (removed in Starlette 1.0)"
+    claims = {
+        "Starlette()/Router()": Claim(
+            "starlette", (1, 0),
+            after="removed in Starlette 1.0 (TypeError: {cls}.__init__() got an unexpected keyword argument "
+                  "'{first}' {when})",
+            before="deprecated since Starlette 0.26 ({warning}) and removed in 1.0", before_from=(0, 26)),
+        "FastAPI()/APIRouter()": Claim(
+            "fastapi", (0, 93), note=False,
+            after="FastAPI runs these handlers, and drops them silently once the app gets lifespan=, which FastAPI "
+                  "0.93 added (the message details the release)"),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
         ignored = _ignored_hooks(model)  # STL203 reports those instead
@@ -98,10 +110,15 @@ class OnStartupKwarg(Rule):
                            "the hook Starlette 1.0 removed; a TODO plans its deprecation), and twice when the "
                            "including app has no lifespan= of its own")
                     fix += " to the APIRouter (include_router merges it)"
+                if app.kind in ("fastapi", "apirouter"):
+                    if self.claims["FastAPI()/APIRouter()"].side(model.target) is None:
+                        continue  # no lifespan= to move them to before FastAPI 0.93
                 else:
-                    first = _first_hook_keyword(app)
-                    why = (f"removed in Starlette 1.0 (TypeError: {_CLS_LABEL[app.kind]}.__init__() got an unexpected "
-                           f"keyword argument '{first}' {when_runs(app.scope)})")
+                    said = self.claims["Starlette()/Router()"].text(
+                        model.target, cls=_CLS_LABEL[app.kind], first=_first_hook_keyword(app), when=when_runs(app.scope))
+                    if said is None:
+                        continue  # not deprecated yet on the releases the project targets
+                    why = said
                 yield self.report(arg, f"{kw}= on {_app_label(app)}: {why}; {fix}")
 
 
@@ -310,6 +327,28 @@ class OnEventHandler(Rule):
     code = "STL202"
     name = "on-event-handler"
     summary = "`@app.on_event(...)` / `app.add_event_handler(...)` (removed in Starlette 1.0, deprecated in FastAPI)"
+    claims = {
+        "Starlette/Router on_event": Claim(
+            "starlette", (1, 0),
+            after="was removed in Starlette 1.0 (AttributeError: '{cls}' object has no attribute 'on_event' {when})",
+            before="is deprecated since Starlette 0.23 ({warning}) and removed in 1.0", before_from=(0, 23)),
+        "Starlette/Router add_event_handler": Claim(
+            "starlette", (1, 0),
+            after="was removed in Starlette 1.0 (AttributeError: '{cls}' object has no attribute "
+                  "'add_event_handler' {when})"),
+        "FastAPI add_event_handler": Claim(
+            "starlette", (1, 0),
+            after="does not exist on Starlette 1.x: a FastAPI app has no add_event_handler (AttributeError: "
+                  "'{cls}' object has no attribute 'add_event_handler' {when})"),
+        "FastAPI on_event": Claim(
+            "fastapi", (0, 104), note=False,
+            after="is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn, and the handler is "
+                  "silently dropped once the app gets a lifespan=)"),
+        "APIRouter on_event": Claim(
+            "fastapi", (0, 104), note=False,
+            after="is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn), and FastAPI 0.165 "
+                  "runs the handler twice when the including app has no lifespan= of its own"),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
         ignored = _ignored_hooks(model)
@@ -324,19 +363,15 @@ class OnEventHandler(Rule):
                     continue  # a deprecation only: a docs page may show the old API on purpose
                 if Deliberate.of(model).covers(ac.call, (ac.method,)):
                     continue
-                when = when_runs(ac.site.scope)
-                if app.kind == "apirouter" and ac.method == "on_event":
-                    why = ("is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn), and "
-                           "FastAPI 0.165 runs the handler twice when the including app has no lifespan= of its own")
-                elif app.kind == "fastapi" and ac.method == "on_event":
-                    why = ("is deprecated in FastAPI (its DeprecationWarning is invisible under uvicorn, "
-                           "and the handler is silently dropped once the app gets a lifespan=)")
+                if app.kind == "apirouter":
+                    form = "APIRouter on_event"
                 elif app.kind == "fastapi":
-                    why = (f"does not exist: a FastAPI app has no add_event_handler (AttributeError: "
-                           f"'{object_class(app)}' object has no attribute 'add_event_handler' {when})")
+                    form = f"FastAPI {ac.method}"
                 else:
-                    why = (f"was removed in Starlette 1.0 (AttributeError: '{object_class(app)}' object has "
-                           f"no attribute '{ac.method}' {when})")
+                    form = f"Starlette/Router {ac.method}"
+                why = self.claims[form].text(model.target, cls=object_class(app), when=when_runs(ac.site.scope))
+                if why is None:
+                    continue  # works, and is not deprecated, on the releases the project targets
                 yield self.report(
                     ac.call,
                     f"{_registration(model, app, ac)} on {_app_label(app)} {why}; move the handler into an @asynccontextmanager "
@@ -361,6 +396,8 @@ class OnEventHandler(Rule):
             cls = _ANNOTATED_KINDS.get(model.qualname(func.value, site.scope) or "")
             if cls is None or Deliberate.of(model).covers(site.node, ("on_event",)):
                 continue
+            if self.claims["FastAPI on_event"].side(model.target) is None:
+                continue  # not deprecated before FastAPI 0.104
             ev = argument(site.node, 0, "event_type")
             event = string_value(ev.value) if ev is not None else None
             shown = f'"{event}"' if event else "..."
@@ -427,22 +464,36 @@ class LifespanWithStartupHandlers(Rule):
     name = "lifespan-with-startup-handlers"
     summary = "startup/shutdown handlers on an app that also has `lifespan=` (never run, or a construction error)"
 
+    claims = {
+        "Starlette(lifespan=, on_startup=)": Claim(
+            "starlette", (1, 0),
+            after="Starlette 1.x raises TypeError {when} (on_startup/on_shutdown were removed)",
+            before="Starlette 0.x raises AssertionError {when} (use either lifespan or on_startup/on_shutdown)"),
+        "Router(lifespan=, on_startup=)": Claim(
+            "starlette", (1, 0),
+            after="Starlette 1.x raises TypeError {when} (on_startup/on_shutdown were removed)",
+            before="Starlette 0.x ignores these handlers once lifespan= is given"),
+        "lifespan= and on_event/add_event_handler": Claim(
+            "starlette", (1, 0),
+            after="Starlette 1.x has no {method} (AttributeError {when})",
+            before="Starlette 0.x silently never runs this handler once lifespan= is given"),
+    }
+
     def check(self, model: Model) -> Iterator[Report]:
         for node, app, what in _ignored_hooks(model).values():
             if app.kind == "fastapi":
-                why = "FastAPI silently never runs startup/shutdown handlers once lifespan= is given (no warning on 0.165)"
-            elif what.endswith("=") and app.kind == "starlette":
-                why = (f"Starlette raises {when_runs(app.scope)} (AssertionError on 0.x; TypeError on 1.x, where "
-                       f"on_startup/on_shutdown were removed)")
+                why: Optional[str] = ("FastAPI silently never runs startup/shutdown handlers once lifespan= is given "
+                                      "(no warning on 0.165)")
             elif what.endswith("="):
-                why = (f"Starlette 0.x ignores these handlers once lifespan= is given and 1.x raises TypeError "
-                       f"{when_runs(app.scope)}")
+                form = "Starlette(lifespan=, on_startup=)" if app.kind == "starlette" else "Router(lifespan=, on_startup=)"
+                why = self.claims[form].text(model.target, when=when_runs(app.scope))
             else:
                 method = "on_event" if ".on_event(" in what else "add_event_handler"
                 site = model.call_of.get(id(node))
                 when = when_runs(site.scope if site is not None else app.scope)
-                why = (f"Starlette 0.x silently never runs this handler once lifespan= is given, and 1.x has no "
-                       f"{method} (AttributeError {when})")
+                why = self.claims["lifespan= and on_event/add_event_handler"].text(model.target, method=method, when=when)
+            if why is None:
+                continue
             yield self.report(
                 node,
                 f"{what} on {_app_label(app)}, which also has lifespan=: {why}; merge the handler into the lifespan",
@@ -490,10 +541,19 @@ class GeneratorLifespan(Rule):
     code = "STL204"
     name = "generator-lifespan"
     summary = "a Starlette/Router `lifespan=` that is a bare generator without `@asynccontextmanager` (deprecated)"
+    claims = {
+        "generator lifespan": Claim(
+            "starlette", (0, 16), note=False,
+            after="deprecated since Starlette 0.16, which added @asynccontextmanager lifespans (at construction: "
+                  "{warning})"),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
         if file_class(model) == "docs":
             return  # a deprecation only: docs and examples may show it on purpose
+        said = self.claims["generator lifespan"].text(model.target)
+        if said is None:
+            return  # before 0.16 a generator is the only lifespan there is
         seen: set[int] = set()
         for ls in model.framework.lifespans:
             fn = ls.function
@@ -513,7 +573,7 @@ class GeneratorLifespan(Rule):
             yield self.report(
                 fn.node,
                 f"lifespan {fn.qualname} of {_app_label(ls.app)} is {kind} without @asynccontextmanager: "
-                f"deprecated in Starlette 1.x (StarletteDeprecationWarning at construction); {hint}",
+                f"{said}; {hint}",
             )
 
 

@@ -23,6 +23,7 @@ from ..model import (
     walk,
 )
 from ..names import canonical
+from ..versions import Claim
 from .base import Rule
 
 TEMPLATES = "starlette.templating.Jinja2Templates"
@@ -40,6 +41,7 @@ STATUS_RENAMES = {
     "HTTP_422_UNPROCESSABLE_ENTITY": "HTTP_422_UNPROCESSABLE_CONTENT",
 }
 JINJA2_TEMPLATES_KWARGS = frozenset({"directory", "context_processors", "env"})
+RENAMED_STATUS_SINCE = (0, 48)  # the first release with the new status names (and warning on the old ones)
 
 _CLS = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router", "apirouter": "APIRouter"}
 
@@ -320,6 +322,8 @@ _REMOVED: dict[str, dict[str, str]] = {
     },
 }
 _DECORATORS = frozenset({"route", "websocket_route", "middleware", "exception_handler"})
+# "{{warning}}" stays a placeholder: Claim.text fills it in for the target's releases
+_DEPRECATED_0X = "deprecated since Starlette {since} ({{warning}}) and removed in 1.0"
 
 
 class RemovedStarletteApi(Rule):
@@ -375,6 +379,31 @@ class RemovedStarletteApi(Rule):
     code = "STL801"
     name = "removed-starlette-api"
     summary = "API removed in Starlette 1.0 (`@app.route`, `@app.middleware`, `Router.startup()`, `FileResponse(method=)`...)"
+    claims = {
+        "app/router route, websocket_route, middleware, exception_handler": Claim(
+            "starlette", (1, 0),
+            after="{where} (AttributeError: '{cls}' object has no attribute '{method}' {when})",
+            before=_DEPRECATED_0X.format(since="0.23"), before_from=(0, 23)),
+        "app add_websocket_route, Router startup()/shutdown()": Claim(
+            "starlette", (1, 0),
+            after="{where} (AttributeError: '{cls}' object has no attribute '{method}' {when})"),
+        "FileResponse(method=)": Claim(
+            "starlette", (1, 0),
+            after="FileResponse(method=...) was removed in Starlette 1.0 (TypeError: unexpected keyword argument "
+                  "'method', a 500 when the endpoint runs)",
+            before="FileResponse(method=...) is " + _DEPRECATED_0X.format(since="0.34"), before_from=(0, 34)),
+        "Jinja2Templates(**env_options)": Claim(
+            "starlette", (1, 0),
+            after="Jinja2Templates({name}=...) passes a Jinja environment option, removed in Starlette 1.0 "
+                  "(TypeError: unexpected keyword argument '{name}' {when})",
+            before="Jinja2Templates({name}=...) passes a Jinja environment option, "
+                   + _DEPRECATED_0X.format(since="0.28"), before_from=(0, 28)),
+        "iscoroutinefunction_or_partial": Claim(
+            "starlette", (1, 0),
+            after="starlette.routing.iscoroutinefunction_or_partial was removed in Starlette 1.0 ({error} {when})",
+            before="starlette.routing.iscoroutinefunction_or_partial is " + _DEPRECATED_0X.format(since="0.20.1"),
+            before_from=(0, 20, 1)),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
         reports = list(self._reports(model))
@@ -392,7 +421,9 @@ class RemovedStarletteApi(Rule):
                 fix = removed.get(ac.method)
                 if fix is None or self._overridden(model, app, ac.method):
                     continue
-                yield self.report(ac.call, self._message(app, ac, fix))
+                message = self._message(model, app, ac, fix)
+                if message is not None:
+                    yield self.report(ac.call, message)
         for site in model.calls:
             q = model.call_qualname(site)
             if q is None:
@@ -405,35 +436,36 @@ class RemovedStarletteApi(Rule):
                 ref = dotted_name(site.node.func)
                 if fix is not None and ref is not None:
                     ref = ref.rsplit(".", 1)[0]
-                    yield self.report(
-                        site.node,
-                        f"{ref}.{method}(): removed in Starlette 1.0 (AttributeError: 'Router' object has no "
-                        f"attribute '{method}' {_when(site)}); " + fix.format(app=ref),
-                    )
+                    form = ("app add_websocket_route, Router startup()/shutdown()" if method in ("startup", "shutdown")
+                            else "app/router route, websocket_route, middleware, exception_handler")
+                    said = self.claims[form].text(model.target, where="removed in Starlette 1.0", cls="Router",
+                                                  method=method, when=_when(site))
+                    if said is not None:
+                        yield self.report(site.node, f"{ref}.{method}(): {said}; " + fix.format(app=ref))
             elif q == FILE_RESPONSE:
                 arg = keyword(site.node, "method")
-                if arg is not None:
-                    yield self.report(
-                        arg,
-                        "FileResponse(method=...) was removed in Starlette 1.0 (TypeError: unexpected keyword "
-                        "argument 'method', a 500 when the endpoint runs); drop method= (it was never used)",
-                    )
+                said = self.claims["FileResponse(method=)"].text(model.target) if arg is not None else None
+                if arg is not None and said is not None:
+                    yield self.report(arg, f"{said}; drop method= (it was never used)")
             elif q == TEMPLATES:
                 for arg in site.node.args:
                     if arg.keyword is None or arg.keyword.value in JINJA2_TEMPLATES_KWARGS:
                         continue
                     name = arg.keyword.value
+                    said = self.claims["Jinja2Templates(**env_options)"].text(model.target, name=name, when=_when(site))
+                    if said is None:
+                        continue
                     yield self.report(
                         arg,
-                        f"Jinja2Templates({name}=...) passes a Jinja environment option, removed in Starlette 1.0 "
-                        f"(TypeError: unexpected keyword argument '{name}' {_when(site)}); build "
-                        f"jinja2.Environment(loader=jinja2.FileSystemLoader(directory), {name}=...) "
+                        f"{said}; build jinja2.Environment(loader=jinja2.FileSystemLoader(directory), {name}=...) "
                         f"and pass Jinja2Templates(env=env)",
                     )
             elif q == ISCOROUTINE_OR_PARTIAL and isinstance(site.node.func, cst.Attribute):
                 what = "starlette.routing.iscoroutinefunction_or_partial()"
                 error = "AttributeError: module 'starlette.routing' has no attribute 'iscoroutinefunction_or_partial'"
-                yield self.report(site.node, _ISCOROUTINE_MESSAGE.format(what=what, error=error, when=_when(site)))
+                said = self.claims["iscoroutinefunction_or_partial"].text(model.target, error=error, when=_when(site))
+                if said is not None:
+                    yield self.report(site.node, _ISCOROUTINE_MESSAGE.format(what=what, said=said))
         if ISCOROUTINE_OR_PARTIAL in model.imported:
             guarded: Optional[set[int]] = None
             for alias, full, stmt in import_aliases(model):
@@ -442,23 +474,23 @@ class RemovedStarletteApi(Rule):
                 guarded = guarded if guarded is not None else _imports_guarded_by_try(model)
                 if id(alias) in guarded:
                     continue  # try: ... except ImportError: a compatibility shim
-                yield self.report(alias, _ISCOROUTINE_MESSAGE.format(
-                    what="importing iscoroutinefunction_or_partial", error="ImportError",
-                    when=when_runs(import_scope(model, stmt))))
+                said = self.claims["iscoroutinefunction_or_partial"].text(
+                    model.target, error="ImportError", when=when_runs(import_scope(model, stmt)))
+                if said is not None:
+                    yield self.report(alias, _ISCOROUTINE_MESSAGE.format(
+                        what="importing iscoroutinefunction_or_partial", said=said))
 
-    @staticmethod
-    def _message(app: App, ac, fix: str) -> str:
+    def _message(self, model: Model, app: App, ac, fix: str) -> Optional[str]:
         ref = _app_ref(app)
-        cls = object_class(app)
         method = ac.method
         shown = f"@{ref}.{method}(){_decorated(ac)}" if ac.decorates is not None and method in _DECORATORS \
             else f"{ref}.{method}()"
-        if app.kind == "fastapi":
-            where = "FastAPI apps have no such method on Starlette 1.x / FastAPI 0.165"
-        else:
-            where = "removed in Starlette 1.0"
-        return (f"{shown}: {where} (AttributeError: '{cls}' object has no attribute '{method}' {_when(ac.site)}); "
-                + fix.format(app=ref))
+        where = "FastAPI apps have no such method on Starlette 1.x" if app.kind == "fastapi" else "removed in Starlette 1.0"
+        form = ("app/router route, websocket_route, middleware, exception_handler" if method in _DECORATORS
+                else "app add_websocket_route, Router startup()/shutdown()")
+        said = self.claims[form].text(model.target, where=where, cls=object_class(app), method=method,
+                                      when=_when(ac.site))
+        return None if said is None else f"{shown}: {said}; " + fix.format(app=ref)
 
     @staticmethod
     def _built_here(model: Model, site: CallSite) -> bool:
@@ -483,8 +515,7 @@ def _when(site: CallSite) -> str:
 
 
 _ISCOROUTINE_MESSAGE = (
-    "{what}: starlette.routing.iscoroutinefunction_or_partial was removed in Starlette 1.0 "
-    "({error} {when}); use inspect.iscoroutinefunction() on the function, unwrapping functools.partial first"
+    "{what}: {said}; use inspect.iscoroutinefunction() on the function, unwrapping functools.partial first"
 )
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "Exception", "BaseException"})
@@ -573,24 +604,44 @@ class DeprecatedStarletteApi(Rule):
     Renames the status constant (`status.HTTP_422_UNPROCESSABLE_ENTITY` ->
     `status.HTTP_422_UNPROCESSABLE_CONTENT`); for
     `from starlette.status import HTTP_422_UNPROCESSABLE_ENTITY` the import and
-    every use of the name together, when they are certainly the same name.
-    The other findings (`middleware.wsgi`, `run_until_first_complete`,
-    `timeout=`) are not fixed.
+    every use of the name together, when they are certainly the same name;
+    only when every release the project targets is Starlette >= 0.48, which
+    added the new names (on a wider range the message asks to raise the
+    lower bound first). The other findings (`middleware.wsgi`,
+    `run_until_first_complete`, `timeout=`) are not fixed.
     """
 
     code = "STL802"
     name = "deprecated-starlette-api"
     summary = ("API deprecated in Starlette 1.x: old `HTTP_4xx` status names, `middleware.wsgi`, "
                "`run_until_first_complete`, TestClient `timeout=`")
+    claims = {
+        "old status names": Claim(
+            "starlette", (0, 48), note=False,
+            after="deprecated since Starlette 0.48 ({warning}) and will be removed"),
+        "starlette.middleware.wsgi": Claim(
+            "starlette", (0, 19), note=False,
+            after="starlette.middleware.wsgi is deprecated since Starlette 0.19 ({warning} on import) and will be "
+                  "removed"),
+        "run_until_first_complete()": Claim(
+            "starlette", (0, 19), note=False,
+            after="run_until_first_complete() is deprecated since Starlette 0.19 ({warning}) and will be removed"),
+        "TestClient verb timeout=": Claim(
+            "starlette", (0, 46), note=False,
+            after="TestClient.{verb}(timeout=...) is deprecated since Starlette 0.46 ({warning})"),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
         if file_class(model) == "docs":
             return  # a deprecation only: docs and examples may show the old API on purpose
         found: list[tuple[Report, tuple[str, ...]]] = []  # (report, the API's subject words)
         source = model.source
-        if "HTTP_41" in source or "HTTP_422_UNPROCESSABLE_ENTITY" in source:
+        target = model.target
+        if ("HTTP_41" in source or "HTTP_422_UNPROCESSABLE_ENTITY" in source) \
+                and self.claims["old status names"].side(target) is not None:
             found += self._status_names(model)
-        if model.imports_any(WSGI_MODULE):
+        wsgi = self.claims["starlette.middleware.wsgi"].text(target)
+        if wsgi is not None and model.imports_any(WSGI_MODULE):
             statements: set[int] = set()
             guards: Optional[dict[int, set[str]]] = None
             for alias, full, stmt in import_aliases(model):
@@ -604,18 +655,18 @@ class DeprecatedStarletteApi(Rule):
                     in_module = mod_name == WSGI_MODULE or mod_name.startswith(WSGI_MODULE + ".")
                     found.append((self.report(
                         module if in_module else alias,  # type: ignore[arg-type]
-                        "starlette.middleware.wsgi is deprecated (StarletteDeprecationWarning on import) and will be "
-                        "removed; use the a2wsgi package: from a2wsgi import WSGIMiddleware",
+                        f"{wsgi}; use the a2wsgi package: from a2wsgi import WSGIMiddleware",
                     ), ("wsgi",)))
-        if "run_until_first_complete" in source:
+        said = self.claims["run_until_first_complete()"].text(target)
+        if said is not None and "run_until_first_complete" in source:
             for site in model.calls_to(RUN_UNTIL_FIRST_COMPLETE):
                 found.append((self.report(
                     site.node,
-                    "run_until_first_complete() is deprecated in Starlette 1.x (StarletteDeprecationWarning) and will "
-                    "be removed; start the coroutines in an anyio task group and cancel its scope when the first "
-                    "one returns",
+                    f"{said}; start the coroutines in an anyio task group and cancel its scope when the first one "
+                    f"returns",
                 ), ("run_until_first_complete",)))
-        if "timeout" in source and "TestClient" in source:
+        timeout = self.claims["TestClient verb timeout="]
+        if "timeout" in source and "TestClient" in source and timeout.side(target) is not None:
             wanted = tuple(f"{TESTCLIENT}().{verb}" for verb in TESTCLIENT_VERBS)
             for site in model.calls_to(*wanted):
                 arg = keyword(site.node, "timeout")
@@ -623,8 +674,8 @@ class DeprecatedStarletteApi(Rule):
                     verb = model.call_qualname(site).rsplit(".", 1)[-1]  # type: ignore[union-attr]
                     found.append((self.report(
                         arg,
-                        f"TestClient.{verb}(timeout=...) is deprecated in Starlette 1.x (StarletteDeprecationWarning): "
-                        f"the TestClient calls the app in-process and never times out; drop timeout=",
+                        f"{timeout.text(target, verb=verb)}: the TestClient calls the app in-process and never times "
+                        f"out; drop timeout=",
                     ), ("timeout",)))
         if found:
             deliberate = Deliberate.of(model)
@@ -641,7 +692,7 @@ class DeprecatedStarletteApi(Rule):
                     continue  # try: import the new name / except ImportError: the old one
                 module = dotted_name(stmt.module) if isinstance(stmt, cst.ImportFrom) and stmt.module else None
                 shown = f"{name} (from {module} import {name})" if module else name
-                out.append((self.report(alias, self._message(shown, new)), (name,)))
+                out.append((self.report(alias, self._message(model, shown, new)), (name,)))
         defaults = getattr_defaults(model)
         for node, scope in _attributes(model, STATUS_RENAMES):
             old = node.attr.value
@@ -655,17 +706,20 @@ class DeprecatedStarletteApi(Rule):
             if defaults.get(id(node)) == new:
                 owner = prefix.rstrip(".") or "status"
                 message = (f'getattr({owner}, "{new}", {written}) evaluates its default first: {written} is read, and '
-                           f"warns, even when {new} exists (StarletteDeprecationWarning on every Starlette 1.x run); "
+                           f"warns, even where {new} exists (from Starlette 0.48); "
                            f'write {owner}.{new} if hasattr({owner}, "{new}") else {written}')
             else:
-                message = self._message(written, prefix + new)
+                message = self._message(model, written, prefix + new)
             out.append((self.report(node, message), (old,)))
         return out
 
-    @staticmethod
-    def _message(shown: str, use: str) -> str:
-        return (f"{shown} is deprecated in Starlette 1.x (StarletteDeprecationWarning) and will be removed; "
-                f"use {use} (same code)")
+    def _message(self, model: Model, shown: str, use: str) -> str:
+        said = self.claims["old status names"].text(model.target)
+        if not model.target.at_least("starlette", RENAMED_STATUS_SINCE):
+            # the project also allows releases without the new name: renaming alone would break them
+            return (f"{shown} is {said}, but {use} only exists from Starlette 0.48 and your project allows "
+                    f"{model.target.starlette}; require starlette>=0.48, then use {use}")
+        return f"{shown} is {said}; use {use} (same code)"
 
 
 _CATCHES_MISSING = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -826,12 +880,21 @@ class OldTemplateResponse(Rule):
     ## Fix
     Inserts the request as the first argument, taken from the context dict's
     `"request"` entry (which is dropped) or else from the enclosing function's
-    `request` parameter; left alone when neither is certain.
+    `request` parameter; left alone when neither is certain, or when the
+    project also targets Starlette releases older than 0.29 (which do not
+    take the request first).
     """
 
     code = "STL803"
     name = "old-template-response"
     summary = "old `TemplateResponse(\"name.html\", {\"request\": request})` signature (TypeError at request on Starlette 1.x)"
+    claims = {
+        "TemplateResponse(name, context)": Claim(
+            "starlette", (1, 0),
+            after="Starlette 1.x takes the request first and fails at request time with {error} (a 500)",
+            before="deprecated since Starlette 0.29, which added the request-first form ({warning}), and removed "
+                   "in 1.0", before_from=(0, 29)),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
         if "TemplateResponse" not in model.source:
@@ -874,9 +937,11 @@ class OldTemplateResponse(Rule):
                 return None
             context = keyword(call, "context")
             request = _request_in(model, context.value if context else None, site.scope)
-            return (f"{written} is the pre-1.0 form without the request: Starlette 1.x fails at request time with "
-                    f"{missing.format('request')} (a 500); call {_fixed(model, call, ref, request)}"
-                    + _drop(request))
+            said = self.claims["TemplateResponse(name, context)"].text(model.target, error=missing.format("request"))
+            if said is None:
+                return None
+            return (f"{written} is the pre-1.0 form without the request: {said}; call "
+                    f"{_fixed(model, call, ref, request)}" + _drop(request))
         if _is_request(model, first.value, site.scope) or keyword(call, "name") is not None:
             return None
         ctx = second.value if second is not None else None
@@ -894,8 +959,10 @@ class OldTemplateResponse(Rule):
             error = "TypeError: unhashable type: 'dict' (the context is taken as the template name)"
         else:
             error = "a TypeError or a missing template (the context is taken as the template name)"
-        return (f"{written} is the pre-1.0 signature: Starlette 1.x takes the request first and fails at request "
-                f"time with {error} (a 500); call {_fixed(model, call, ref, request)}" + _drop(request))
+        said = self.claims["TemplateResponse(name, context)"].text(model.target, error=error)
+        if said is None:
+            return None
+        return f"{written} is the pre-1.0 signature: {said}; call {_fixed(model, call, ref, request)}" + _drop(request)
 
 
 def _drop(request: Optional[str]) -> str:

@@ -42,6 +42,7 @@ from ..model import (
     string_value,
     walk,
 )
+from ..versions import Claim
 from .base import Rule
 
 # --------------------------------------------------------------------------- request objects
@@ -1247,10 +1248,18 @@ class NestedSessionMutation(Rule):
     code = "STL608"
     name = "nested-session-mutation"
     summary = "a change inside a nested session value (`request.session[\"cart\"].append(x)`) that is never saved"
+    claims = {
+        "nested change": Claim(
+            "starlette", (1, 0),
+            after="Starlette 1.x only saves the session when a top-level key is set, so this change is silently lost"),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
         if "session" not in model.source or model.imports_any(*_OTHER_SESSIONS):
             return  # no ``.session`` attribute can be written without the word
+        said = self.claims["nested change"].text(model.target)
+        if said is None:
+            return  # Starlette 0.x re-sends the whole session on every request
         for fn, names in _functions_with_requests(model):
             nodes = list(walk(fn.node))  # one walk serves both passes
             if not any(type(n) is cst.Attribute and n.attr.value == "session" for n in nodes):
@@ -1302,9 +1311,8 @@ class NestedSessionMutation(Rule):
             for node, what in findings:
                 yield self.report(
                     node,
-                    f"{what} changes a value nested in the session in {where}: Starlette 1.x only saves the session "
-                    f"when a top-level key is set, so this change is silently lost; read the value, modify it and "
-                    f"assign it back (request.session[key] = value)",
+                    f"{what} changes a value nested in the session in {where}: {said}; read the value, modify it "
+                    f"and assign it back (request.session[key] = value)",
                 )
 
     @staticmethod

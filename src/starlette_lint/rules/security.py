@@ -11,6 +11,7 @@ from .. import names as N
 from ..finding import Report
 from ..framework import App
 from ..model import Model, Scope, argument, bool_value, keyword, positional, string_value, walk
+from ..versions import Claim
 from .base import Rule
 from .middleware import is_test_function
 
@@ -676,8 +677,17 @@ class TemplateWithoutAutoescape(Rule):
     code = "STL507"
     name = "template-without-autoescape"
     summary = "template rendered by `Jinja2Templates` whose name is not `.html`/`.htm`/`.xml` (not autoescaped in 1.x)"
+    claims = {
+        "default environment": Claim(
+            "starlette", (1, 0),
+            after="since Starlette 1.0 the default Jinja2Templates environment escapes only .html/.htm/.xml, so "
+                  "user input is rendered raw (XSS)"),
+    }
 
     def check(self, model: Model) -> Iterator[Report]:
+        said = self.claims["default environment"].text(model.target)
+        if said is None:
+            return  # Starlette 0.x escapes every template
         for site in model.calls:
             func = site.node.func
             if not isinstance(func, cst.Attribute) or func.attr.value not in ("TemplateResponse", "get_template"):
@@ -705,8 +715,7 @@ class TemplateWithoutAutoescape(Rule):
                 continue
             yield self.report(
                 arg,
-                f"template {name!r} rendered by {method}() is not autoescaped: since Starlette 1.0 the default "
-                f"Jinja2Templates environment escapes only .html/.htm/.xml, so user input is rendered raw (XSS); "
+                f"template {name!r} rendered by {method}() is not autoescaped: {said}; "
                 f"rename it to .html or pass env= with autoescape=True",
             )
 
