@@ -60,7 +60,14 @@ from _common import (  # noqa: E402
 ISOLATING_PYPROJECT = """\
 # Written by benchmarks/build_corpus.py. starlette-lint looks for the nearest pyproject.toml
 # with a [tool.starlette-lint] table (up to the git root); this empty table makes every run on
-# the corpora use the defaults instead of the repository's own configuration.
+# the corpora use the defaults instead of the repository's own configuration. The corpora keep
+# no dependency files: the empty [project] dependencies end the search for the releases the code
+# targets here (so the installed Starlette/FastAPI are used, not this repository's own pins).
+[project]
+name = "starlette-lint-corpora"
+version = "0"
+dependencies = []
+
 [tool.starlette-lint]
 """
 

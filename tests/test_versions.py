@@ -276,14 +276,93 @@ def test_flake8_follows_the_project_pin(tmp_path):
     assert len(lines) == 1 and "STL801" in lines[0] and "deprecated since Starlette 0.23" in lines[0], proc.stdout
 
 
-def test_detection_ends_at_the_configuration_root(tmp_path):
-    """A [tool.starlette-lint] table marks the top of a project: declarations above it are another's."""
-    (tmp_path / "requirements.txt").write_text("starlette==0.47.3\n")
-    vendored = tmp_path / "vendored"
-    vendored.mkdir()
-    (vendored / "pyproject.toml").write_text("[tool.starlette-lint]\n")
-    assert load(vendored).target == environment_target()
-    assert str(load(tmp_path).target.starlette) == "==0.47.3"
+def test_detection_climbs_past_a_folder_that_declares_nothing(tmp_path):
+    """A monorepo service whose pyproject.toml holds settings only, or dynamic dependencies: the
+    repository's own declarations apply."""
+    (tmp_path / "requirements.txt").write_text("starlette==0.40.0\n")
+    settings_only = tmp_path / "services" / "api"
+    settings_only.mkdir(parents=True)
+    (settings_only / "pyproject.toml").write_text("[tool.starlette-lint]\n")
+    dynamic = tmp_path / "pkg"
+    dynamic.mkdir()
+    (dynamic / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndynamic = ["dependencies"]\n')
+    assert str(detect(str(settings_only)).starlette) == "==0.40"
+    assert str(detect(str(dynamic)).starlette) == "==0.40"
+    assert str(load(settings_only).merged(target=None).target) == "None"  # detected per file, not per config
+
+
+def test_a_version_beats_a_bare_name_in_the_same_folder(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["fastapi"]\n')
+    (tmp_path / "uv.lock").write_text('version = 1\n\n[[package]]\nname = "fastapi"\nversion = "0.116.1"\n')
+    assert str(detect(str(tmp_path)).fastapi) == "==0.116.1"
+
+
+def test_requirement_files_constraints_hashes_and_distributions(tmp_path):
+    (tmp_path / "requirements.txt").write_text(
+        "-c constraints.txt\nstarlette\nfastapi-slim==0.115.12 --hash sha256:0123\n")
+    (tmp_path / "constraints.txt").write_text("starlette==0.46.2\n")
+    target = detect(str(tmp_path))
+    assert str(target.starlette) == "==0.46.2"  # narrowed by the constraint, and inside what fastapi allows
+    assert str(target.fastapi) == "==0.115.12"  # fastapi-slim is FastAPI; the hash does not blur the pin
+
+
+def test_a_fastapi_older_than_the_table_allows_any_starlette_not_the_latest():
+    target = make_target(None, parse_specifier("==0.0.1"), "project")
+    assert target.starlette.allows_below((1, 0))
+
+
+def _monorepo(tmp_path: Path) -> Path:
+    for name, requirement in (("old", "starlette<0.48"), ("new", "starlette>=1.0")):
+        project = tmp_path / name
+        project.mkdir()
+        (project / "requirements.txt").write_text(requirement + "\n")
+        (project / "app.py").write_text("from starlette.status import HTTP_422_UNPROCESSABLE_ENTITY\n")
+    (tmp_path / ".git").mkdir()
+    return tmp_path
+
+
+def test_each_file_gets_its_own_projects_releases_in_both_front_ends(tmp_path):
+    root = _monorepo(tmp_path)
+    cli = _run(root, "check", "--format", "json", "old/app.py", "new/app.py")
+    assert [(r["path"].replace("\\", "/"), r["code"]) for r in json.loads(cli.stdout)] == [("new/app.py", "STL802")]
+    again = _run(root, "check", "--format", "json", ".")  # the cached run too
+    assert [r["code"] for r in json.loads(again.stdout)] == ["STL802"]
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", "old/app.py", "new/app.py"],
+                            cwd=root, capture_output=True, text=True, timeout=120)
+    assert [line.split(":")[0] for line in flake8.stdout.splitlines()] == ["new/app.py"], flake8.stdout
+
+
+ROUTER_APP = """\
+from fastapi import APIRouter, FastAPI
+
+
+async def startup():
+    pass
+
+
+router = APIRouter(on_startup=[startup])
+app = FastAPI()
+app.include_router(router)
+"""
+
+
+@pytest.mark.parametrize("fastapi, fixed", [("fastapi>=0.100,<0.110", False), ("fastapi>=0.115", True)])
+def test_router_lifespan_fix_needs_include_router_to_merge_it(tmp_path, fastapi, fixed):
+    (tmp_path / "requirements.txt").write_text(fastapi + "\n")
+    (tmp_path / "app.py").write_text(ROUTER_APP)
+    proc = _run(tmp_path, "check", "--no-cache", "--fix", "--format", "json", "app.py")
+    assert ("lifespan=" in (tmp_path / "app.py").read_text()) == fixed
+    if not fixed:
+        [finding] = json.loads(proc.stdout)
+        assert "including app's" in finding["message"] and "0.112.2" in finding["message"]
+
+
+def test_flake8_reports_a_bad_configured_release_in_one_line(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.starlette-lint]\nstarlette-version = "latest"\n')
+    (tmp_path / "app.py").write_text("import starlette\n")
+    proc = subprocess.run([sys.executable, "-m", "flake8", "app.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode != 0 and "starlette-version" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_flake8_options_set_the_releases_and_are_validated(tmp_path):

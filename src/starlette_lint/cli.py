@@ -23,7 +23,7 @@ from typing import Optional, Sequence, TextIO
 from . import __version__, versions
 from .cache import DIRNAME, settings_fingerprint
 from .codes import RULE_CODES
-from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, parse_timeout, tomllib, with_target
+from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, parse_timeout, tomllib, project_config
 from .discovery import PathError, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
 from .runner import IO_ERROR, SYNTAX, FileResult, Job, Settings, run
@@ -152,7 +152,7 @@ def _config_for(path: str, args: argparse.Namespace) -> Config:
     if args.isolated:
         base = DEFAULT  # no configuration and no project files: the installed releases, else the latest
     elif args.config:
-        base = with_target(_explicit_config(args.config), directory.resolve())
+        base = project_config(_explicit_config(args.config))
     else:
         base = _load_for(str(directory.resolve()))
     select = _validate_cli_codes("--select", args.select) if args.select is not None else base.select
@@ -172,7 +172,8 @@ def _fingerprint(config: Config) -> str:
         "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
         "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
         "root": config.root, "test_paths": config.test_paths, "docs_paths": config.docs_paths,
-        "target": str(config.target.starlette) + " " + str(config.target.fastapi) if config.target else None,
+        # set per directory by cmd_check when detected; --isolated: the installed releases
+        "target": repr(config.target or versions.environment_target()),
         # without a configuration, file classes are judged relative to the working directory
         "cwd": None if config.root else os.getcwd(),
     })
@@ -194,7 +195,8 @@ def settings_lines(path: str, config: Config) -> list[str]:
     """What ``--show-settings`` prints for one path: every setting, then the target releases."""
     from .rules import all_rules
 
-    target = config.target or versions.environment_target()
+    probe = os.path.join(path, "__init__.py") if os.path.isdir(path) else path  # a file in the directory
+    target = versions.releases_for(config, probe)
     enabled = [r.code for r in all_rules() if config.enabled(r.code, r.opt_in)]
     out = [
         f"{path}:",
@@ -284,10 +286,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         exclude = [*config.extend_exclude, *args.exclude]
         for path in iter_files([arg], exclude=exclude, warn=warnings.append, cwd=cwd,
                                force_exclude=args.force_exclude):
-            if config not in index:
-                index[config] = len(settings)
-                settings.append(Settings(config, _fingerprint(config), _cache_dir(config, args, cwd), mode, args.debug))
-            jobs_in.append(Job(path, index[config]))
+            file_config = config
+            if config.target is None and config.detect_releases:
+                # the releases of the file's own project (a monorepo has several): one Settings per target
+                file_config = config.merged(target=versions.releases_for(config, path))
+            if file_config not in index:
+                index[file_config] = len(settings)
+                settings.append(Settings(file_config, _fingerprint(file_config), _cache_dir(file_config, args, cwd),
+                                         mode, args.debug))
+            jobs_in.append(Job(path, index[file_config]))
     # the same file named twice (``check a.py .``): once
     seen: set[str] = set()
     unique = []

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from .classify import DOCS_PATHS, TEST_PATHS
-from .versions import Target, detect, from_settings, parse_specifier
+from .versions import Target, from_settings, parse_specifier
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,8 +71,10 @@ class Config:
     docs_paths: tuple[str, ...] = DOCS_PATHS
     starlette_version: Optional[str] = None  # specifiers as configured (None: detected)
     fastapi_version: Optional[str] = None
-    # the releases the rules judge against (versions.py); None: those installed, else the latest
+    # the releases the rules judge against, when configured (versions.py); else, with detect_releases,
+    # read from the project's files per checked file's directory; else those installed, else the latest
     target: Optional[Target] = None
+    detect_releases: bool = False  # set for configurations read from the project (not --isolated)
 
     # ------------------------------------------------------------ selection
     def enabled(self, code: str, opt_in: bool = False) -> bool:
@@ -215,11 +217,10 @@ def with_releases(config: Config, starlette: Optional[str], fastapi: Optional[st
                    target=from_settings(starlette, fastapi, where))
 
 
-def with_target(config: Config, start: str | os.PathLike[str]) -> Config:
-    """``config`` with the releases detected for code below ``start``, unless it names them itself."""
-    if config.target is not None:
-        return config
-    return replace(config, target=detect(str(start), config.root))
+def project_config(config: Config) -> Config:
+    """``config`` as read from a project: the releases are detected from the project's files (per
+    checked file, versions.releases_for) unless the configuration names them."""
+    return replace(config, detect_releases=True)
 
 
 def find_pyproject(start: str | os.PathLike[str]) -> Optional[Path]:
@@ -245,10 +246,10 @@ def load(start: str | os.PathLike[str] = ".") -> Config:
     """The configuration that applies below ``start`` (defaults when there is none)."""
     path = find_pyproject(start)
     if path is None:
-        return with_target(DEFAULT, start)
+        return project_config(DEFAULT)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     table = data.get("tool", {}).get(SECTION, {})
-    return with_target(from_mapping(table, source=str(path), root=str(path.parent)), start)
+    return project_config(from_mapping(table, source=str(path), root=str(path.parent)))

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from .names import canonical
-from .versions import Target, environment_target
+from .versions import Target, releases_for
 
 LOCAL = "<local>"
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -358,7 +358,7 @@ class Model:
         self.cache: dict[str, Any] = {}  # shared facts computed once by rule families
         self.file_class: str = "app"  # app | test | docs, set by the engine (classify.py)
         # the Starlette/FastAPI releases the project runs on (versions.py)
-        self.target: Target = getattr(config, "target", None) or environment_target()
+        self.target: Target = releases_for(config, filename)
         # Python's ast of the source: the caller's (flake8 hands its own over), else parsed on
         # first use by python_tree(); _UNSET until then
         self._python_tree: Any = _UNSET

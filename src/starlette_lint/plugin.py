@@ -102,13 +102,13 @@ class StarletteLintChecker:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        base = load(".")
         blocking = list(getattr(options, "starlette_extend_blocking_calls", None) or [])
         safe = list(getattr(options, "starlette_safe_calls", None) or [])
         decorators = list(getattr(options, "starlette_endpoint_decorators", None) or [])
         timeout = str(getattr(options, "starlette_file_timeout", "") or "").strip()
         releases = {p: str(getattr(options, f"{p}_version", "") or "").strip() for p in ("starlette", "fastapi")}
         try:
+            base = load(".")  # a bad [tool.starlette-lint] value: one line naming the key, no traceback
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
             seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else base.file_timeout
             if any(releases.values()):

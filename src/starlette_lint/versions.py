@@ -14,7 +14,7 @@ Where the target comes from (first that applies; see :func:`detect`):
 
 1. ``starlette-version`` / ``fastapi-version`` in ``[tool.starlette-lint]``;
 2. the project's own declarations, in the nearest directory (at or above the checked path, up
-   to the git root or the directory of the configuration file) that declares dependencies:
+   to the git root) that declares dependencies:
    ``pyproject.toml`` (PEP 621 dependencies and extras, PEP 735 dependency groups, Poetry),
    else ``requirements*.txt`` (and ``requirements/*.txt``), else a lock file (``uv.lock``,
    ``poetry.lock``, ``pdm.lock``);
@@ -28,11 +28,12 @@ release pins the Starlette releases it supports), and the other way round.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,7 +43,7 @@ else:  # pragma: no cover
 Version = tuple[int, ...]
 
 # The newest releases this table knows; "latest" when nothing else says.
-LATEST = {"starlette": (1, 10, 0), "fastapi": (0, 165, 0)}
+LATEST = {"starlette": (1, 10), "fastapi": (0, 165)}
 
 
 # ------------------------------------------------------------------ versions and ranges
@@ -249,6 +250,14 @@ def parse_requirement(line: str) -> Optional[tuple[str, Optional[Range]]]:
 # that share it: (first FastAPI release of the run, its Starlette specifier). Regenerate with
 # ``python scripts/fastapi_starlette_table.py``.
 FASTAPI_STARLETTE: tuple[tuple[str, str], ...] = (
+    ("0.1.0", ">=0.9.7"),
+    ("0.1.18", ">=0.9.7,<0.9.11"),
+    ("0.1.19", ">=0.9.11,<=0.10.1"),
+    ("0.6.0", "==0.11.1"),
+    ("0.23.0", ">=0.11.1,<=0.12.0"),
+    ("0.34.0", ">=0.11.1,<=0.12.7"),
+    ("0.38.0", ">=0.11.1,<=0.12.8"),
+    ("0.41.0", ">=0.12.9,<=0.12.9"),
     ("0.50.0", "==0.13.2"),
     ("0.57.0", "==0.13.4"),
     ("0.60.1", "==0.13.6"),
@@ -347,8 +356,8 @@ class Target:
 ORIGINS = {
     "config": "[tool.starlette-lint] starlette-version / fastapi-version",
     "project": "the project's dependency declarations",
-    "installed": "the releases installed where starlette-lint runs (the project declares none)",
-    "latest": "the latest releases starlette-lint knows (none declared or installed)",
+    "installed": "the releases installed where starlette-lint runs (no declaration found up to the git root)",
+    "latest": "the latest releases starlette-lint knows (none declared, none installed)",
 }
 
 
@@ -358,6 +367,8 @@ def make_target(starlette: Optional[Range], fastapi: Optional[Range], origin: st
     notes = list(sources)
     if fastapi is not None:
         implied = starlette_for_fastapi(fastapi)
+        if implied is None and starlette is None:
+            starlette = ANY  # a FastAPI the table does not know: any Starlette, not the latest
         if implied is not None:
             if starlette is None:
                 starlette = implied
@@ -371,6 +382,8 @@ def make_target(starlette: Optional[Range], fastapi: Optional[Range], origin: st
         fastapi = fastapi_for_starlette(starlette)
         if fastapi is not None:
             notes.append(f"starlette {starlette} allows fastapi {fastapi}")
+        else:
+            fastapi = ANY
     return Target(
         starlette=starlette if starlette is not None else Range(LATEST["starlette"]),
         fastapi=fastapi if fastapi is not None else Range(LATEST["fastapi"]),
@@ -406,6 +419,9 @@ def environment_target() -> Target:
 
 
 # ------------------------------------------------------------------ reading the project
+_DISTRIBUTIONS = {"fastapi-slim": "fastapi"}  # other distributions of the same package
+
+
 @dataclass
 class _Found:
     """Declarations of starlette and fastapi in one source (a file, or a section of it)."""
@@ -414,6 +430,7 @@ class _Found:
     lines: list[str] = field(default_factory=list)
 
     def add(self, name: str, rng: Optional[Range], where: str, text: str) -> None:
+        name = _DISTRIBUTIONS.get(name, name)
         if name not in ("starlette", "fastapi"):
             return
         rng = rng if rng is not None else ANY
@@ -434,7 +451,7 @@ def _poetry_of(table: Any, found: _Found, where: str) -> None:
     if not isinstance(table, dict):
         return
     for name, spec in table.items():
-        if normalize(name) not in ("starlette", "fastapi"):
+        if _DISTRIBUTIONS.get(normalize(name), normalize(name)) not in ("starlette", "fastapi"):
             continue
         text = spec.get("version") if isinstance(spec, dict) else spec
         if isinstance(spec, list):  # multiple-constraints: one table per Python or platform
@@ -469,7 +486,8 @@ def _pyproject(path: Path) -> tuple[bool, _Found]:
     tool = data.get("tool")
     poetry: dict[str, Any] = tool["poetry"] if isinstance(tool, dict) and isinstance(tool.get("poetry"), dict) else {}
     groups = data.get("dependency-groups")
-    declares = bool(project) or bool(poetry) or isinstance(groups, dict)
+    declares = (any(k in project for k in ("dependencies", "optional-dependencies"))
+                or any(k in poetry for k in ("dependencies", "group", "dev-dependencies")) or isinstance(groups, dict))
     _requirements_of(project.get("dependencies"), found, "pyproject.toml [project.dependencies]")
     _poetry_of(poetry.get("dependencies"), found, "pyproject.toml [tool.poetry.dependencies]")
     if found.ranges:
@@ -500,11 +518,13 @@ def _requirement_files(directory: Path) -> list[Path]:
 
 
 def _requirements(files: list[Path], root: Path) -> _Found:
+    """What requirement files say; ``-r`` files are read too, ``-c`` constraint files narrow them."""
     found = _Found()
+    constraints = _Found()
     seen: set[Path] = set()
-    todo = list(files)
+    todo = [(p, found) for p in files]
     while todo and len(seen) < 100:
-        path = todo.pop(0)
+        path, into = todo.pop(0)
         try:
             key = path.resolve()
         except OSError:
@@ -524,16 +544,20 @@ def _requirements(files: list[Path], root: Path) -> _Found:
             line = re.split(r"(?:^|\s)#", raw, maxsplit=1)[0].strip()
             if not line:
                 continue
-            include = re.match(r"^(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
+            include = re.match(r"^(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
             if include:
-                todo.append(path.parent / include.group(1))
+                todo.append((path.parent / include.group(2), constraints if "c" in include.group(1) else into))
                 continue
             if line.startswith("-"):
                 continue  # -e, --hash, --index-url ...
-            line = re.sub(r"\s--hash\S*", "", line)
+            line = re.sub(r"\s--hash(?:=|\s+)\S+", "", line)
             req = parse_requirement(line)
             if req is not None:
-                found.add(req[0], req[1], where, line)
+                into.add(req[0], req[1], where, line)
+    for name, limit in constraints.ranges.items():
+        if name in found.ranges and not found.ranges[name].intersect(limit).empty:
+            found.ranges[name] = found.ranges[name].intersect(limit)
+            found.lines += [line for line in constraints.lines if line.split(": ", 1)[-1].lower().startswith(name)]
     return found
 
 
@@ -556,53 +580,67 @@ LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock")
 
 
 def _declarations(directory: Path) -> tuple[bool, Optional[_Found]]:
-    """(this directory declares dependencies, what the first source naming starlette/fastapi says)."""
+    """(this directory declares dependencies, what the first source naming starlette/fastapi says).
+
+    A source that names them without a version (``fastapi`` alone) is kept only until a later one
+    in the same directory (a lock file) gives versions."""
     declares = False
+    unversioned: Optional[_Found] = None
+    sources: list[Callable[[], tuple[bool, _Found]]] = []
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
-        has_deps, found = _pyproject(pyproject)
-        declares = has_deps
-        if found.ranges:
-            return True, found
+        sources.append(lambda: _pyproject(pyproject))
     requirements = _requirement_files(directory)
     if requirements:
-        declares = True
-        found = _requirements(requirements, directory)
-        if found.ranges:
-            return True, found
+        sources.append(lambda: (True, _requirements(requirements, directory)))
     for name in LOCK_FILES:
         lock = directory / name
         if lock.is_file():
-            declares = True
-            found = _lock(lock)
-            if found.ranges:
-                return True, found
-    return declares, None
+            sources.append(lambda lock=lock: (True, _lock(lock)))  # type: ignore[misc]
+    for read in sources:
+        has_deps, found = read()
+        declares = declares or has_deps
+        if not found.ranges:
+            continue
+        if any(r != ANY for r in found.ranges.values()):
+            return True, found
+        unversioned = unversioned or found
+    return declares or unversioned is not None, unversioned
 
 
-def project_directories(start: Path, stop: Optional[Path] = None) -> Iterator[Path]:
-    """``start`` and its parents, up to and including the git root or ``stop``."""
+def project_directories(start: Path) -> Iterator[Path]:
+    """``start`` and its parents, up to and including the git root."""
     for directory in (start, *start.parents):
         yield directory
-        if directory == stop or (directory / ".git").exists():
+        if (directory / ".git").exists():
             return
 
 
-@functools.lru_cache(maxsize=256)
-def detect(start: str, root: Optional[str] = None) -> Target:
-    """The target for code at or below the directory ``start`` (see the module docstring); the
-    search ends at ``root``, the directory of the configuration file, when ``start`` is below it."""
+@functools.lru_cache(maxsize=4096)
+def detect(start: str) -> Target:
+    """The target for code at or below the directory ``start`` (see the module docstring)."""
     path = Path(start).resolve()
     if path.is_file():
         path = path.parent
-    stop = Path(root).resolve() if root else None
-    for directory in project_directories(path, stop):
+    for directory in project_directories(path):
         declares, found = _declarations(directory)
         if found is not None:
             return make_target(found.ranges.get("starlette"), found.ranges.get("fastapi"), "project",
                                [f"{directory}: {line}" for line in found.lines])
         if declares:
             break  # the nearest project declares dependencies, neither of them
+    return environment_target()
+
+
+def releases_for(config: Any, filename: str) -> Target:
+    """The releases the code in ``filename`` targets under ``config`` (a config.Config or None):
+    the configured ones, else (for a configuration read from the project) those its files
+    declare, else the installed ones."""
+    target = getattr(config, "target", None)
+    if target is not None:
+        return target
+    if getattr(config, "detect_releases", False):
+        return detect(os.path.dirname(os.path.abspath(filename)))
     return environment_target()
 
 

@@ -9,6 +9,7 @@ import libcst as cst
 from ..finding import Report
 from ..framework import App, StartupHook
 from ..model import Function, Scope, all_params, elements, walk
+from ..rules.lifespan import ROUTER_LIFESPAN
 from . import FixContext, Plan, fixer, memo
 from ._cst import append_arg, keyword_index, names_in, remove_arg, statement_in, with_blank_lines
 
@@ -55,6 +56,8 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
         return None  # STL203 territory: merging into an existing lifespan is a human's call
     if app.is_fastapi and not model.target.at_least("fastapi", (0, 93)):
         return None  # FastAPI(lifespan=) arrived in FastAPI 0.93
+    if app.kind == "apirouter" and not model.target.at_least("fastapi", ROUTER_LIFESPAN):
+        return None  # before FastAPI 0.112.2 include_router drops a router's lifespan
     owner = app.scope.node
     stmt = statement_in(owner, app.call)
     if stmt is None:

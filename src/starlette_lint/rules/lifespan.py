@@ -109,7 +109,7 @@ class OnStartupKwarg(Rule):
                     why = ("FastAPI 0.165 still runs these handlers through include_router with no warning (it keeps "
                            "the hook Starlette 1.0 removed; a TODO plans its deprecation), and twice when the "
                            "including app has no lifespan= of its own")
-                    fix += " to the APIRouter (include_router merges it)"
+                    fix = _router_advice(model, "handlers")
                 if app.kind in ("fastapi", "apirouter"):
                     if self.claims["FastAPI()/APIRouter()"].side(model.target) is None:
                         continue  # no lifespan= to move them to before FastAPI 0.93
@@ -120,6 +120,18 @@ class OnStartupKwarg(Rule):
                         continue  # not deprecated yet on the releases the project targets
                     why = said
                 yield self.report(arg, f"{kw}= on {_app_label(app)}: {why}; {fix}")
+
+
+ROUTER_LIFESPAN = (0, 112, 2)  # the first FastAPI whose include_router runs an APIRouter's lifespan=
+
+
+def _router_advice(model: Model, what: str) -> str:
+    """Where an APIRouter's startup/shutdown code goes on the target's FastAPI releases."""
+    if model.target.at_least("fastapi", ROUTER_LIFESPAN):
+        return (f"move the {what} into an @asynccontextmanager lifespan and pass lifespan= to the APIRouter "
+                f"(include_router merges it)")
+    return (f"move the {what} into the including app's @asynccontextmanager lifespan (include_router merges an "
+            f"APIRouter's lifespan= only from FastAPI 0.112.2)")
 
 
 def _first_hook_keyword(app: App) -> str:
@@ -372,11 +384,9 @@ class OnEventHandler(Rule):
                 why = self.claims[form].text(model.target, cls=object_class(app), when=when_runs(ac.site.scope))
                 if why is None:
                     continue  # works, and is not deprecated, on the releases the project targets
-                yield self.report(
-                    ac.call,
-                    f"{_registration(model, app, ac)} on {_app_label(app)} {why}; move the handler into an @asynccontextmanager "
-                    f"lifespan and pass lifespan=",
-                )
+                advice = (_router_advice(model, "handler") if app.kind == "apirouter" else
+                          "move the handler into an @asynccontextmanager lifespan and pass lifespan=")
+                yield self.report(ac.call, f"{_registration(model, app, ac)} on {_app_label(app)} {why}; {advice}")
         yield from self._annotated(model)
 
     def _annotated(self, model: Model) -> Iterator[Report]:
@@ -473,6 +483,10 @@ class LifespanWithStartupHandlers(Rule):
             "starlette", (1, 0),
             after="Starlette 1.x raises TypeError {when} (on_startup/on_shutdown were removed)",
             before="Starlette 0.x ignores these handlers once lifespan= is given"),
+        "FastAPI(lifespan=) with handlers": Claim(
+            "fastapi", (0, 93), note=False,
+            after="FastAPI silently never runs startup/shutdown handlers once lifespan= is given (no warning on "
+                  "0.165)"),
         "lifespan= and on_event/add_event_handler": Claim(
             "starlette", (1, 0),
             after="Starlette 1.x has no {method} (AttributeError {when})",
@@ -482,8 +496,7 @@ class LifespanWithStartupHandlers(Rule):
     def check(self, model: Model) -> Iterator[Report]:
         for node, app, what in _ignored_hooks(model).values():
             if app.kind == "fastapi":
-                why: Optional[str] = ("FastAPI silently never runs startup/shutdown handlers once lifespan= is given "
-                                      "(no warning on 0.165)")
+                why = self.claims["FastAPI(lifespan=) with handlers"].text(model.target)
             elif what.endswith("="):
                 form = "Starlette(lifespan=, on_startup=)" if app.kind == "starlette" else "Router(lifespan=, on_startup=)"
                 why = self.claims[form].text(model.target, when=when_runs(app.scope))

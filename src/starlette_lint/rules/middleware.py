@@ -657,9 +657,10 @@ class SyncDispatch(Rule):
                 f"dispatch() of BaseHTTPMiddleware subclass {info.name} is a plain def: {self._WHY}; "
                 f"write async def dispatch(...) and await call_next(request)",
             )
+        before_1 = not model.target.range("starlette").allows_from((1, 0))
         for app in fw.apps:
-            if app.kind != "fastapi":
-                continue  # Starlette 1.x has no app.middleware at all (STL801)
+            if app.kind != "fastapi" and not (app.kind == "starlette" and before_1):
+                continue  # Starlette 1.x has no app.middleware at all (STL801); 0.x runs it
             for ac in app.calls_named("middleware"):
                 fn = ac.decorates if isinstance(ac.decorates, Function) else None
                 if fn is None or fn.is_async or id(fn) in done or len(fn.decorators) != 1:

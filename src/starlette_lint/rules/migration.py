@@ -455,10 +455,11 @@ class RemovedStarletteApi(Rule):
                     said = self.claims["Jinja2Templates(**env_options)"].text(model.target, name=name, when=_when(site))
                     if said is None:
                         continue
+                    needs = "" if model.target.at_least("starlette", (0, 28)) else " (env= needs starlette>=0.28)"
                     yield self.report(
                         arg,
                         f"{said}; build jinja2.Environment(loader=jinja2.FileSystemLoader(directory), {name}=...) "
-                        f"and pass Jinja2Templates(env=env)",
+                        f"and pass Jinja2Templates(env=env){needs}",
                     )
             elif q == ISCOROUTINE_OR_PARTIAL and isinstance(site.node.func, cst.Attribute):
                 what = "starlette.routing.iscoroutinefunction_or_partial()"
@@ -923,6 +924,12 @@ class OldTemplateResponse(Rule):
         return out
 
     def _judge(self, model: Model, site: CallSite) -> Optional[str]:
+        message = self._message(model, site)
+        if message is not None and not model.target.at_least("starlette", (0, 29)):
+            message += " (the request-first form needs starlette>=0.29)"
+        return message
+
+    def _message(self, model: Model, site: CallSite) -> Optional[str]:
         call = site.node
         if any(arg.star for arg in call.args):
             return None
