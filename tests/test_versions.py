@@ -17,6 +17,7 @@ from starlette_lint.rules import all_rules
 from starlette_lint.versions import (
     Claim,
     Range,
+    clear,
     detect,
     environment_target,
     exactly,
@@ -32,9 +33,9 @@ PROJECTS = FIXTURES / "projects"
 
 @pytest.fixture(autouse=True)
 def _fresh():
-    detect.cache_clear()
+    clear()
     yield
-    detect.cache_clear()
+    clear()
 
 
 # ------------------------------------------------------------------ specifiers
@@ -152,10 +153,10 @@ def test_detection_stops_at_the_nearest_project_and_the_git_root(tmp_path):
     assert detect(str(inner)) == environment_target()
     # a pyproject.toml with tool settings only is not a project: the search goes on up
     (inner / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
-    detect.cache_clear()
+    clear()
     assert str(detect(str(inner)).starlette) == "==0.47.3"
     (inner / ".git").mkdir()
-    detect.cache_clear()
+    clear()
     assert detect(str(inner)) == environment_target()
 
 

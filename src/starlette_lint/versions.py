@@ -579,6 +579,7 @@ def _lock(path: Path) -> _Found:
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock")
 
 
+@functools.lru_cache(maxsize=4096)
 def _declarations(directory: Path) -> tuple[bool, Optional[_Found]]:
     """(this directory declares dependencies, what the first source naming starlette/fastapi says).
 
@@ -647,6 +648,7 @@ def releases_for(config: Any, filename: str) -> Target:
 def clear() -> None:
     """Forget what was read (the command reads project files afresh on every run)."""
     detect.cache_clear()
+    _declarations.cache_clear()
 
 
 # ------------------------------------------------------------------ claims
