@@ -22,18 +22,16 @@ from typing import Optional, Sequence, TextIO
 
 from . import __version__, versions
 from .cache import DIRNAME, settings_fingerprint
-from .codes import RULE_CODES
-from .config import _CODE, DEFAULT, Config, ConfigError, from_mapping, load, parse_timeout, tomllib, project_config
+from .config import DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config, tomllib
 from .discovery import PathError, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
-from .runner import IO_ERROR, SYNTAX, FileResult, Job, Settings, run
+from .runner import FileResult, Job, Settings, run
 
 # The rule registry, the docs and the fixers import LibCST and every rule: they
 # are imported where needed, so that `check` on cached or irrelevant files never
 # loads them (the warm run's time is then start-up, hashing and cache reads).
 
 PROGRESS_MIN_FILES = 20
-FRONT_END_CODES = (SYNTAX, IO_ERROR)
 
 
 class UsageError(Exception):
@@ -110,23 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------ configuration
-def _known_prefix(code: str) -> bool:
-    if code == "ALL":
-        return True
-    if any(c.startswith(code) for c in (*RULE_CODES, *FRONT_END_CODES, "STL000")):
-        return True
-    from .rules import all_rules  # a code newer than the static list
-
-    return any(r.code.startswith(code) for r in all_rules())
-
-
 def _validate_cli_codes(option: str, codes: Sequence[str]) -> tuple[str, ...]:
-    for code in codes:
-        if not _CODE.match(code):
-            raise UsageError(f"{option}: {code!r} is not a rule code or prefix (like 'STL' or 'STL101')")
-        if not _known_prefix(code):
-            raise UsageError(f"{option}: {code!r} matches no rule (see `starlette-lint rules`)")
-    return tuple(codes)
+    try:
+        return check_codes(option, codes)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 @functools.lru_cache(maxsize=None)

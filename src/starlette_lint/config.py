@@ -1,5 +1,9 @@
 """Configuration: ``[tool.starlette-lint]`` in pyproject.toml, shared by both front ends.
 
+Each checked file gets the nearest table at or above its folder (``load``), in the command and
+under flake8 alike; every code and prefix is validated (``check_codes``) and every error is one
+``ConfigError`` whose message names the key.
+
 Keys (all optional)::
 
     [tool.starlette-lint]
@@ -125,12 +129,35 @@ def _as_list(key: str, value: Any) -> list[str]:
     return [v.strip() for v in value if v.strip()]
 
 
-def _codes(key: str, value: Any) -> tuple[str, ...]:
-    items = _as_list(key, value)
-    for item in items:
+# codes no rule has, which select/ignore may still name: internal errors and timeouts, and the
+# command's syntax and read errors (runner.SYNTAX, runner.IO_ERROR)
+FRONT_END_CODES = ("STL000", "E999", "E902")
+
+
+def known_code(code: str) -> bool:
+    """``code`` is ALL or a prefix of some rule's (or front end's) code."""
+    from .codes import RULE_CODES
+
+    if code == "ALL" or any(c.startswith(code) for c in (*RULE_CODES, *FRONT_END_CODES)):
+        return True
+    from .rules import all_rules  # a code newer than the static list (tests keep it complete)
+
+    return any(r.code.startswith(code) for r in all_rules())
+
+
+def check_codes(key: str, items: Iterable[str]) -> tuple[str, ...]:
+    """Validated codes or prefixes: the same check, and message, for both front ends."""
+    out = tuple(items)
+    for item in out:
         if not _CODE.match(item):
-            raise ConfigError(f"[tool.{SECTION}] {key}: {item!r} is not a rule code or prefix (like 'STL' or 'STL101')")
-    return tuple(items)
+            raise ConfigError(f"{key}: {item!r} is not a rule code or prefix (like 'STL' or 'STL101')")
+        if not known_code(item):
+            raise ConfigError(f"{key}: {item!r} matches no rule (see `starlette-lint rules`)")
+    return out
+
+
+def _codes(key: str, value: Any) -> tuple[str, ...]:
+    return check_codes(f"[tool.{SECTION}] {key}", _as_list(key, value))
 
 
 def parse_timeout(key: str, value: Any) -> float:

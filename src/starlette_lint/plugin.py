@@ -9,7 +9,9 @@ code never pay for them.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
+import os
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
@@ -61,7 +63,10 @@ class StarletteLintChecker:
     name = "starlette-lint"
     version = __version__
     off_by_default: ClassVar[bool] = False
+    # the configuration of flake8's working directory, with flake8's own options applied
     config: ClassVar[Optional[Config]] = None
+    # flake8's options, applied on top of each file's own [tool.starlette-lint] (Config.merged keywords)
+    overrides: ClassVar[Optional[dict[str, Any]]] = None
 
     def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
         self.tree = tree
@@ -115,19 +120,33 @@ class StarletteLintChecker:
                 base = with_releases(base, releases["starlette"] or None, releases["fastapi"] or None, "flake8 options")
         except ConfigError as exc:
             raise SystemExit(f"starlette-lint: {exc}") from None
-        StarletteLintChecker.config = base.merged(
-            extend_blocking_calls=base.extend_blocking_calls + extra,
-            safe_calls=base.safe_calls | frozenset(safe),
-            endpoint_decorators=base.endpoint_decorators + tuple(decorators),
-            file_timeout=seconds,
-        )
+        StarletteLintChecker.overrides = {
+            "extend_blocking_calls": extra, "safe_calls": frozenset(safe), "endpoint_decorators": tuple(decorators),
+            "file_timeout": seconds if timeout else None,
+            "releases": (releases["starlette"] or None, releases["fastapi"] or None) if any(releases.values()) else None,
+        }
+        _config_in.cache_clear()
+        StarletteLintChecker.config = _apply(base, StarletteLintChecker.overrides)
+
+    def _config(self) -> Config:
+        """The configuration for this file: the nearest [tool.starlette-lint] above it (as the
+        command reads it), with flake8's options applied; a bad nested table is STL000 there."""
+        mine = self.__dict__.get("_own_config")
+        if mine is not None:
+            return mine
+        if StarletteLintChecker.config is None:
+            StarletteLintChecker.config = load(".")
+        found = _config_in(self._directory())
+        mine = self._own_config = found if isinstance(found, Config) else StarletteLintChecker.config
+        return mine
+
+    def _directory(self) -> str:
+        return os.path.dirname(os.path.abspath(self.filename)) if self.filename not in ("-", "stdin") else "."
 
     def _findings(self) -> list["Finding"]:
         if _LastFile.tree is self.tree:
             return _LastFile.findings
-        config = StarletteLintChecker.config
-        if config is None:
-            config = StarletteLintChecker.config = load(".")
+        config = self._config()
         source = "".join(self.lines)
         if not is_relevant(source, config):
             _LastFile.tree, _LastFile.findings = self.tree, []
@@ -137,8 +156,10 @@ class StarletteLintChecker:
         from .rules import all_rules
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
+        # the selected rules, and every opt-in one (flake8's --enable-extensions decides on those)
+        rules = [r for r in all_rules() if r.opt_in or config.enabled(r.code)]
         with gc_paused():  # until the tree is freed: the collector never walks it
-            analysis = analyze_source(source, self.filename, config, rules=all_rules(), on_parse_error="internal",
+            analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
                                       tree=tree)
             findings = analysis.findings
             if analysis.model is not None:
@@ -147,11 +168,16 @@ class StarletteLintChecker:
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:
             findings = [f for f in findings if not f.code.startswith(skip)]
+        error = _config_in(self._directory())
+        if isinstance(error, str):
+            from .finding import Finding
+
+            findings = [Finding(1, 0, "STL000", f"configuration not used: {error}"), *findings]
         _LastFile.tree, _LastFile.findings = self.tree, findings
         return findings
 
     def _wanted(self, code: str) -> bool:
-        config = StarletteLintChecker.config
+        config = self._config()
         if code in OPT_IN:
             # pyproject extend-select turns an opt-in code on for flake8 too
             return config is not None and code in config.select + config.extend_select
@@ -161,6 +187,30 @@ class StarletteLintChecker:
         for f in self._findings():
             if self._wanted(f.code):
                 yield f.line, f.col, f.text, type(self)
+
+
+def _apply(config: Config, overrides: Optional[dict[str, Any]]) -> Config:
+    """A [tool.starlette-lint] configuration with flake8's own options applied on top."""
+    if not overrides:
+        return config
+    if overrides["releases"] is not None:
+        starlette, fastapi = overrides["releases"]
+        config = with_releases(config, starlette, fastapi, "flake8 options")
+    return config.merged(
+        extend_blocking_calls=config.extend_blocking_calls + overrides["extend_blocking_calls"],
+        safe_calls=config.safe_calls | overrides["safe_calls"],
+        endpoint_decorators=config.endpoint_decorators + overrides["endpoint_decorators"],
+        file_timeout=overrides["file_timeout"] if overrides["file_timeout"] is not None else config.file_timeout,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _config_in(directory: str) -> "Config | str":
+    """The configuration for files in ``directory``, or the error that made it unusable."""
+    try:
+        return _apply(load(directory), StarletteLintChecker.overrides)
+    except ConfigError as exc:
+        return str(exc)
 
 
 class _OptIn(StarletteLintChecker):
@@ -180,8 +230,8 @@ class _OptIn(StarletteLintChecker):
         pass
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        config = StarletteLintChecker.config
-        if config is not None and self.code in config.select + config.extend_select:
+        config = self._config()
+        if self.code in config.select + config.extend_select:
             return  # the main plugin already reports it
         for f in self._findings():
             if f.code == self.code:

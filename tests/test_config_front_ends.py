@@ -1,0 +1,109 @@
+"""One configuration, two front ends: `[tool.starlette-lint]` means the same under flake8 and the
+command (the nearest table above each file, select and ignore honoured, every code validated,
+one clear message for a bad table)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+APP = """\
+import time
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+
+
+async def home(request):
+    time.sleep(1)
+    return PlainTextResponse("hi")
+
+
+async def warm():
+    pass
+
+
+app = Starlette(on_startup=[warm])
+app.add_route("/", home)
+"""
+
+
+def command(cwd: Path, *paths: str) -> tuple[int, list[tuple[str, str]], str]:
+    proc = subprocess.run([sys.executable, "-m", "starlette_lint.cli", "check", "--no-cache", "--format", "json",
+                           *paths], cwd=cwd, capture_output=True, text=True, timeout=120)
+    rows = json.loads(proc.stdout) if proc.stdout.strip().startswith("[") else []
+    return proc.returncode, sorted((Path(r["path"]).as_posix(), r["code"]) for r in rows), proc.stderr
+
+
+def flake8(cwd: Path, *paths: str) -> tuple[int, list[tuple[str, str]], str]:
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", *paths], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+    rows = []
+    for line in proc.stdout.splitlines():
+        path, _, _, rest = line.split(":", 3)
+        rows.append((Path(path).as_posix(), rest.split()[0]))
+    return proc.returncode, sorted(rows), proc.stderr + proc.stdout
+
+
+def project(root: Path, table: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(f"[tool.starlette-lint]\n{table}\n")
+    (root / "app.py").write_text(APP)
+    return root
+
+
+SELECTIONS = {  # a project per table, and what each reports
+    "select": ('select = ["STL1"]', ["STL101"]),
+    "ignore": ('ignore = ["STL101"]', ["STL201"]),
+    "both": ('select = ["STL2"]\nignore = ["STL201"]', []),
+    "none": ("", ["STL101", "STL201"]),
+}
+
+
+def test_select_and_ignore_mean_the_same_in_both(tmp_path):
+    for name, (table, _) in SELECTIONS.items():
+        project(tmp_path / name, table)
+    (tmp_path / ".git").mkdir()
+    want = sorted((f"{name}/app.py", code) for name, (_, codes) in SELECTIONS.items() for code in codes)
+    paths = [f"{name}/app.py" for name in SELECTIONS]
+    for run in (command, flake8):
+        _, rows, err = run(tmp_path, *paths)
+        assert rows == want, (run.__name__, err)
+
+
+@pytest.mark.parametrize("table, says", [
+    ('select = ["XYZ1"]', "select: 'XYZ1' matches no rule"),
+    ('extend-select = ["stl101"]', "is not a rule code or prefix"),
+    ("selekt = [\"STL1\"]", "unknown key 'selekt'"),
+    ('starlette-version = "newest"', "starlette-version: expected a version specifier"),
+])
+def test_a_bad_table_is_one_clear_message_in_both(tmp_path, table, says):
+    root = project(tmp_path / "p", table)
+    code, _, err = command(root, "app.py")
+    assert code == 2 and says in err and "Traceback" not in err, err
+    code, _, out = flake8(root, "app.py")
+    assert code != 0 and says in out and "Traceback" not in out, out
+
+
+def test_each_file_gets_the_nearest_table_in_both(tmp_path):
+    """A monorepo: the root's table, and a service with its own."""
+    root = project(tmp_path, 'ignore = ["STL201"]')
+    project(root / "services" / "api", 'select = ["STL2"]')
+    (root / ".git").mkdir()
+    want = [("app.py", "STL101"), ("services/api/app.py", "STL201")]
+    for run in (command, flake8):
+        _, rows, err = run(root, "app.py", "services/api/app.py")
+        assert rows == want, (run.__name__, err)
+
+
+def test_flake8_reports_a_bad_nested_table_where_it_applies_and_checks_on(tmp_path):
+    root = project(tmp_path, "")
+    project(root / "svc", 'select = ["XYZ1"]')
+    (root / ".git").mkdir()
+    code, rows, out = flake8(root, "app.py", "svc/app.py")
+    assert ("svc/app.py", "STL000") in rows and "configuration not used" in out and "XYZ1" in out
+    assert ("svc/app.py", "STL101") in rows and ("app.py", "STL101") in rows  # the working directory's table instead
