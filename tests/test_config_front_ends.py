@@ -96,8 +96,9 @@ def test_each_file_gets_the_nearest_table_in_both(tmp_path):
     (root / ".git").mkdir()
     want = [("app.py", "STL101"), ("services/api/app.py", "STL201")]
     for run in (command, flake8):
-        _, rows, err = run(root, "app.py", "services/api/app.py")
-        assert rows == want, (run.__name__, err)
+        for paths in (("app.py", "services/api/app.py"), (".",)):
+            _, rows, err = run(root, *paths)
+            assert [(p.removeprefix("./"), c) for p, c in rows] == want, (run.__name__, paths, err)
 
 
 def test_flake8_reports_a_bad_nested_table_where_it_applies_and_checks_on(tmp_path):
@@ -107,3 +108,23 @@ def test_flake8_reports_a_bad_nested_table_where_it_applies_and_checks_on(tmp_pa
     code, rows, out = flake8(root, "app.py", "svc/app.py")
     assert ("svc/app.py", "STL000") in rows and "configuration not used" in out and "XYZ1" in out
     assert ("svc/app.py", "STL101") in rows and ("app.py", "STL101") in rows  # the working directory's table instead
+
+
+def test_other_tools_codes_may_be_ignored_but_a_typo_in_select_may_not(tmp_path):
+    root = project(tmp_path / "p", 'ignore = ["E501", "W6"]\nper-file-ignores = { "app.py" = ["E1", "STL2"] }')
+    for run in (command, flake8):
+        _, rows, err = run(root, "app.py")
+        assert [c for _, c in rows] == ["STL101"], (run.__name__, err)
+    root = project(tmp_path / "q", 'ignore = ["STL99"]')
+    assert command(root, "app.py")[0] == 2 and flake8(root, "app.py")[0] != 0
+
+
+def test_a_pyproject_that_is_not_utf8_never_stops_a_run(tmp_path):
+    (tmp_path / ".git").mkdir()
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "pyproject.toml").write_bytes(b"# caf\xe9\n[project]\nname = 'v'\n")
+    (lib / "app.py").write_text(APP)
+    for run in (command, flake8):
+        code, rows, err = run(tmp_path, "lib/app.py")
+        assert "Traceback" not in err and ("lib/app.py", "STL101") in rows, (run.__name__, err)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from . import __version__, versions
+from . import config as config_files
 from .cache import DIRNAME, settings_fingerprint
 from .config import DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config, tomllib
 from .discovery import PathError, iter_files
@@ -108,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------ configuration
-def _validate_cli_codes(option: str, codes: Sequence[str]) -> tuple[str, ...]:
+def _validate_cli_codes(option: str, codes: Sequence[str], known: bool = True) -> tuple[str, ...]:
     try:
-        return check_codes(option, codes)
+        return check_codes(option, codes, known)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
 
@@ -143,7 +144,7 @@ def _config_for(path: str, args: argparse.Namespace) -> Config:
         base = _load_for(str(directory.resolve()))
     select = _validate_cli_codes("--select", args.select) if args.select is not None else base.select
     extend = _validate_cli_codes("--extend-select", args.extend_select)
-    ignore = _validate_cli_codes("--ignore", args.ignore)
+    ignore = _validate_cli_codes("--ignore", args.ignore, known=False)
     timeout = args.file_timeout if args.file_timeout is not None else base.file_timeout
     return base.merged(select=select, extend_select=base.extend_select + extend, ignore=base.ignore + ignore,
                        file_timeout=timeout)
@@ -251,6 +252,7 @@ class Progress:
 # ------------------------------------------------------------------ commands
 def cmd_check(args: argparse.Namespace) -> int:
     _load_for.cache_clear()  # configuration and project files are read afresh by every run
+    config_files.clear()
     versions.clear()
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -272,10 +274,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         exclude = [*config.extend_exclude, *args.exclude]
         for path in iter_files([arg], exclude=exclude, warn=warnings.append, cwd=cwd,
                                force_exclude=args.force_exclude):
-            file_config = config
-            if config.target is None and config.detect_releases:
+            # each file's own nearest table (a monorepo's projects keep theirs), as under flake8
+            file_config = config if args.isolated or args.config else _config_for(path, args)
+            if file_config.target is None and file_config.detect_releases:
                 # the releases of the file's own project (a monorepo has several): one Settings per target
-                file_config = config.merged(target=versions.releases_for(config, path))
+                file_config = file_config.merged(target=versions.releases_for(file_config, path))
             if file_config not in index:
                 index[file_config] = len(settings)
                 settings.append(Settings(file_config, _fingerprint(file_config), _cache_dir(file_config, args, cwd),

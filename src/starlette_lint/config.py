@@ -34,6 +34,7 @@ flake8 users may set the same lists in their flake8 config instead
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import os
 import re
@@ -145,19 +146,23 @@ def known_code(code: str) -> bool:
     return any(r.code.startswith(code) for r in all_rules())
 
 
-def check_codes(key: str, items: Iterable[str]) -> tuple[str, ...]:
-    """Validated codes or prefixes: the same check, and message, for both front ends."""
+def check_codes(key: str, items: Iterable[str], known: bool = True) -> tuple[str, ...]:
+    """Validated codes or prefixes: the same check, and message, for both front ends.
+
+    ``known``: each must match one of our codes (select, extend-select: a typo there would turn
+    rules off). Lists that only remove findings (ignore, per-file-ignores) may also name other
+    tools' codes (``E501``), which simply match nothing here, but not an ``STL`` code no rule has."""
     out = tuple(items)
     for item in out:
         if not _CODE.match(item):
             raise ConfigError(f"{key}: {item!r} is not a rule code or prefix (like 'STL' or 'STL101')")
-        if not known_code(item):
+        if (known or item.startswith("STL")) and not known_code(item):
             raise ConfigError(f"{key}: {item!r} matches no rule (see `starlette-lint rules`)")
     return out
 
 
-def _codes(key: str, value: Any) -> tuple[str, ...]:
-    return check_codes(f"[tool.{SECTION}] {key}", _as_list(key, value))
+def _codes(key: str, value: Any, known: bool = True) -> tuple[str, ...]:
+    return check_codes(f"[tool.{SECTION}] {key}", _as_list(key, value), known)
 
 
 def parse_timeout(key: str, value: Any) -> float:
@@ -194,13 +199,14 @@ def from_mapping(data: dict[str, Any], source: Optional[str] = None, root: Optio
         if key == "select":
             kw["select"] = _codes(key, value)
         elif key == "ignore":
-            kw["ignore"] = _codes(key, value)
+            kw["ignore"] = _codes(key, value, known=False)
         elif key == "extend-select":
             kw["extend_select"] = _codes(key, value)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"[tool.{SECTION}] per-file-ignores: expected a table of pattern = [codes]")
-            kw["per_file_ignores"] = tuple((str(p), _codes(f"per-file-ignores.{p}", c)) for p, c in value.items())
+            kw["per_file_ignores"] = tuple((str(p), _codes(f"per-file-ignores.{p}", c, known=False))
+                                           for p, c in value.items())
         elif key == "extend-blocking-calls":
             kw["extend_blocking_calls"] = parse_blocking_calls(key, _as_list(key, value))
         elif key == "safe-calls":
@@ -255,18 +261,38 @@ def find_pyproject(start: str | os.PathLike[str]) -> Optional[Path]:
     path = Path(start).resolve()
     if path.is_file():
         path = path.parent
-    for directory in (path, *path.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-            except OSError:
-                continue
-            if f"[tool.{SECTION}" in text or f'[tool."{SECTION}"' in text:
-                return candidate
-        if (directory / ".git").exists():
-            break
-    return None
+    return _nearest(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _nearest(directory: Path) -> Optional[Path]:
+    """find_pyproject for a resolved directory, memoised: a tree of many folders reads each
+    pyproject.toml once (clear() forgets)."""
+    candidate = directory / "pyproject.toml"
+    if candidate.is_file():
+        try:
+            text = candidate.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if f"[tool.{SECTION}" in text or f'[tool."{SECTION}"' in text:
+            return candidate
+    if (directory / ".git").exists() or directory.parent == directory:
+        return None
+    return _nearest(directory.parent)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(path: Path) -> Config:
+    """The configuration in one pyproject.toml, parsed once (clear() forgets)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
+    tool = data.get("tool")
+    table = tool.get(SECTION, {}) if isinstance(tool, dict) else {}
+    return project_config(from_mapping(table, source=str(path), root=str(path.parent)))
 
 
 def load(start: str | os.PathLike[str] = ".") -> Config:
@@ -274,9 +300,10 @@ def load(start: str | os.PathLike[str] = ".") -> Config:
     path = find_pyproject(start)
     if path is None:
         return project_config(DEFAULT)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    table = data.get("tool", {}).get(SECTION, {})
-    return project_config(from_mapping(table, source=str(path), root=str(path.parent)))
+    return _parsed(path)
+
+
+def clear() -> None:
+    """Forget the files read (the command reads them afresh on every run)."""
+    _nearest.cache_clear()
+    _parsed.cache_clear()

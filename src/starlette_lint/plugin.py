@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
 from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout, with_releases
+from .config import clear as clear_config_files
 from .prefilter import is_relevant
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ class StarletteLintChecker:
         decorators = list(getattr(options, "starlette_endpoint_decorators", None) or [])
         timeout = str(getattr(options, "starlette_file_timeout", "") or "").strip()
         releases = {p: str(getattr(options, f"{p}_version", "") or "").strip() for p in ("starlette", "fastapi")}
+        clear_config_files()
         try:
             base = load(".")  # a bad [tool.starlette-lint] value: one line naming the key, no traceback
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
@@ -209,7 +211,7 @@ def _config_in(directory: str) -> "Config | str":
     """The configuration for files in ``directory``, or the error that made it unusable."""
     try:
         return _apply(load(directory), StarletteLintChecker.overrides)
-    except ConfigError as exc:
+    except (ConfigError, OSError, ValueError) as exc:
         return str(exc)
 
 
