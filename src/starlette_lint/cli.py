@@ -267,6 +267,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     jobs_in: list[Job] = []
     if args.show_settings:
         return show_settings(paths, args)
+    per_folder: dict[str, Config] = {}
     for arg in paths:
         if not os.path.lexists(arg):
             raise UsageError(f"{arg}: no such file or directory")
@@ -274,11 +275,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         exclude = [*config.extend_exclude, *args.exclude]
         for path in iter_files([arg], exclude=exclude, warn=warnings.append, cwd=cwd,
                                force_exclude=args.force_exclude):
-            # each file's own nearest table (a monorepo's projects keep theirs), as under flake8
-            file_config = config if args.isolated or args.config else _config_for(path, args)
-            if file_config.target is None and file_config.detect_releases:
-                # the releases of the file's own project (a monorepo has several): one Settings per target
-                file_config = file_config.merged(target=versions.releases_for(file_config, path))
+            # each file's own nearest table (a monorepo's projects keep theirs), as under flake8, and
+            # the releases of its own project: one Settings per distinct result, one lookup per folder
+            folder = os.path.dirname(path)
+            file_config = per_folder.get(folder)
+            if file_config is None:
+                file_config = config if args.isolated or args.config else _config_for(path, args)
+                if file_config.target is None and file_config.detect_releases:
+                    file_config = file_config.merged(target=versions.releases_for(file_config, path))
+                per_folder[folder] = file_config
             if file_config not in index:
                 index[file_config] = len(settings)
                 settings.append(Settings(file_config, _fingerprint(file_config), _cache_dir(file_config, args, cwd),
