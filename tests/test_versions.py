@@ -366,6 +366,7 @@ def test_flake8_reports_a_bad_configured_release_in_one_line(tmp_path):
     assert proc.returncode != 0 and "starlette-version" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # three flake8 runs; test_flake8_follows_the_project_pin covers the default path
 def test_flake8_options_set_the_releases_and_are_validated(tmp_path):
     (tmp_path / "app.py").write_text(
         "from starlette.applications import Starlette\n\napp = Starlette()\napp.add_event_handler('startup', print)\n")
