@@ -12,7 +12,6 @@ error (or an internal error: one line, the traceback with ``--debug``).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import sys
@@ -116,11 +115,6 @@ def _validate_cli_codes(option: str, codes: Sequence[str], known: bool = True) -
         raise UsageError(str(exc)) from None
 
 
-@functools.lru_cache(maxsize=None)
-def _load_for(directory: str) -> Config:
-    return load(directory)
-
-
 def _explicit_config(path: str) -> Config:
     file = Path(path)
     try:
@@ -141,13 +135,19 @@ def _config_for(path: str, args: argparse.Namespace) -> Config:
     elif args.config:
         base = project_config(_explicit_config(args.config))
     else:
-        base = _load_for(str(directory.resolve()))
-    select = _validate_cli_codes("--select", args.select) if args.select is not None else base.select
-    extend = _validate_cli_codes("--extend-select", args.extend_select)
-    ignore = _validate_cli_codes("--ignore", args.ignore, known=False)
+        base = load(directory)  # memoised per folder and per file by config.py
+    select = tuple(args.select) if args.select is not None else base.select
     timeout = args.file_timeout if args.file_timeout is not None else base.file_timeout
-    return base.merged(select=select, extend_select=base.extend_select + extend, ignore=base.ignore + ignore,
-                       file_timeout=timeout)
+    return base.merged(select=select, extend_select=base.extend_select + tuple(args.extend_select),
+                       ignore=base.ignore + tuple(args.ignore), file_timeout=timeout)
+
+
+def _validate_cli_args(args: argparse.Namespace) -> None:
+    """The code options, checked once per run (_config_for then runs once per folder)."""
+    if args.select is not None:
+        args.select = _validate_cli_codes("--select", args.select)
+    args.extend_select = _validate_cli_codes("--extend-select", args.extend_select)
+    args.ignore = _validate_cli_codes("--ignore", args.ignore, known=False)
 
 
 def _fingerprint(config: Config) -> str:
@@ -251,9 +251,9 @@ class Progress:
 
 # ------------------------------------------------------------------ commands
 def cmd_check(args: argparse.Namespace) -> int:
-    _load_for.cache_clear()  # configuration and project files are read afresh by every run
-    config_files.clear()
+    config_files.clear()  # configuration and project files are read afresh by every run
     versions.clear()
+    _validate_cli_args(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.fix and args.diff:

@@ -115,20 +115,19 @@ class StarletteLintChecker:
         releases = {p: str(getattr(options, f"{p}_version", "") or "").strip() for p in ("starlette", "fastapi")}
         clear_config_files()
         try:
-            base = load(".")  # a bad [tool.starlette-lint] value: one line naming the key, no traceback
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
-            seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else base.file_timeout
-            if any(releases.values()):
-                base = with_releases(base, releases["starlette"] or None, releases["fastapi"] or None, "flake8 options")
+            seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else None
+            StarletteLintChecker.overrides = {
+                "extend_blocking_calls": extra, "safe_calls": frozenset(safe), "endpoint_decorators": tuple(decorators),
+                "file_timeout": seconds,
+                "releases": (releases["starlette"] or None, releases["fastapi"] or None)
+                if any(releases.values()) else None,
+            }
+            _config_in.cache_clear()
+            # a bad [tool.starlette-lint] value or release option: one line naming the key, no traceback
+            StarletteLintChecker.config = _apply(load("."), StarletteLintChecker.overrides)
         except ConfigError as exc:
             raise SystemExit(f"starlette-lint: {exc}") from None
-        StarletteLintChecker.overrides = {
-            "extend_blocking_calls": extra, "safe_calls": frozenset(safe), "endpoint_decorators": tuple(decorators),
-            "file_timeout": seconds if timeout else None,
-            "releases": (releases["starlette"] or None, releases["fastapi"] or None) if any(releases.values()) else None,
-        }
-        _config_in.cache_clear()
-        StarletteLintChecker.config = _apply(base, StarletteLintChecker.overrides)
 
     def _config(self) -> Config:
         """The configuration for this file: the nearest [tool.starlette-lint] above it (as the
