@@ -23,7 +23,7 @@ class LoopingRule(Rule):
     name = "loops-forever"
     summary = "test only: never finishes on files that contain LOOP_FOREVER"
 
-    def check(self, model) -> Iterator[Report]:  # type: ignore[no-untyped-def]
+    def check(self, model, fw) -> Iterator[Report]:  # type: ignore[no-untyped-def]
         looping = MARK in model.source or (AFTER_FIX in model.source and "time.sleep(" not in model.source)
         if not looping:
             return

@@ -211,7 +211,7 @@ def test_released_model_leaves_no_tree_to_the_cyclic_gc() -> None:
         for source in sources:
             analysis = analyze_source(source, "x.py", DEFAULT, rules=rules)
             if analysis.model is not None:
-                analysis.model.release()
+                analysis.release()
             del analysis
         gc.collect()
         left = [type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("libcst")]

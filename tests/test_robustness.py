@@ -424,7 +424,7 @@ class Boom(Exception):
     pass
 
 
-def _explode(self, model):
+def _explode(self, model, fw):
     raise Boom("kaboom")
     yield  # pragma: no cover
 
@@ -448,8 +448,8 @@ def test_rule_failing_midway_keeps_what_it_reported(monkeypatch):
     rule_type = type(get_rule("STL101"))
     original = rule_type.check
 
-    def half(self, model):
-        yield from original(self, model)
+    def half(self, model, fw):
+        yield from original(self, model, fw)
         raise RuntimeError("late")
 
     monkeypatch.setattr(rule_type, "check", half)
@@ -457,10 +457,12 @@ def test_rule_failing_midway_keeps_what_it_reported(monkeypatch):
     assert [f.code for f in found if f.code in ("STL101", INTERNAL)] == ["STL101", INTERNAL]
 
 
-@pytest.mark.parametrize("where", ["model", "positions"])
+@pytest.mark.parametrize("where", ["model", "framework", "positions"])
 def test_model_or_positions_failure_is_one_stl000(monkeypatch, where):
     if where == "model":
         monkeypatch.setattr(engine, "Model", lambda *a, **k: (_ for _ in ()).throw(Boom("no model")))
+    elif where == "framework":
+        monkeypatch.setattr(engine, "Framework", lambda *a, **k: (_ for _ in ()).throw(Boom("no framework")))
     else:
         monkeypatch.setattr(engine, "model_positions", lambda *a, **k: (_ for _ in ()).throw(Boom("no positions")))
     found = check_source(APP, "x.py")
@@ -497,7 +499,7 @@ def test_cli_bug_is_one_line_without_debug(monkeypatch, tmp_path, capsys):
 
 _FLAKE8_WITH_BROKEN_RULE = FLAKE8_BOOT + """
 from starlette_lint.rules import get_rule
-def explode(self, model):
+def explode(self, model, fw):
     raise RuntimeError('kaboom')
     yield
 type(get_rule('STL201')).check = explode
@@ -520,7 +522,7 @@ def test_recursion_limit_is_restored():
     before = sys.getrecursionlimit()
     assert call_with_big_stack(sys.getrecursionlimit) > before
     with pytest.raises(Boom):
-        call_with_big_stack(_explode(None, None).__next__)
+        call_with_big_stack(_explode(None, None, None).__next__)
     assert sys.getrecursionlimit() == before
     barrier = threading.Barrier(4)
     results = []

@@ -52,11 +52,12 @@ def _check(source: str) -> None:
     assert _internal(check_source(source, "gen.py", rules=RULES)) == [], source
     analysis = analyze_source(source, "gen.py", rules=RULES)
     assert _internal(analysis.findings) == [], source
-    if analysis.module is not None and analysis.model is not None:
+    if analysis.module is not None and analysis.model is not None and analysis.framework is not None:
         try:
-            fix_once(analysis.module, analysis.model, "gen.py", [report for report, _ in analysis.reports])
+            fix_once(analysis.module, analysis.model, analysis.framework, "gen.py",
+                     [report for report, _ in analysis.reports])
         finally:
-            analysis.model.release()
+            analysis.release()
 
 
 # ------------------------------------------------------------------ the engine, as a property

@@ -1,9 +1,15 @@
 """One rule engine for both front ends (the flake8 plugin and the CLI).
 
-``check_source`` skips files that cannot matter before parsing, parses once
-with LibCST, builds one :class:`Model`, runs every enabled rule against it
-(each isolated: a failing rule yields one STL000 finding and the others still
-report), then computes positions for the reported nodes only.
+``check_source`` skips files that cannot matter before parsing, then
+:func:`analyze_module` runs the pipeline, one step after the other:
+
+    parse (LibCST, once) -> Model (one walk: scopes, names, calls)
+        -> Framework (apps, routes, roles: built once, typed)
+        -> every enabled rule, ``rule.check(model, framework)``
+        -> positions, for the reported nodes only.
+
+Each rule is isolated: a failing rule yields one STL000 finding and the others
+still report.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from .config import DEFAULT, Config
 from .deadline import TIMEOUT_PREFIX, FileTimeout, stand_down, timeout_message, within
 from .deadline import check as deadline_check
 from .finding import Finding, Report
+from .framework import Framework
 from .model import Model
 from .noqa import peer_suppressed
 from .positions import model_positions
@@ -93,6 +100,13 @@ class Analysis:
     module: Optional[cst.Module] = None
     model: Optional[Model] = None
     reports: list[tuple[Report, Finding]] = field(default_factory=list)
+    framework: Optional[Framework] = None
+
+    def release(self) -> None:
+        """Free the model and what was built from it (see :meth:`Model.release`); front ends
+        call this when they are done with the file."""
+        if self.model is not None:
+            self.model.release(self.framework.records() if self.framework is not None else ())
 
 
 def analyze_source(
@@ -123,8 +137,7 @@ def analyze_source(
         _too_deep.hit = False
         analysis = _analyze(*args)
         if _too_deep.hit and not on_big_stack():
-            if analysis.model is not None:
-                analysis.model.release()
+            analysis.release()
             analysis = call_with_big_stack(_analyze, *args)
     else:
         analysis = call_with_big_stack(_analyze, *args)
@@ -289,6 +302,7 @@ def run_rules(module: cst.Module, source: str, filename: str, config: Config, ru
 
 def analyze_module(module: cst.Module, source: str, filename: str, config: Config, rules: Iterable[Rule],
                    *, debug: bool = False, tree: Optional[ast.Module] = None) -> Analysis:
+    """The pipeline on a parsed module: Model, Framework, the rules, positions."""
     try:
         model = Model(module, source, filename, config)
         if tree is not None:
@@ -297,6 +311,15 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     except Exception as exc:  # noqa: BLE001
         return Analysis([_internal(filename, "model", exc, debug)], module)
     rules = [rule for rule in rules if model.file_class in rule.applies_to]  # tests, docs: see classify.py
+    if not rules:
+        return Analysis([], module, model)
+    try:
+        framework = Framework(model)
+    except FileTimeout:
+        stand_down()
+        return Analysis([_timeout_finding(config)], module, model)
+    except Exception as exc:  # noqa: BLE001
+        return Analysis([_internal(filename, "framework", exc, debug)], module, model)
     reports: list[Report] = []
     errors: list[Finding] = []
     done = 0  # reports of the rules that finished
@@ -304,7 +327,7 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
         for rule in rules:
             deadline_check()  # between rules too: where the watchdog cannot interrupt (see .deadline)
             try:
-                for report in rule.check(model):
+                for report in rule.check(model, framework):
                     if not report.code:
                         report.code = rule.code
                     reports.append(report)
@@ -317,18 +340,19 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
         del reports[done:]
         errors.append(_timeout_finding(config))
     if not reports:
-        return Analysis(errors, module, model)
+        return Analysis(errors, module, model, framework=framework)
     try:
         where = model_positions(model, [r.node for r in reports])
     except Exception as exc:  # noqa: BLE001
-        return Analysis(errors + [_internal(filename, "positions", exc, debug)], module, model)
+        return Analysis(errors + [_internal(filename, "positions", exc, debug)], module, model, framework=framework)
     paired = [(r, Finding(*where.get(id(r.node), (1, 0)), r.code, r.message, r.fix)) for r in reports]
     kept = peer_suppressed([f for _, f in paired], source)  # `# noqa: RUF006` covers STL108...
     if len(kept) != len(paired):
         keep = {id(f) for f in kept}
         paired = [(r, f) for r, f in paired if id(f) in keep]
     findings = {f for _, f in paired}
-    return Analysis(sorted(findings, key=lambda f: (f.line, f.col, f.code)) + errors, module, model, paired)
+    return Analysis(sorted(findings, key=lambda f: (f.line, f.col, f.code)) + errors, module, model, paired,
+                    framework)
 
 
 def _reason(exc: BaseException, debug: bool) -> str:

@@ -22,7 +22,7 @@ walking the tree again:
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Literal, Optional, Protocol, TypeVar, cast
 
 import libcst as cst
 
@@ -42,7 +42,7 @@ from .model import (
     string_value,
 )
 
-# Role names used in Function.roles
+# Roles of functions (Framework.roles_of)
 ENDPOINT = "endpoint"  # Starlette Route / add_route / @app.route endpoint function
 WEBSOCKET_ENDPOINT = "websocket_endpoint"
 PATH_OPERATION = "path_operation"  # FastAPI / APIRouter decorated function
@@ -63,11 +63,23 @@ REQUEST_ROLES = frozenset(
 STARTUP_ROLES = frozenset({LIFESPAN, STARTUP})
 
 
+AppKind = N.AppKind
+RouteKind = Literal["http", "websocket", "mount", "host"]
+RouteFramework = Literal["starlette", "fastapi", "unknown"]
+MiddlewareConfigKind = Literal["wrapped", "add", "direct"]  # Middleware(C, ...) | x.add_middleware(C, ...) | C(app, ...)
+MiddlewareEntryKind = Literal["list", "add"]
+HandlerKind = Literal["dict", "add", "decorator"]
+StartupKind = Literal["kwarg", "on_event", "add_event_handler"]
+APPLICATION_KINDS: frozenset[AppKind] = frozenset({"starlette", "fastapi"})
+CLASS_LABEL: dict[AppKind, str] = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router",
+                                   "apirouter": "APIRouter"}
+
+
 class App:
     """An application or router object built in this module."""
 
-    def __init__(self, kind: str, site: CallSite, cls: str) -> None:
-        self.kind = kind  # starlette | fastapi | router | apirouter
+    def __init__(self, kind: AppKind, site: CallSite, cls: str) -> None:
+        self.kind = kind
         self.site = site
         self.call: cst.Call = site.node
         self.cls = cls  # qualified name of the class called
@@ -83,6 +95,21 @@ class App:
     @property
     def is_router(self) -> bool:
         return self.kind in ("router", "apirouter")
+
+    @property
+    def class_label(self) -> str:
+        """``Starlette``, ``FastAPI``, ``Router`` or ``APIRouter``."""
+        return CLASS_LABEL[self.kind]
+
+    @property
+    def label(self) -> str:
+        """How messages name the app: ``app = FastAPI()``, or ``FastAPI()`` when unnamed."""
+        return f"{self.class_label}()" if self.name is None else f"{self.name} = {self.class_label}()"
+
+    @property
+    def is_application(self) -> bool:
+        """A Starlette or FastAPI app (served, with its own middleware stack), not a router."""
+        return self.kind in APPLICATION_KINDS
 
     @property
     def factory(self) -> Optional[Function]:
@@ -111,10 +138,10 @@ class AppCall:
 
 
 class Route:
-    def __init__(self, kind: str, node: cst.Call, framework: str) -> None:
-        self.kind = kind  # http | websocket | mount | host
+    def __init__(self, kind: RouteKind, node: cst.Call, framework: RouteFramework) -> None:
+        self.kind = kind
         self.node = node  # the Route(...) call, add_route call or decorator call
-        self.framework = framework  # starlette | fastapi | unknown
+        self.framework = framework
         self.path_expr: Optional[cst.BaseExpression] = None
         self.path: Optional[str] = None  # literal path as written
         self.paths: list[str] = []  # full paths with known prefixes (may be several)
@@ -139,9 +166,9 @@ class Route:
 class MiddlewareConfig:
     """One place a middleware class gets configured."""
 
-    def __init__(self, kind: str, node: cst.Call, cls_expr: cst.BaseExpression, cls: Optional[str],
+    def __init__(self, kind: MiddlewareConfigKind, node: cst.Call, cls_expr: cst.BaseExpression, cls: Optional[str],
                  site: CallSite, options_from: int) -> None:
-        self.kind = kind  # wrapped (Middleware(C, ...)) | add (x.add_middleware(C, ...)) | direct (C(app, ...))
+        self.kind = kind
         self.node = node
         self.cls_expr = cls_expr
         self.cls = cls  # canonical qualname, or <local>.X, or None
@@ -155,10 +182,10 @@ class MiddlewareConfig:
 class MiddlewareEntry:
     """An element of a ``middleware=[...]`` list, or an ``add_middleware`` call, on an app."""
 
-    def __init__(self, app: App, kind: str, node: cst.CSTNode, expr: cst.BaseExpression,
+    def __init__(self, app: App, kind: MiddlewareEntryKind, node: cst.CSTNode, expr: cst.BaseExpression,
                  cls: Optional[str], wrapped: bool, order: int) -> None:
         self.app = app
-        self.kind = kind  # list | add
+        self.kind = kind
         self.node = node  # list element expression, or the add_middleware call
         self.expr = expr  # class expression
         self.cls = cls
@@ -167,10 +194,10 @@ class MiddlewareEntry:
 
 
 class HandlerReg:
-    def __init__(self, app: Optional[App], kind: str, node: cst.CSTNode, key: Optional[cst.BaseExpression],
+    def __init__(self, app: Optional[App], kind: HandlerKind, node: cst.CSTNode, key: Optional[cst.BaseExpression],
                  handler: Optional[cst.BaseExpression], function: Optional[Function]) -> None:
         self.app = app
-        self.kind = kind  # dict | add | decorator
+        self.kind = kind
         self.node = node  # what a finding points at
         self.key = key
         self.handler = handler
@@ -178,10 +205,10 @@ class HandlerReg:
 
 
 class StartupHook:
-    def __init__(self, app: Optional[App], kind: str, node: cst.CSTNode, event: Optional[str],
+    def __init__(self, app: Optional[App], kind: StartupKind, node: cst.CSTNode, event: Optional[str],
                  handler: Optional[cst.BaseExpression], function: Optional[Function]) -> None:
         self.app = app
-        self.kind = kind  # kwarg | on_event | add_event_handler
+        self.kind = kind
         self.node = node  # the keyword Arg, the decorator call, or the add_event_handler call
         self.event = event  # startup | shutdown | None (unknown)
         self.handler = handler
@@ -195,10 +222,42 @@ class Lifespan:
         self.function = function
 
 
+class Elsewhere(Protocol):
+    """What the framework step may learn from the project's other modules (the project-mode seam).
+
+    A single-file analysis knows nothing there (:data:`NOWHERE`); a project index answers
+    for the names a module imports from the project.
+    """
+
+    def app_kind(self, qualname: str) -> Optional[AppKind]:
+        """The kind of app a class named by an imported qualified name builds (an
+        ``APIRouter`` subclass defined in another module), or None when unknown."""
+
+
+class _Nowhere:
+    def app_kind(self, qualname: str) -> Optional[AppKind]:
+        return None
+
+
+NOWHERE: Elsewhere = _Nowhere()
+D = TypeVar("D")
+
+
 class Framework:
-    def __init__(self, model: Model) -> None:
+    """Starlette and FastAPI facts about one module: the pipeline's second step, after the Model.
+
+    Built once per file (``Framework(model)``) and handed to every rule with the model. Roles
+    and routes of functions live here (:meth:`roles_of`, :meth:`routes_of`); a rule family's
+    own shared facts live in :meth:`derived`, one typed object per family.
+    """
+
+    def __init__(self, model: Model, elsewhere: Elsewhere = NOWHERE) -> None:
         self.model = model
+        self.elsewhere = elsewhere
         m = model
+        self._roles: dict[int, set[str]] = {}  # id(Function) -> roles
+        self._routes_of: dict[int, list[Route]] = {}  # id(Function) -> routes naming it as endpoint
+        self._derived: dict[type, object] = {}
         self.apps: list[App] = []
         self.app_by_call: dict[int, App] = {}
         self.routes: list[Route] = []
@@ -218,7 +277,7 @@ class Framework:
             q = qn(site)
             if q is None:
                 continue
-            kind = N.APP_CLASSES.get(q) or self._app_classes.get(q)
+            kind = self.app_kind(q)
             if kind is None:
                 continue
             app = App(kind, site, q)
@@ -260,7 +319,7 @@ class Framework:
                     if d is not None:
                         fn = m.resolve_function(d.value, site.scope)
                         if fn is not None:
-                            fn.roles.add(MIDDLEWARE)
+                            self.add_role(fn, MIDDLEWARE)
                     self._mark_middleware_class(first.value, site.scope)
             elif q in N.DEPENDS:
                 dep = positional(call, 0) or keyword(call, "dependency")
@@ -286,9 +345,49 @@ class Framework:
         self._configured_endpoints()
         self._call_graph()
 
+    # ------------------------------------------------------------ roles, routes, family facts
+    def add_role(self, fn: Function, role: str) -> None:
+        self._roles.setdefault(id(fn), set()).add(role)
+
+    def roles_of(self, fn: Function) -> frozenset[str] | set[str]:
+        """What the framework calls ``fn`` as (ENDPOINT, DEPENDENCY...); empty when nothing."""
+        return self._roles.get(id(fn), _NO_ROLES)
+
+    def routes_of(self, fn: Function) -> list[Route]:
+        """The routes that name ``fn`` as their endpoint, in registration order."""
+        return self._routes_of.get(id(fn), [])
+
+    def derived(self, kind: Callable[["Framework"], D]) -> D:
+        """A rule family's shared facts about this module: ``kind(framework)``, built once.
+
+        ``kind`` is the family's facts class (``EventLoopFacts``...): its constructor takes
+        the framework (and the model through it), so facts are typed at every use.
+        """
+        found = self._derived.get(cast(type, kind))
+        if found is None:
+            found = self._derived[cast(type, kind)] = kind(self)
+        return cast(D, found)
+
+    def records(self) -> list[object]:
+        """Every record this step made (for Model.release): apps, routes, registrations, family facts."""
+        out: list[object] = [self]
+        for value in vars(self).values():
+            if type(value) is list:
+                out += value
+        out += self._derived.values()
+        return out
+
     # ------------------------------------------------------------ apps
-    def _local_app_classes(self) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def app_kind(self, qualname: str) -> Optional[AppKind]:
+        """The kind of app constructing ``qualname`` builds: the frameworks' classes, this
+        module's subclasses of them, or (project mode) another module's."""
+        kind = N.APP_CLASSES.get(qualname) or self._app_classes.get(qualname)
+        if kind is None and not qualname.startswith(LOCAL):
+            kind = self.elsewhere.app_kind(qualname)
+        return kind
+
+    def _local_app_classes(self) -> dict[str, AppKind]:
+        out: dict[str, AppKind] = {}
         for info in self.model.classes:
             for base in self.model.class_ancestors(info):
                 kind = N.APP_CLASSES.get(base)
@@ -337,32 +436,32 @@ class Framework:
             self.routes.append(route)
         elif method == "middleware" and ac.decorates is not None:
             if isinstance(ac.decorates, Function):
-                ac.decorates.roles.add(MIDDLEWARE)
+                self.add_role(ac.decorates, MIDDLEWARE)
         elif method == "exception_handler" and ac.decorates is not None:
             key = argument(call, 0, "exc_class_or_status_code")
             fn = ac.decorates if isinstance(ac.decorates, Function) else None
             if fn is not None:
-                fn.roles.add(EXCEPTION_HANDLER)
+                self.add_role(fn, EXCEPTION_HANDLER)
             self.handlers.append(HandlerReg(app, "decorator", call, key.value if key else None, None, fn))
         elif method == "add_exception_handler":
             key = argument(call, 0, "exc_class_or_status_code")
             h = argument(call, 1, "handler")
             fn = m.resolve_function(h.value, site.scope) if h is not None else None
             if fn is not None:
-                fn.roles.add(EXCEPTION_HANDLER)
+                self.add_role(fn, EXCEPTION_HANDLER)
             self.handlers.append(HandlerReg(app, "add", call, key.value if key else None, h.value if h else None, fn))
         elif method == "on_event" and ac.decorates is not None:
             ev = argument(call, 0, "event_type")
             fn = ac.decorates if isinstance(ac.decorates, Function) else None
             if fn is not None:
-                fn.roles.add(STARTUP)
+                self.add_role(fn, STARTUP)
             self.startup_hooks.append(StartupHook(app, "on_event", call, string_value(ev.value) if ev else None, None, fn))
         elif method == "add_event_handler":
             ev = argument(call, 0, "event_type")
             h = argument(call, 1, "func")
             fn = m.resolve_function(h.value, site.scope) if h is not None else None
             if fn is not None:
-                fn.roles.add(STARTUP)
+                self.add_role(fn, STARTUP)
             self.startup_hooks.append(StartupHook(app, "add_event_handler", call, string_value(ev.value) if ev else None,
                                                   h.value if h else None, fn))
         elif method == "add_middleware":
@@ -442,8 +541,8 @@ class Framework:
             self._attach(route, route.function, ENDPOINT if route.kind == "http" else WEBSOCKET_ENDPOINT)
 
     def _attach(self, route: Route, fn: Function, role: str) -> None:
-        fn.roles.add(role)
-        fn.routes.append(route)
+        self.add_role(fn, role)
+        self._routes_of.setdefault(id(fn), []).append(route)
         route.function = fn
 
     def route_children(self, expr: Optional[cst.BaseExpression], scope: Scope, _depth: int = 0,
@@ -617,13 +716,13 @@ class Framework:
     def _mark(self, expr: cst.BaseExpression, scope: Scope, role: str) -> None:
         fn = self.model.resolve_function(expr, scope)
         if fn is not None:
-            fn.roles.add(role)
+            self.add_role(fn, role)
             return
         info = self.model.resolve_class(expr, scope)
         if info is not None:
             call = info.methods.get("__call__")
             if call is not None:
-                call.roles.add(role)
+                self.add_role(call, role)
 
     def _mark_middleware_class(self, expr: cst.BaseExpression, scope: Scope) -> None:
         info = self.model.resolve_class(expr, scope)
@@ -635,7 +734,7 @@ class Framework:
         for name in ("dispatch", "__call__"):
             fn = self.model._method(info, name)
             if fn is not None and fn.klass is info or (fn is not None and name == "dispatch"):
-                fn.roles.add(MIDDLEWARE)
+                self.add_role(fn, MIDDLEWARE)
 
     def _is_middleware_class_call(self, q: str, site: CallSite) -> bool:
         """``SomeMiddleware(app, ...)`` wrapping an ASGI app directly."""
@@ -658,20 +757,20 @@ class Framework:
                 # pure ASGI middleware: __call__(self, scope, receive, send)
                 call = info.methods.get("__call__")
                 if call is not None and call.is_async and _asgi_signature(call):
-                    call.roles.add(MIDDLEWARE)
+                    self.add_role(call, MIDDLEWARE)
                 continue
             if N.BASE_HTTP_MIDDLEWARE in ancestors:
                 d = m._method(info, "dispatch")
                 if d is not None and d.klass is info:
-                    d.roles.add(MIDDLEWARE)
+                    self.add_role(d, MIDDLEWARE)
             if N.HTTP_ENDPOINT in ancestors:
                 for name, fn in info.methods.items():
                     if name.lower() in N.HTTP_ENDPOINT_METHODS:
-                        fn.roles.add(ENDPOINT_METHOD)
+                        self.add_role(fn, ENDPOINT_METHOD)
             if N.WEBSOCKET_ENDPOINT in ancestors:
                 for name, fn in info.methods.items():
                     if name in N.WEBSOCKET_ENDPOINT_METHODS:
-                        fn.roles.add(ENDPOINT_METHOD)
+                        self.add_role(fn, ENDPOINT_METHOD)
         # handlers / lifespans / startup hooks given to constructors
         for app in self.apps:
             scope = app.scope
@@ -679,7 +778,7 @@ class Framework:
             if ls is not None:
                 fn = m.resolve_function(ls.value, scope)
                 if fn is not None:
-                    fn.roles.add(LIFESPAN)
+                    self.add_role(fn, LIFESPAN)
                 self.lifespans.append(Lifespan(app, ls, fn))
             for kw in ("on_startup", "on_shutdown"):
                 arg = app.kwarg(kw)
@@ -692,7 +791,7 @@ class Framework:
                     for f in funcs:
                         fn = m.resolve_function(f, scope)
                         if fn is not None:
-                            fn.roles.add(STARTUP)
+                            self.add_role(fn, STARTUP)
                         self.startup_hooks.append(StartupHook(app, "kwarg", arg, event, f, fn))
                 else:
                     self.startup_hooks.append(StartupHook(app, "kwarg", arg, event, None, None))
@@ -704,7 +803,7 @@ class Framework:
                         if isinstance(el, cst.DictElement):
                             fn = m.resolve_function(el.value, scope)
                             if fn is not None:
-                                fn.roles.add(EXCEPTION_HANDLER)
+                                self.add_role(fn, EXCEPTION_HANDLER)
                             self.handlers.append(HandlerReg(app, "dict", el.key, el.key, el.value, fn))
             mw = app.kwarg("middleware")
             if mw is not None:
@@ -741,7 +840,7 @@ class Framework:
             for dec in fn.decorators:
                 expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
                 if m.qualname(expr, fn.outer) in wanted:
-                    fn.roles.add(CUSTOM_ENDPOINT)
+                    self.add_role(fn, CUSTOM_ENDPOINT)
 
     # ------------------------------------------------------- call graph
     def _call_graph(self) -> None:
@@ -802,10 +901,10 @@ class Framework:
     def describe(self, fn: Function) -> str:
         """How messages name a function's context: ``async endpoint get_user (GET /users/{id})``."""
         kind = "async " if fn.is_async else ""
-        roles = fn.roles
+        roles = self.roles_of(fn)
         if roles & {ENDPOINT, PATH_OPERATION, WEBSOCKET_ENDPOINT}:
             label = "path operation" if PATH_OPERATION in roles else "endpoint"
-            routes = ", ".join(dict.fromkeys(r.describe() for r in fn.routes))
+            routes = ", ".join(dict.fromkeys(r.describe() for r in self.routes_of(fn)))
             return f"{kind}{label} {fn.qualname}" + (f" ({routes})" if routes else "")
         if ENDPOINT_METHOD in roles and fn.klass is not None:
             verb = fn.name.upper()
@@ -828,16 +927,22 @@ class Framework:
                 return f"{kind}{label} {fn.qualname}"
         return f"{kind}function {fn.qualname}"
 
-    def apps_of_kind(self, *kinds: str) -> list[App]:
+    def apps_of_kind(self, *kinds: AppKind) -> list[App]:
         return [a for a in self.apps if a.kind in kinds]
 
+    def applications(self) -> list[App]:
+        """The Starlette and FastAPI apps built here (not routers): :attr:`App.is_application`."""
+        return [a for a in self.apps if a.is_application]
+
     def request_path_roots(self) -> list[Function]:
-        return [f for f in self.model.functions if f.roles & REQUEST_ROLES]
+        return [f for f in self.model.functions if self.roles_of(f) & REQUEST_ROLES]
 
     def is_web_module(self) -> bool:
         """Imports starlette/fastapi, or defines routes."""
         return bool(self.routes) or self.model.imports_any("starlette", "fastapi")
 
+
+_NO_ROLES: frozenset[str] = frozenset()
 
 # Route classes FastAPI re-exports unchanged under its own module (names.canonical does not fold them).
 _ROUTE_ALIASES = {"fastapi.routing.Mount": N.MOUNT}

@@ -13,7 +13,8 @@ docstrings, annotations and type parameters. It records
   ``global`` statements) and class (resolved bases).
 
 Framework facts (apps, routes, middleware, handlers, lifespans, the role of
-each function) are derived lazily from those records in :mod:`framework`.
+each function) are the next step of the pipeline, :mod:`framework`, built
+from these records; the model knows nothing of them.
 
 Qualified names
 ---------------
@@ -33,7 +34,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -98,8 +99,7 @@ class Function:
 
     __slots__ = (
         "node", "name", "qualname", "is_async", "scope", "outer", "klass",
-        "calls", "is_generator", "returns", "globals", "awaits", "roles",
-        "routes", "_extra",
+        "calls", "is_generator", "returns", "globals", "awaits",
     )
 
     def __init__(self, node: cst.FunctionDef, qualname: str, outer: Scope, klass: Optional["ClassInfo"]) -> None:
@@ -116,9 +116,6 @@ class Function:
         self.returns: list[cst.Return] = []
         self.globals: list[cst.Global] = []
         self.awaits = 0
-        self.roles: set[str] = set()  # filled by framework analysis
-        self.routes: list[Any] = []  # framework.Route objects that name this endpoint
-        self._extra: dict[str, Any] = {}
 
     @property
     def decorators(self) -> Sequence[cst.Decorator]:
@@ -355,7 +352,6 @@ class Model:
         self.class_of: dict[int, ClassInfo] = {}  # id(ClassDef) -> ClassInfo
         self.call_of: dict[int, CallSite] = {}  # id(Call) -> CallSite
         self.imported: set[str] = set()  # every imported qualified name (canonical)
-        self.cache: dict[str, Any] = {}  # shared facts computed once by rule families
         self.file_class: str = "app"  # app | test | docs, set by the engine (classify.py)
         # the Starlette/FastAPI releases the project runs on (versions.py)
         self.target: Target = releases_for(config, filename)
@@ -376,223 +372,241 @@ class Model:
         self._cycle_memo: dict[int, bool] = {}
         self._bases_memo: dict[int, list[ClassInfo]] = {}
         self._build()
-        self._framework: Any = None
 
     # ------------------------------------------------------------------ walk
     def _build(self) -> None:
-        # Work items: (node, scope, parent, flags)
-        # flags: 1 = awaited expression, 2 = value of an expression statement
-        stack: list[tuple[cst.CSTNode, Scope, Optional[cst.CSTNode], int]] = []
+        """The one walk: each node's handler records what it binds, calls or returns.
+
+        Work items are ``(node, scope, parent, flags)``; flags: 1 the node is an awaited
+        expression, 2 the value of an expression statement. A handler returns True when
+        the node's children are walked the generic way (in the same scope), False when it
+        pushed what needs walking itself (or nothing).
+        """
+        stack: list[_Item] = []
+        self._push = push = stack.append
         body = [s for i, s in enumerate(self.module.body) if not (i == 0 and _is_docstring(s))]
         for stmt in reversed(body):
-            stack.append((stmt, self.scope, self.module, 0))
-        calls = self.calls
-        push = stack.append
-
+            push((stmt, self.scope, self.module, 0))
         module_node = self.module
         index_of = {id(stmt): i for i, stmt in enumerate(module_node.body)}
         top_of = self.top_of
-        top = 0
+        top = self._top = 0
+        handlers = _HANDLERS
+        leaves = _LEAVES
+        pop = stack.pop
         while stack:
-            node, scope, parent, flags = stack.pop()
+            node, scope, parent, flags = pop()
             if parent is module_node:
                 top = self._top = index_of[id(node)]
             top_of[id(node)] = top
             t = type(node)
-
-            if t is cst.Call:
-                site = CallSite(node, scope, parent)  # type: ignore[arg-type]
-                if flags & 1:
-                    site.awaited = True
-                if flags & 2:
-                    site.discarded = True
-                calls.append(site)
-                self.call_of[id(node)] = site
-                fn = scope.enclosing_function
-                if fn is not None and scope.kind == "function":
-                    fn.calls.append(site)
-                elif fn is not None:
-                    fn.calls.append(site)  # calls inside lambdas count for the def
-                args = node.args  # type: ignore[attr-defined]
-                for arg in args:
-                    top_of[id(arg)] = top
-                for arg in reversed(args):
-                    push((arg.value, scope, node, 0))
-                push((node.func, scope, node, 0))  # type: ignore[attr-defined]
+            if t in leaves:
                 continue
-
-            if t is cst.Name or t is cst.SimpleString or t is cst.Integer or t is cst.Float:
+            handle = handlers.get(t)
+            if handle is not None and not handle(self, node, scope, parent, flags):
                 continue
-
-            if t is cst.Attribute:
-                push((node.value, scope, node, 0))  # type: ignore[attr-defined]
-                continue
-
-            if t is cst.Await:
-                fn = scope.enclosing_function
-                if fn is not None:
-                    fn.awaits += 1
-                push((node.expression, scope, node, 1))  # type: ignore[attr-defined]
-                continue
-
-            if t is cst.Expr:
-                value = node.value  # type: ignore[attr-defined]
-                if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
-                    continue  # docstring-like string statement
-                push((value, scope, node, 2))
-                continue
-
-            if t is cst.FunctionDef:
-                self._enter_function(node, scope, stack)  # type: ignore[arg-type]
-                continue
-
-            if t is cst.ClassDef:
-                self._enter_class(node, scope, stack)  # type: ignore[arg-type]
-                continue
-
-            if t is cst.Lambda:
-                lam = Scope("lambda", node, scope)
-                for p in _all_params(node.params):  # type: ignore[attr-defined]
-                    lam.bind(p.name.value, Binding("param", p))
-                    if p.default is not None:
-                        push((p.default, scope, p, 0))
-                push((node.body, lam, node, 0))  # type: ignore[attr-defined]
-                continue
-
-            if t is cst.Import or t is cst.ImportFrom:
-                names = node.names  # type: ignore[attr-defined]
-                if not isinstance(names, cst.ImportStar):
-                    for alias in names:
-                        top_of[id(alias)] = top
-                        top_of[id(alias.name)] = top
-
-            if t is cst.Import:
-                for alias in node.names:  # type: ignore[attr-defined]
-                    full = dotted_name(alias.name) or ""
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        local = alias.asname.name.value
-                        qual = canonical(full)
-                    else:
-                        local = full.split(".", 1)[0]
-                        qual = local
-                    self.imported.add(canonical(full))
-                    scope.bind(local, Binding("import", node, qualname=qual))
-                continue
-
-            if t is cst.ImportFrom:
-                mod = _import_module_name(node)  # type: ignore[arg-type]
-                names = node.names  # type: ignore[attr-defined]
-                if isinstance(names, cst.ImportStar):
-                    self.imported.add(canonical(mod + ".*"))
-                    continue
-                for alias in names:
-                    name = dotted_name(alias.name) or ""
-                    full = canonical(f"{mod}.{name}" if not mod.endswith(".") else f"{mod}{name}")
-                    local = name
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        local = alias.asname.name.value
-                    self.imported.add(full)
-                    scope.bind(local, Binding("import", node, qualname=full))
-                continue
-
-            if t is cst.Assign:
-                targets = node.targets  # type: ignore[attr-defined]
-                value = node.value  # type: ignore[attr-defined]
-                single = len(targets) == 1 and isinstance(targets[0].target, cst.Name)
-                for at in targets:
-                    tgt = at.target
-                    if single:
-                        scope.bind(tgt.value, Binding("assign", node, value=value))
-                    else:
-                        for n in _target_names(tgt):
-                            scope.bind(n.value, Binding("other", node))
-                        if not isinstance(tgt, cst.Name):
-                            push((tgt, scope, node, 0))
-                push((value, scope, node, 0))
-                continue
-
-            if t is cst.AnnAssign:
-                tgt = node.target  # type: ignore[attr-defined]
-                value = node.value  # type: ignore[attr-defined]
-                if isinstance(tgt, cst.Name):
-                    if value is not None:
-                        scope.bind(tgt.value, Binding("assign", node, value=value))
-                    else:
-                        scope.bind(tgt.value, Binding("annot", node, value=node.annotation.annotation))  # type: ignore[attr-defined]  # noqa: E501
-                else:
-                    push((tgt, scope, node, 0))
-                if value is not None:
-                    push((value, scope, node, 0))
-                continue
-
-            if t is cst.AugAssign:
-                tgt = node.target  # type: ignore[attr-defined]
-                if isinstance(tgt, cst.Name):
-                    scope.bind(tgt.value, Binding("other", node))
-                else:
-                    push((tgt, scope, node, 0))
-                push((node.value, scope, node, 0))  # type: ignore[attr-defined]
-                continue
-
-            if t is cst.For:
-                for n in _target_names(node.target):  # type: ignore[attr-defined]
-                    scope.bind(n.value, Binding("other", node))
-            elif t is cst.WithItem:
-                asname = node.asname  # type: ignore[attr-defined]
-                if asname is not None:
-                    tgt = asname.name
-                    if isinstance(tgt, cst.Name):
-                        scope.bind(tgt.value, Binding("with", node, value=node.item))  # type: ignore[attr-defined]
-                    else:
-                        for n in _target_names(tgt):
-                            scope.bind(n.value, Binding("other", node))
-                push((node.item, scope, node, 0))  # type: ignore[attr-defined]
-                continue
-            elif t is cst.CompFor:
-                for n in _target_names(node.target):  # type: ignore[attr-defined]
-                    scope.bind(n.value, Binding("other", node))
-            elif t is cst.NamedExpr:
-                tgt = node.target  # type: ignore[attr-defined]
-                if isinstance(tgt, cst.Name):
-                    scope.bind(tgt.value, Binding("assign", node, value=node.value))  # type: ignore[attr-defined]
-            elif t is cst.ExceptHandler or t is cst.ExceptStarHandler:
-                name = node.name  # type: ignore[attr-defined]
-                if name is not None and isinstance(name.name, cst.Name):
-                    scope.bind(name.name.value, Binding("other", node))
-            elif t is cst.Global or t is cst.Nonlocal:
-                fn = scope.function if scope.kind == "function" else None
-                for item in node.names:  # type: ignore[attr-defined]
-                    if t is cst.Global:
-                        scope.globals.add(item.name.value)
-                if fn is not None and t is cst.Global:
-                    fn.globals.append(node)  # type: ignore[arg-type]
-                continue
-            elif t is cst.Yield:
-                fn = scope.function if scope.kind == "function" else None
-                if fn is not None:
-                    fn.is_generator = True
-            elif t is cst.Return:
-                fn = scope.function if scope.kind == "function" else None
-                if fn is not None:
-                    fn.returns.append(node)  # type: ignore[arg-type]
-            elif t is cst.MatchAs or t is cst.MatchStar:
-                name = node.name  # type: ignore[attr-defined]
-                if isinstance(name, cst.Name):
-                    scope.bind(name.value, Binding("other", node))
-            elif t is cst.MatchMapping:
-                rest = node.rest  # type: ignore[attr-defined]
-                if isinstance(rest, cst.Name):
-                    scope.bind(rest.value, Binding("other", node))
-            elif t is cst.TypeAlias:
-                scope.bind(node.name.value, Binding("other", node))  # type: ignore[attr-defined]
-                continue
-
             for kid in reversed(_children(node)):
                 push((kid, scope, node, 0))
-
         self._resolve_class_bases()
 
-    def _enter_function(self, node: cst.FunctionDef, scope: Scope, stack: list) -> None:
+    # One handler per node type (see _HANDLERS): True walks the children generically.
+    def _on_call(self, node: cst.Call, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        site = CallSite(node, scope, parent)
+        if flags & 1:
+            site.awaited = True
+        if flags & 2:
+            site.discarded = True
+        self.calls.append(site)
+        self.call_of[id(node)] = site
+        fn = scope.enclosing_function
+        if fn is not None:
+            fn.calls.append(site)  # calls inside lambdas count for the def
+        top, top_of, push = self._top, self.top_of, self._push
+        for arg in node.args:
+            top_of[id(arg)] = top
+        for arg in reversed(node.args):
+            push((arg.value, scope, node, 0))
+        push((node.func, scope, node, 0))
+        return False
+
+    def _on_attribute(self, node: cst.Attribute, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        self._push((node.value, scope, node, 0))
+        return False
+
+    def _on_await(self, node: cst.Await, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        fn = scope.enclosing_function
+        if fn is not None:
+            fn.awaits += 1
+        self._push((node.expression, scope, node, 1))
+        return False
+
+    def _on_expr(self, node: cst.Expr, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        value = node.value
+        if not isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):  # else docstring-like
+            self._push((value, scope, node, 2))
+        return False
+
+    def _on_function(self, node: cst.FunctionDef, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        self._enter_function(node, scope)
+        return False
+
+    def _on_class(self, node: cst.ClassDef, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        self._enter_class(node, scope)
+        return False
+
+    def _on_lambda(self, node: cst.Lambda, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        lam = Scope("lambda", node, scope)
+        push = self._push
+        for p in _all_params(node.params):
+            lam.bind(p.name.value, Binding("param", p))
+            if p.default is not None:
+                push((p.default, scope, p, 0))
+        push((node.body, lam, node, 0))
+        return False
+
+    def _import_positions(self, names: Sequence[cst.ImportAlias]) -> None:
+        top, top_of = self._top, self.top_of
+        for alias in names:
+            top_of[id(alias)] = top
+            top_of[id(alias.name)] = top
+
+    def _on_import(self, node: cst.Import, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        self._import_positions(node.names)
+        for alias in node.names:
+            full = dotted_name(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+                qual = canonical(full)
+            else:
+                local = full.split(".", 1)[0]
+                qual = local
+            self.imported.add(canonical(full))
+            scope.bind(local, Binding("import", node, qualname=qual))
+        return False
+
+    def _on_import_from(self, node: cst.ImportFrom, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        mod = _import_module_name(node)
+        names = node.names
+        if isinstance(names, cst.ImportStar):
+            self.imported.add(canonical(mod + ".*"))
+            return False
+        self._import_positions(names)
+        for alias in names:
+            name = dotted_name(alias.name) or ""
+            full = canonical(f"{mod}.{name}" if not mod.endswith(".") else f"{mod}{name}")
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.imported.add(full)
+            scope.bind(local, Binding("import", node, qualname=full))
+        return False
+
+    def _on_assign(self, node: cst.Assign, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        targets = node.targets
+        value = node.value
+        push = self._push
+        first = targets[0].target
+        if len(targets) == 1 and isinstance(first, cst.Name):
+            scope.bind(first.value, Binding("assign", node, value=value))
+        else:
+            for at in targets:
+                tgt = at.target
+                for n in _target_names(tgt):
+                    scope.bind(n.value, Binding("other", node))
+                if not isinstance(tgt, cst.Name):
+                    push((tgt, scope, node, 0))
+        push((value, scope, node, 0))
+        return False
+
+    def _on_ann_assign(self, node: cst.AnnAssign, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        tgt = node.target
+        value = node.value
+        if isinstance(tgt, cst.Name):
+            if value is not None:
+                scope.bind(tgt.value, Binding("assign", node, value=value))
+            else:
+                scope.bind(tgt.value, Binding("annot", node, value=node.annotation.annotation))
+        else:
+            self._push((tgt, scope, node, 0))
+        if value is not None:
+            self._push((value, scope, node, 0))
+        return False
+
+    def _on_aug_assign(self, node: cst.AugAssign, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        tgt = node.target
+        if isinstance(tgt, cst.Name):
+            scope.bind(tgt.value, Binding("other", node))
+        else:
+            self._push((tgt, scope, node, 0))
+        self._push((node.value, scope, node, 0))
+        return False
+
+    def _on_with_item(self, node: cst.WithItem, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        asname = node.asname
+        if asname is not None:
+            tgt = asname.name
+            if isinstance(tgt, cst.Name):
+                scope.bind(tgt.value, Binding("with", node, value=node.item))
+            else:
+                for n in _target_names(tgt):
+                    scope.bind(n.value, Binding("other", node))
+        self._push((node.item, scope, node, 0))
+        return False
+
+    def _on_loop_target(self, node: Union[cst.For, cst.CompFor], scope: Scope, parent: Optional[cst.CSTNode],
+                        flags: int) -> bool:
+        for n in _target_names(node.target):
+            scope.bind(n.value, Binding("other", node))
+        return True
+
+    def _on_named_expr(self, node: cst.NamedExpr, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        if isinstance(node.target, cst.Name):
+            scope.bind(node.target.value, Binding("assign", node, value=node.value))
+        return True
+
+    def _on_except(self, node: Union[cst.ExceptHandler, cst.ExceptStarHandler], scope: Scope,
+                   parent: Optional[cst.CSTNode], flags: int) -> bool:
+        name = node.name
+        if name is not None and isinstance(name.name, cst.Name):
+            scope.bind(name.name.value, Binding("other", node))
+        return True
+
+    def _on_global(self, node: cst.Global, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        for item in node.names:
+            scope.globals.add(item.name.value)
+        if scope.kind == "function" and scope.function is not None:
+            scope.function.globals.append(node)
+        return False
+
+    def _on_nonlocal(self, node: cst.Nonlocal, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        return False
+
+    def _on_yield(self, node: cst.Yield, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        if scope.kind == "function" and scope.function is not None:
+            scope.function.is_generator = True
+        return True
+
+    def _on_return(self, node: cst.Return, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        if scope.kind == "function" and scope.function is not None:
+            scope.function.returns.append(node)
+        return True
+
+    def _on_match_capture(self, node: Union[cst.MatchAs, cst.MatchStar], scope: Scope, parent: Optional[cst.CSTNode],
+                          flags: int) -> bool:
+        if isinstance(node.name, cst.Name):
+            scope.bind(node.name.value, Binding("other", node))
+        return True
+
+    def _on_match_mapping(self, node: cst.MatchMapping, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        if isinstance(node.rest, cst.Name):
+            scope.bind(node.rest.value, Binding("other", node))
+        return True
+
+    def _on_type_alias(self, node: cst.TypeAlias, scope: Scope, parent: Optional[cst.CSTNode], flags: int) -> bool:
+        scope.bind(node.name.value, Binding("other", node))
+        return False
+
+    def _enter_function(self, node: cst.FunctionDef, scope: Scope) -> None:
         klass = scope.klass if scope.kind == "class" else None
         prefix = ""
         if scope.kind == "class" and klass is not None:
@@ -613,7 +627,7 @@ class Model:
             self.top_of[id(p)] = top
             ann = p.annotation.annotation if p.annotation is not None else None
             fscope.bind(p.name.value, Binding("param", p, value=ann))
-        push = stack.append
+        push = self._push
         # body first (popped last), then params defaults and decorators (outer scope)
         body = node.body
         stmts: Sequence[cst.CSTNode]
@@ -634,7 +648,7 @@ class Model:
             push((dec.decorator, scope, dec, 0))
         self._pending_decorated(node.decorators, fn)
 
-    def _enter_class(self, node: cst.ClassDef, scope: Scope, stack: list) -> None:
+    def _enter_class(self, node: cst.ClassDef, scope: Scope) -> None:
         prefix = ""
         if scope.kind == "class" and scope.klass is not None:
             prefix = scope.klass.qualname + "."
@@ -644,7 +658,7 @@ class Model:
         self.classes.append(info)
         self.class_of[id(node)] = info
         scope.bind(node.name.value, Binding("class", node, target=info))
-        push = stack.append
+        push = self._push
         body = node.body
         stmts = body.body if isinstance(body, cst.IndentedBlock) else list(body.body)  # type: ignore[attr-defined]
         stmts = [s for i, s in enumerate(stmts) if not (i == 0 and _is_docstring(s))]
@@ -921,7 +935,12 @@ class Model:
         return found
 
     def _walk_ancestors(self, info: ClassInfo) -> list[str]:
-        out: list[str] = []
+        return [base for cur in self.lineage(info) for base in cur.bases]
+
+    def lineage(self, info: ClassInfo) -> list[ClassInfo]:
+        """The class, then every same-module class among its ancestors, each once (the one
+        ancestor walk: depth first, the last base first; loops end)."""
+        out: list[ClassInfo] = []
         seen: set[int] = set()
         todo = [info]
         while todo:
@@ -929,7 +948,7 @@ class Model:
             if id(cur) in seen:
                 continue
             seen.add(id(cur))
-            out.extend(cur.bases)
+            out.append(cur)
             todo.extend(self._local_bases(cur))
         return out
 
@@ -988,6 +1007,11 @@ class Model:
             return info.scope if info is not None else scope
         return scope
 
+    def snippet(self, node: cst.CSTNode, limit: int = 40) -> str:
+        """The node's code on one line, cut to ``limit`` characters (for messages)."""
+        text = " ".join(self.module.code_for_node(node).split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
     def python_tree(self) -> Optional[ast.Module]:
         """Python's own tree of the source (parsed once; None when Python cannot parse it)."""
         if self._python_tree is _UNSET:
@@ -1021,16 +1045,7 @@ class Model:
                     return True
         return False
 
-    @property
-    def framework(self) -> Any:
-        """Apps, routes, middleware, handlers, lifespans, function roles (lazy)."""
-        if self._framework is None:
-            from .framework import Framework
-
-            self._framework = Framework(self)
-        return self._framework
-
-    def release(self) -> None:
+    def release(self, derived: Iterable[object] = ()) -> None:
         """Break the reference cycles of this model's records; the model is empty afterwards.
 
         Scopes, functions, classes, bindings and the framework records refer to
@@ -1050,19 +1065,48 @@ class Model:
             records += (fn, fn.scope)
         for info in self.classes:
             records += (info, info.scope)
-        fw = self._framework
-        if fw is not None:
-            records.append(fw)
-            for value in list(vars(fw).values()):
-                if type(value) is list:
-                    records += value
-        records += self.cache.values()
+        records += derived  # what later steps built from the model (Framework.records)
         for obj in records:
             for name in _slot_names(type(obj)):
                 setattr(obj, name, None)
             state = getattr(obj, "__dict__", None)
             if state is not None:
                 state.clear()
+
+
+
+_Item = tuple[cst.CSTNode, Scope, Optional[cst.CSTNode], int]
+_Handler = Callable[[Model, Any, Scope, Optional[cst.CSTNode], int], bool]
+# Nodes with nothing below that a rule needs (names resolve through their parents).
+_LEAVES: frozenset[type] = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float})
+_HANDLERS: dict[type, _Handler] = {
+    cst.Call: Model._on_call,
+    cst.Attribute: Model._on_attribute,
+    cst.Await: Model._on_await,
+    cst.Expr: Model._on_expr,
+    cst.FunctionDef: Model._on_function,
+    cst.ClassDef: Model._on_class,
+    cst.Lambda: Model._on_lambda,
+    cst.Import: Model._on_import,
+    cst.ImportFrom: Model._on_import_from,
+    cst.Assign: Model._on_assign,
+    cst.AnnAssign: Model._on_ann_assign,
+    cst.AugAssign: Model._on_aug_assign,
+    cst.WithItem: Model._on_with_item,
+    cst.For: Model._on_loop_target,
+    cst.CompFor: Model._on_loop_target,
+    cst.NamedExpr: Model._on_named_expr,
+    cst.ExceptHandler: Model._on_except,
+    cst.ExceptStarHandler: Model._on_except,
+    cst.Global: Model._on_global,
+    cst.Nonlocal: Model._on_nonlocal,
+    cst.Yield: Model._on_yield,
+    cst.Return: Model._on_return,
+    cst.MatchAs: Model._on_match_capture,
+    cst.MatchStar: Model._on_match_capture,
+    cst.MatchMapping: Model._on_match_mapping,
+    cst.TypeAlias: Model._on_type_alias,
+}
 
 
 def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:

@@ -8,6 +8,8 @@ one string whichever import the user wrote.
 
 from __future__ import annotations
 
+from typing import Literal
+
 # Module prefixes that FastAPI re-exports verbatim from Starlette.
 _FASTAPI_MODULE_ALIASES = {
     "fastapi.middleware.cors": "starlette.middleware.cors",
@@ -73,7 +75,8 @@ FASTAPI_APP = "fastapi.applications.FastAPI"
 STARLETTE_ROUTER = "starlette.routing.Router"
 FASTAPI_ROUTER = "fastapi.routing.APIRouter"
 
-APP_CLASSES = {
+AppKind = Literal["starlette", "fastapi", "router", "apirouter"]
+APP_CLASSES: dict[str, AppKind] = {
     STARLETTE_APP: "starlette",
     FASTAPI_APP: "fastapi",
     STARLETTE_ROUTER: "router",

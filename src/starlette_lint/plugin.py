@@ -163,8 +163,7 @@ class StarletteLintChecker:
             analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
                                       tree=tree)
             findings = analysis.findings
-            if analysis.model is not None:
-                analysis.model.release()
+            analysis.release()
             del analysis
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:

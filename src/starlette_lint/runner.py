@@ -141,10 +141,11 @@ def _rows(analysis: Analysis, kept: list[Finding], path: str) -> list[Row]:
 
     fixable: set[tuple[int, int, str]] = set()
     codes = fixable_codes()
-    if analysis.module is not None and analysis.model is not None and any(f.code in codes for f in kept):
+    if analysis.module is not None and analysis.model is not None and analysis.framework is not None \
+            and any(f.code in codes for f in kept):
         reports = _kept_reports(analysis, kept)
         try:
-            ok = fixable_reports(analysis.module, analysis.model, path, reports)
+            ok = fixable_reports(analysis.module, analysis.model, analysis.framework, path, reports)
         except Exception:  # noqa: BLE001 - a fixer bug must not break checking
             ok = set()
         by_report = {id(r): f for r, f in analysis.reports}
@@ -218,8 +219,7 @@ def process(job: Job, settings: Settings) -> FileResult:
             return result
         finally:
             for done in analyses:
-                if done.model is not None:
-                    done.model.release()
+                done.release()
             analyses.clear()
             result.seconds = time.perf_counter() - started
     if result.timed_out:
@@ -272,12 +272,12 @@ def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
     fixed = 0
     done: set[tuple[str, str]] = set()  # (code, message) already fixed once: never fixed twice
     for _ in range(MAX_FIX_ROUNDS):
-        if analysis.module is None or analysis.model is None:
+        if analysis.module is None or analysis.model is None or analysis.framework is None:
             break
         reports = [r for r in _kept_reports(analysis, kept) if (r.code, r.message) not in done]
         if not any(r.code in fixable_codes() or r.fix is not None for r in reports):
             break
-        outcome = fix_once(analysis.module, analysis.model, path, reports)
+        outcome = fix_once(analysis.module, analysis.model, analysis.framework, path, reports)
         if outcome is None:
             break
         new_module, applied = outcome

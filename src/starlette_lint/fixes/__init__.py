@@ -30,6 +30,7 @@ from typing import Any, Callable, Hashable, Iterable, Optional, Union
 import libcst as cst
 
 from ..finding import Report
+from ..framework import Framework
 from ..model import Model, Scope
 from ..names import canonical
 
@@ -116,9 +117,11 @@ class Plan:
 class FixContext:
     """Per-file state while fixes are planned: the tree, names and imports taken so far."""
 
-    def __init__(self, module: cst.Module, model: Model, filename: str, reports: Iterable[Report] = ()) -> None:
+    def __init__(self, module: cst.Module, model: Model, framework: Framework, filename: str,
+                 reports: Iterable[Report] = ()) -> None:
         self.module = module
         self.model = model
+        self.framework = framework
         self.filename = filename
         self.reports = list(reports)
         self.memo: dict[Hashable, Optional[Plan]] = {}
@@ -401,13 +404,13 @@ def compiles(code: str, filename: str) -> bool:
     return True
 
 
-def fix_once(module: cst.Module, model: Model, filename: str,
+def fix_once(module: cst.Module, model: Model, framework: Framework, filename: str,
              reports: list[Report]) -> Optional[tuple[cst.Module, list[tuple[Report, Plan]]]]:
     """One round: plan every fixable report, apply, and keep the result only if it compiles.
 
     Returns the new module and the (report, plan) pairs that were applied.
     """
-    ctx = FixContext(module, model, filename, reports)
+    ctx = FixContext(module, model, framework, filename, reports)
     planned = plan_fixes(ctx, [r for r in reports if r.code in fixable_codes() or _generic_fix_ok(r)])
     plans: list[Plan] = []
     for _, plan in planned:
@@ -440,9 +443,10 @@ def _try_apply(module: cst.Module, plans: list[Plan], filename: str) -> Optional
     return new
 
 
-def fixable_reports(module: cst.Module, model: Model, filename: str, reports: list[Report]) -> set[int]:
+def fixable_reports(module: cst.Module, model: Model, framework: Framework, filename: str,
+                    reports: list[Report]) -> set[int]:
     """ids of the reports a fix would be applied to (without applying anything)."""
-    ctx = FixContext(module, model, filename, reports)
+    ctx = FixContext(module, model, framework, filename, reports)
     wanted = [r for r in reports if r.code in fixable_codes() or _generic_fix_ok(r)]
     if not wanted:
         return set()

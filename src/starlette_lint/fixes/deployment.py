@@ -72,7 +72,7 @@ def app_import_string(ctx: FixContext, report: Report) -> Optional[Plan]:
     arg = argument(call, 0, "app")
     if arg is None or not isinstance(arg.value, cst.Name) or arg.star:
         return None
-    app = model.framework.app_for(arg.value, site.scope)
+    app = ctx.framework.app_for(arg.value, site.scope)
     if app is None or app.scope is not model.scope or app.name != arg.value.value:
         return None
     module = import_path(ctx.filename)

@@ -25,7 +25,7 @@ def startup_handlers_to_lifespan(ctx: FixContext, report: Report) -> Optional[Pl
     function) -- all or nothing: a half-converted app would have both a
     lifespan and handlers, and those handlers would silently never run.
     """
-    fw = ctx.model.framework
+    fw = ctx.framework
     hook = _hook_of(fw.startup_hooks, report.node)
     if hook is None or hook.app is None:
         return None
@@ -62,7 +62,7 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
     stmt = statement_in(owner, app.call)
     if stmt is None:
         return None
-    hooks = [h for h in model.framework.startup_hooks if h.app is app]
+    hooks = [h for h in ctx.framework.startup_hooks if h.app is app]
     if not hooks:
         return None
     startup: list[tuple[str, bool]] = []  # (callee code, is async)
@@ -228,7 +228,7 @@ def decorate_generator_lifespan(ctx: FixContext, report: Report) -> Optional[Pla
     fn = ctx.model.function_of.get(id(report.node))
     if fn is None or not fn.is_generator or fn.node.decorators:
         return None
-    if ctx.model.framework.callers_of(fn):
+    if ctx.framework.callers_of(fn):
         return None  # called directly somewhere: it must stay a generator
     if not fn.is_async:
         # ``def lifespan(app): ... yield ...`` -> ``async def``: no ``yield from``, no ``return value``

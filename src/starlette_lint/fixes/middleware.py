@@ -67,7 +67,7 @@ def async_dispatch(ctx: FixContext, report: Report) -> Optional[Plan]:
     """
     model = ctx.model
     fn = model.function_of.get(id(report.node))
-    if fn is None or fn.is_async or fn.is_generator or model.framework.callers_of(fn):
+    if fn is None or fn.is_async or fn.is_generator or ctx.framework.callers_of(fn):
         return None
     params = all_params(fn.params)
     index = 2 if fn.klass is not None else 1

@@ -8,16 +8,15 @@ for fixable rules, ``Fix``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
+from typing import Any, ClassVar, Iterator, Optional
 
 import libcst as cst
 
 from ..classify import EVERYWHERE, FileClass
 from ..finding import Report
+from ..framework import Framework
+from ..model import Model
 from ..versions import Claim
-
-if TYPE_CHECKING:
-    from ..model import Model
 
 REGISTRY: dict[str, "Rule"] = {}
 
@@ -46,7 +45,9 @@ class Rule:
                 raise RuntimeError(f"duplicate rule code {cls.code}")
             REGISTRY[cls.code] = cls()
 
-    def check(self, model: "Model") -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        """The reports of this rule on one module: ``model`` is the module's syntax and names,
+        ``fw`` its Starlette/FastAPI facts (apps, routes, roles of functions)."""
         raise NotImplementedError
 
     def report(self, node: cst.CSTNode, message: str, fix: Optional[Any] = None) -> Report:

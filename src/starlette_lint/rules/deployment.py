@@ -9,10 +9,11 @@ import libcst as cst
 
 from .. import names as N
 from ..finding import Report
-from ..framework import App, Route
+from ..framework import App, Framework, Route
 from ..model import (
     LOCAL,
     CallSite,
+    Function,
     Model,
     Scope,
     argument,
@@ -103,7 +104,7 @@ class UvicornRunAppObject(Rule):
     name = "uvicorn-run-app-object"
     summary = "`uvicorn.run(app_object, reload=True / workers>1)`: uvicorn exits with code 3 (needs an import string)"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         for site in model.calls_to(*UVICORN_RUN):
             call = site.node
             why = []
@@ -123,7 +124,7 @@ class UvicornRunAppObject(Rule):
             app_arg = argument(call, 0, "app")
             if app_arg is None:
                 continue
-            target = self._import_target(model, site, app_arg.value)
+            target = self._import_target(model, fw, site, app_arg.value)
             if target is None:
                 continue
             spec, factory = target
@@ -135,7 +136,8 @@ class UvicornRunAppObject(Rule):
                 f"and exits with code 3; pass the import string: {fix}, ...)",
             )
 
-    def _import_target(self, model: Model, site: CallSite, expr: cst.BaseExpression) -> Optional[tuple[str, bool]]:
+    def _import_target(self, model: Model, fw: Framework, site: CallSite, expr: cst.BaseExpression
+                       ) -> Optional[tuple[str, bool]]:
         """``("module:attr", is_factory)`` when ``expr`` is certainly not a string, else None."""
         scope = site.scope
         if not isinstance(expr, (cst.Name, cst.Attribute, cst.Call)):
@@ -145,12 +147,12 @@ class UvicornRunAppObject(Rule):
         module = module_import_path(model.filename) or "<module>"
         var = expr.value if isinstance(expr, cst.Name) else None
         # An app built in this module (``app = Starlette(...)``, or the construction itself).
-        app = model.framework.app_for(expr, scope)
+        app = fw.app_for(expr, scope)
         if app is not None:
             return f"{module}:{var or app.name or 'app'}", False
         if isinstance(expr, cst.Call):
             fn = model.resolve_function(expr.func, scope)
-            if fn is not None and fn.outer is model.scope and self._returns_app(model, fn):
+            if fn is not None and fn.outer is model.scope and self._returns_app(fw, fn):
                 return f"{module}:{fn.name}", True  # an app factory called in place
             q = model.qualname(expr.func, scope)
             if q in N.APP_CLASSES:
@@ -167,7 +169,7 @@ class UvicornRunAppObject(Rule):
             if callee.startswith(LOCAL + "."):
                 info = model.local_class(callee)
                 fn = None if info is not None else self._local_function(model, callee)
-                if fn is not None and self._returns_app(model, fn) and var is not None:
+                if fn is not None and self._returns_app(fw, fn) and var is not None:
                     return f"{module}:{var}", False
                 return None
             if "app" in callee.rsplit(".", 1)[-1].lower() and var is not None and not var.isupper():
@@ -195,8 +197,7 @@ class UvicornRunAppObject(Rule):
         return None
 
     @staticmethod
-    def _returns_app(model: Model, fn) -> bool:
-        fw = model.framework
+    def _returns_app(fw: Framework, fn: Function) -> bool:
         for ret in fn.returns:
             if ret.value is not None and fw.app_for(ret.value, fn.scope) is not None:
                 return True
@@ -236,14 +237,11 @@ def _guarded_bodies(stmt: cst.BaseStatement) -> Iterator[cst.CSTNode]:
 
 def guarded_call_ids(model: Model) -> set[int]:
     """ids of every Call node under an ``if __name__ == "__main__":`` block."""
-    cached = model.cache.get("deployment.guarded_calls")
-    if cached is None:
-        cached = set()
-        for stmt in model.module.body:
-            for body in _guarded_bodies(stmt):
-                cached.update(id(n) for n in walk(body, into_scopes=True) if isinstance(n, cst.Call))
-        model.cache["deployment.guarded_calls"] = cached
-    return cached
+    out: set[int] = set()
+    for stmt in model.module.body:
+        for body in _guarded_bodies(stmt):
+            out.update(id(n) for n in walk(body, into_scopes=True) if isinstance(n, cst.Call))
+    return out
 
 
 def conditional_call_ids(model: Model) -> set[int]:
@@ -254,20 +252,17 @@ def conditional_call_ids(model: Model) -> set[int]:
     (The ``else:`` of a ``__main__`` guard is not conditional: it always runs
     on import.)
     """
-    cached = model.cache.get("deployment.conditional_calls")
-    if cached is None:
-        cached = set()
-        for stmt in model.module.body:
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.SimpleStatementLine)):
+    out: set[int] = set()
+    for stmt in model.module.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.SimpleStatementLine)):
+            continue
+        ifs = [stmt] if isinstance(stmt, cst.If) else []
+        ifs.extend(n for n in walk(stmt) if isinstance(n, cst.If))
+        for node in ifs:
+            if _is_main_test(node.test) or _is_main_test(node.test, negated=True):
                 continue
-            ifs = [stmt] if isinstance(stmt, cst.If) else []
-            ifs.extend(n for n in walk(stmt) if isinstance(n, cst.If))
-            for node in ifs:
-                if _is_main_test(node.test) or _is_main_test(node.test, negated=True):
-                    continue
-                cached.update(id(n) for n in walk(node, into_scopes=True) if isinstance(n, cst.Call))
-        model.cache["deployment.conditional_calls"] = cached
-    return cached
+            out.update(id(n) for n in walk(node, into_scopes=True) if isinstance(n, cst.Call))
+    return out
 
 
 def _switched_off(model: Model, call: cst.Call, fn) -> bool:
@@ -342,19 +337,21 @@ class UnguardedUvicornRun(Rule):
     name = "unguarded-uvicorn-run"
     summary = "`uvicorn.run(...)` at module level outside `if __name__ == \"__main__\":` (the server starts on import)"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if "uvicorn" not in model.source or Path(model.filename).name == "__main__.py":
             return  # ``python -m package`` runs __main__.py on purpose; nothing imports it
         starters = UVICORN_RUN | SERVER_RUN
         direct = [s for s in model.calls_to(*starters)]
         if not direct:
             return
-        guarded = None
+        guarded: Optional[set[int]] = None  # found on first use, like conditional
+        conditional: Optional[set[int]] = None
         for site in direct:
             if not _runs_at_import(site):
                 continue
             guarded = guarded if guarded is not None else guarded_call_ids(model)
-            if id(site.node) in guarded or id(site.node) in conditional_call_ids(model):
+            conditional = conditional if conditional is not None else conditional_call_ids(model)
+            if id(site.node) in guarded or id(site.node) in conditional:
                 continue
             what = "uvicorn.run()" if model.call_qualname(site) in UVICORN_RUN else "uvicorn.Server(...).run()"
             yield self.report(
@@ -364,8 +361,7 @@ class UnguardedUvicornRun(Rule):
                 f'if __name__ == "__main__":',
             )
         # main() called at module level, where main (or what it calls) runs the server
-        fw = model.framework
-        servers = {}
+        servers: dict[int, Function] = {}
         for site in direct:
             fn = site.function
             if fn is not None and not site.in_lambda:
@@ -385,7 +381,8 @@ class UnguardedUvicornRun(Rule):
             guarded = guarded if guarded is not None else guarded_call_ids(model)
             if id(site.node) in guarded:
                 continue
-            if id(site.node) in conditional_call_ids(model) or _switched_off(model, site.node, fn):
+            conditional = conditional if conditional is not None else conditional_call_ids(model)
+            if id(site.node) in conditional or _switched_off(model, site.node, fn):
                 continue  # ``if "gunicorn" in sys.modules: run(start_server=False)``: the author decides
             via = "" if hit is fn else f" (through {hit.qualname}())"
             yield self.report(
@@ -443,15 +440,15 @@ class _RouteTable:
     does one too large to read (``_ROUTE_TABLE_STEPS``).
     """
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.fw = model.framework
+    def __init__(self, fw: Framework) -> None:
+        self.model = fw.model
+        self.fw = fw
         self.by_node: dict[int, Route] = {id(r.node): r for r in self.fw.routes}
         self._open: set[int] = set()  # the apps and route objects being read (the current path)
         self._steps = 0
         self._literals: dict[tuple[int, int], Optional[str]] = {}  # a prefix read again in a router included again
         self.mutated: set[str] = set()
-        for site in model.calls:
+        for site in fw.model.calls:
             func = site.node.func
             if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS and isinstance(func.value, cst.Name):
                 self.mutated.add(func.value.value)
@@ -629,16 +626,15 @@ class MissingHealthCheck(Rule):
     summary = "(opt-in) app with no health-check route (`/health`, `/healthz`, `/livez`, `/readyz`, `/ping`)"
     opt_in = True
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
-        roots = [a for a in fw.apps if a.kind in ("starlette", "fastapi")]
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        roots = fw.applications()
         if not roots:
             return
         stem = Path(model.filename).name
         if stem.startswith("test_") or stem.endswith("_test.py") or stem == "conftest.py":
             return  # apps built for tests are never deployed
-        table = _RouteTable(model)
-        handed_over = self._apps_handed_over(model)
+        table = _RouteTable(fw)
+        handed_over = self._apps_handed_over(model, fw)
         for app in roots:
             if id(app) in handed_over or self._rebound(model, app):
                 continue
@@ -669,9 +665,8 @@ class MissingHealthCheck(Rule):
         return len(scope.bindings.get(app.name, ())) != 1
 
     @staticmethod
-    def _apps_handed_over(model: Model) -> set[int]:
+    def _apps_handed_over(model: Model, fw: Framework) -> set[int]:
         """Apps passed to a call that may add routes (``setup(app)``) or that mounts them elsewhere."""
-        fw = model.framework
         out: set[int] = set()
         qn = model.call_qualname
         for site in model.calls:

@@ -60,12 +60,12 @@ from ..framework import (
     EXCEPTION_HANDLER,
     PATH_OPERATION,
     REQUEST_ROLES,
+    Framework,
 )
 from ..model import LOCAL, CallSite, ClassInfo, Function, Model, all_params, argument, keyword, string_value, walk
 from ..positions import model_positions
 from .base import Rule
 
-_CACHE_KEY = "eventloop"
 
 _TRANSPARENT_DECORATORS = frozenset(
     {"builtins.staticmethod", "builtins.classmethod", "starlette.authentication.requires"}
@@ -162,9 +162,10 @@ class Chain:
 class EventLoopFacts:
     """Request-path functions, blocking calls and blocking chains of one module (computed once)."""
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.fw = model.framework
+    def __init__(self, fw: Framework) -> None:
+        self.model = model = fw.model
+        self.fw = fw
+        self._noqa: Optional[_noqa.NoqaIndex] = None
         config = model.config if model.config is not None else DEFAULT
         self.catalog = catalog_for(tuple(config.extend_blocking_calls), frozenset(config.safe_calls))
         self.web = self.fw.is_web_module()
@@ -180,7 +181,7 @@ class EventLoopFacts:
 
     # ------------------------------------------------------------ roots
     def _roots(self) -> list[Function]:
-        roots = [f for f in self.model.functions if f.is_async and f.roles & REQUEST_ROLES]
+        roots = [f for f in self.model.functions if f.is_async and self.fw.roles_of(f) & REQUEST_ROLES]
         self.orphans: set[int] = set()
         if self.web:
             orphans = self._orphans()
@@ -196,7 +197,7 @@ class EventLoopFacts:
             if (
                 fn.is_async
                 and fn.outer is m.scope
-                and not fn.roles
+                and not self.fw.roles_of(fn)
                 and _transparent(m, fn)
                 and fn.name not in _NOT_REQUEST_NAMES
                 and not fn.name.startswith("test_")
@@ -557,8 +558,8 @@ class EventLoopFacts:
         """
         entry = self.request_path.get(id(fn))
         root = entry[1] if entry is not None else fn
-        roles = root.roles
-        if (PATH_OPERATION in roles and any(r.kind == "http" for r in root.routes)) or DEPENDENCY in roles:
+        roles = self.fw.roles_of(root)
+        if (PATH_OPERATION in roles and any(r.kind == "http" for r in self.fw.routes_of(root))) or DEPENDENCY in roles:
             return "fastapi"
         if (ENDPOINT in roles or EXCEPTION_HANDLER in roles
                 or (ENDPOINT_METHOD in roles and root.name.lower() in N.HTTP_ENDPOINT_METHODS)):
@@ -571,12 +572,16 @@ class EventLoopFacts:
             text += " (not called in this module: taken as request-path code)"
         return text
 
+    def noqa_index(self) -> _noqa.NoqaIndex:
+        """The module's ``# noqa`` comments (read once)."""
+        if self._noqa is None:
+            self._noqa = _noqa.NoqaIndex(self.model.source)
+        return self._noqa
 
-def facts(model: Model) -> EventLoopFacts:
-    found = model.cache.get(_CACHE_KEY)
-    if found is None:
-        found = model.cache[_CACHE_KEY] = EventLoopFacts(model)
-    return found
+
+def facts(fw: Framework) -> EventLoopFacts:
+    """The event-loop family's facts about the module (built once, shared by STL101-STL109)."""
+    return fw.derived(EventLoopFacts)
 
 
 # ---------------------------------------------------------------- helpers
@@ -718,8 +723,8 @@ GROUPED = frozenset({"STL104"})
 
 
 class _BlockingRule(Rule):
-    def check(self, model: Model) -> Iterator[Report]:
-        f = facts(model)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        f = facts(fw)
         groups: dict[int, list[Hit]] = {}
         for hit in f.hits:
             if hit.entry.code == self.code and hit.fn.is_async:
@@ -729,7 +734,7 @@ class _BlockingRule(Rule):
         for group in groups.values():
             if len(group) > 1:
                 group.sort(key=lambda h: lines.get(id(h.site.node), (0, 0)))
-                group = _not_silenced(model, group, self.code, lines)
+                group = _not_silenced(f, group, self.code, lines)
             hit = group[0]
             kind = KIND[self.code]
             if hit.entry.configured:
@@ -744,17 +749,15 @@ class _BlockingRule(Rule):
             yield self.report(hit.site.node, message)
 
 
-def _not_silenced(model: Model, group: list[Hit], code: str, lines: dict[int, tuple[int, int]]) -> list[Hit]:
+def _not_silenced(f: EventLoopFacts, group: list[Hit], code: str, lines: dict[int, tuple[int, int]]) -> list[Hit]:
     """A group less the calls whose line carries a ``# noqa`` for ``code`` (or a peer's code for it).
 
     Reported alone, such a call would be suppressed: as the head of a group, it would take
     the other calls with it. The group is left whole when every call is silenced.
     """
-    if "noqa" not in model.source:
+    if "noqa" not in f.model.source:
         return group
-    index = model.cache.get("eventloop.noqa")
-    if index is None:
-        index = model.cache["eventloop.noqa"] = _noqa.NoqaIndex(model.source)
+    index = f.noqa_index()
     codes = (code, *_noqa.PEER_ALIASES.get(code, ()))
     kept = [h for h in group
             if not any(index.suppressed(c, lines.get(id(h.site.node), (0, 0))[0]) for c in codes)]
@@ -1084,8 +1087,8 @@ class BlockingHelper(Rule):
     name = "blocking-helper"
     summary = "async request-path code calls a same-module sync helper that blocks (the message shows the chain)"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        f = facts(model)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        f = facts(fw)
         for chain in f.chains:
             first = spell(chain.site.node.func)
             steps = " -> ".join([f"{first}()"] + [f"{h.name}()" for h in chain.helpers[1:]])
@@ -1154,8 +1157,8 @@ class DanglingTask(Rule):
     name = "dangling-task"
     summary = "`asyncio.create_task()`/`ensure_future()` result discarded (the task can be garbage-collected, its errors lost)"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        f = facts(model)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        f = facts(fw)
         for fn in _async_code(f):
             for site in fn.calls:
                 if not site.discarded or site.in_lambda:
@@ -1205,10 +1208,10 @@ class NestedEventLoop(Rule):
     name = "nested-event-loop"
     summary = "`asyncio.run()` / `loop.run_until_complete()` inside async code (RuntimeError: loop already running)"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if model.imports_any("nest_asyncio"):
             return
-        f = facts(model)
+        f = facts(fw)
         for fn in _async_code(f):
             for site in fn.calls:
                 if site.in_lambda:

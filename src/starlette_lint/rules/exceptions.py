@@ -10,10 +10,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from ..finding import Report
-from ..model import Model, arity_problem, argument, string_value
-from .base import Rule
-from .error_contract import (
+from ..analysis.error_contract import (
     BASE_EXC,
     HANDLER_METHODS,
     HTTP_EXCEPTIONS,
@@ -26,7 +23,11 @@ from .error_contract import (
     registrations,
     views,
 )
-from .middleware import late_app_calls, late_contexts, short
+from ..analysis.lifecycle import late_app_calls, late_contexts
+from ..finding import Report
+from ..framework import Framework
+from ..model import Model, arity_problem, argument, string_value
+from .base import Rule
 
 _JUDGED_DOC = """
     An app is judged within the body that builds it (the module, or an app
@@ -127,8 +128,8 @@ class MissingHttpExceptionHandler(Rule):
     name = "missing-http-exception-handler"
     summary = "app with its own error format but no handler for `HTTPException` or any 4xx status"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for view in views(model):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for view in views(fw):
             contract = view.contract
             if view.has_4xx or contract is None or contract.kind not in (JSON, OPAQUE) or view.served.catch_all:
                 continue
@@ -185,8 +186,8 @@ class MissingServerErrorHandler(Rule):
     name = "missing-server-error-handler"
     summary = "app with its own error format but no handler for `Exception` / 500"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for view in views(model):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for view in views(fw):
             contract = view.contract
             if not view.judged_for_500 or contract is None or contract.kind not in (JSON, OPAQUE):
                 continue
@@ -240,8 +241,8 @@ class NoExceptionHandlers(Rule):
     summary = "(opt-in) app without a handler for `Exception` / 500 and no error format of its own"
     opt_in = True
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for view in views(model):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for view in views(fw):
             if not view.judged_for_500 or view.contract is not None:
                 continue
             yield self.report(
@@ -287,10 +288,10 @@ class HandlerSignature(Rule):
     name = "exception-handler-signature"
     summary = "exception handler that cannot be called as `handler(request, exc)`"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         done: set[int] = set()
-        for reg, scope in registrations(model).items:
-            key = short(model, reg.key) if reg.key is not None else "?"
+        for reg, scope in registrations(fw).items:
+            key = model.snippet(reg.key) if reg.key is not None else "?"
             fn = reg.function
             if fn is not None:
                 if id(fn.node) in done or fn.klass is not None:
@@ -355,10 +356,10 @@ class HandlerKey(Rule):
     name = "exception-handler-key"
     summary = "exception handler registered for something that is not an exception class or a 400-599 status"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         done: set[int] = set()
         raised: Optional[set[int]] = None
-        for reg, scope in registrations(model).items:
+        for reg, scope in registrations(fw).items:
             expr = reg.key
             if expr is None or id(expr) in done:
                 continue
@@ -435,11 +436,11 @@ class AddExceptionHandlerAfterStartup(Rule):
     name = "add-exception-handler-after-startup"
     summary = "`add_exception_handler()` called after the app has started (silently ignored)"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for site, recv, fn, method in late_app_calls(model, HANDLER_METHODS):
-            ctx = late_contexts(model).describe(fn)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for site, recv, fn, method in late_app_calls(fw, HANDLER_METHODS):
+            ctx = late_contexts(fw).describe(fn)
             key = argument(site.node, 0, "exc_class_or_status_code")
-            label = short(model, key.value) if key is not None else "..."
+            label = model.snippet(key.value) if key is not None else "..."
             if method == "exception_handler":
                 if site.decorates is None or recv.fastapi is not True:
                     continue

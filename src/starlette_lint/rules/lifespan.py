@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ..finding import Report
-from ..framework import REQUEST_ROLES, STARTUP_ROLES, App, AppCall, Lifespan
+from ..framework import REQUEST_ROLES, STARTUP_ROLES, App, AppCall, Framework, Lifespan
 from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, iter_children, string_value, walk
 from ..names import ASYNCCONTEXTMANAGER, FASTAPI_APP, FASTAPI_ROUTER
 from ..versions import Claim
@@ -89,16 +89,16 @@ class OnStartupKwarg(Rule):
                   "0.93 added (the message details the release)"),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
-        ignored = _ignored_hooks(model)  # STL203 reports those instead
-        for app in model.framework.apps:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        ignored = fw.derived(LifespanFacts).ignored_hooks  # STL203 reports those instead
+        for app in fw.apps:
             for kw in ("on_startup", "on_shutdown"):
                 arg = app.kwarg(kw)
                 if arg is None or id(arg) in ignored:
                     continue
                 if app.is_fastapi and (file_class(model) != "app" or _passes_nothing(model, app, arg)):
                     continue
-                if Deliberate.of(model).covers(arg, (kw,)):
+                if Deliberate.of(fw).covers(arg, (kw,)):
                     continue
                 fix = "move the handlers into an @asynccontextmanager lifespan and pass lifespan="
                 if app.kind == "fastapi":
@@ -195,7 +195,14 @@ def _event(ac: AppCall) -> Optional[str]:
     return string_value(ev.value) if ev is not None else None
 
 
-def _ignored_hooks(model: Model) -> dict[int, tuple[cst.CSTNode, App, str]]:
+class LifespanFacts:
+    """The lifespan family's shared facts about a module (built once: ``fw.derived(LifespanFacts)``)."""
+
+    def __init__(self, fw: Framework) -> None:
+        self.ignored_hooks = _ignored_hooks(fw)
+
+
+def _ignored_hooks(fw: Framework) -> dict[int, tuple[cst.CSTNode, App, str]]:
     """Registration nodes of startup/shutdown handlers an app ignores because it has ``lifespan=``.
 
     ``id(node) -> (node, app, what)`` where node is the ``on_startup=``/``on_shutdown=``
@@ -209,27 +216,24 @@ def _ignored_hooks(model: Model) -> dict[int, tuple[cst.CSTNode, App, str]]:
     (a wrapper such as Starlette's own ``__init__``: forwarding, not a decision), and
     registrations a test makes on purpose (:class:`.migration.Deliberate`).
     """
-    key = "lifespan.ignored_hooks"
-    cached = model.cache.get(key)
-    if cached is not None:
-        return cached
+    model = fw.model
+    deliberate = Deliberate.of(fw)
     out: dict[int, tuple[cst.CSTNode, App, str]] = {}
-    for app in model.framework.apps:
+    for app in fw.apps:
         if app.kind == "apirouter" or not _has_lifespan(model, app):
             continue
         for kw in ("on_startup", "on_shutdown"):
             arg = app.kwarg(kw)
-            if arg is not None and not _forwarded(app, arg) and not Deliberate.of(model).covers(arg, (kw,)):
+            if arg is not None and not _forwarded(app, arg) and not deliberate.covers(arg, (kw,)):
                 out[id(arg)] = (arg, app, kw + "=")
         for ac in _hook_calls(app):
             if ac.method == "add_event_handler" and app.kind == "fastapi":
                 continue
             if _event(ac) not in ("startup", "shutdown") or _overrides(model, app, ac.method):
                 continue
-            if Deliberate.of(model).covers(ac.call, (ac.method,)):
+            if deliberate.covers(ac.call, (ac.method,)):
                 continue
             out[id(ac.call)] = (ac.call, app, _registration(model, app, ac))
-    model.cache[key] = out
     return out
 
 
@@ -265,10 +269,10 @@ def _decorator_names(model: Model, fn: Function) -> list[Optional[str]]:
 _CONTEXT_MANAGER_DECORATORS = frozenset({ASYNCCONTEXTMANAGER, "contextlib.contextmanager"})
 
 
-def _lifespans(model: Model) -> Iterator[tuple[Lifespan, Function]]:
+def _lifespans(fw: Framework) -> Iterator[tuple[Lifespan, Function]]:
     """Each (lifespan registration, same-module function) once per function."""
     seen: set[int] = set()
-    for ls in model.framework.lifespans:
+    for ls in fw.lifespans:
         fn = ls.function
         if fn is None or id(fn) in seen:
             continue
@@ -362,10 +366,10 @@ class OnEventHandler(Rule):
                   "runs the handler twice when the including app has no lifespan= of its own"),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
-        ignored = _ignored_hooks(model)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        ignored = fw.derived(LifespanFacts).ignored_hooks
         docs = file_class(model) == "docs"
-        for app in model.framework.apps:
+        for app in fw.apps:
             for ac in _hook_calls(app):
                 if id(ac.call) in ignored or _overrides(model, app, ac.method):
                     continue
@@ -373,7 +377,7 @@ class OnEventHandler(Rule):
                     continue  # FastAPI's own, working, not deprecated
                 if docs and app.is_fastapi and ac.method == "on_event":
                     continue  # a deprecation only: a docs page may show the old API on purpose
-                if Deliberate.of(model).covers(ac.call, (ac.method,)):
+                if Deliberate.of(fw).covers(ac.call, (ac.method,)):
                     continue
                 if app.kind == "apirouter":
                     form = "APIRouter on_event"
@@ -387,13 +391,12 @@ class OnEventHandler(Rule):
                 advice = (_router_advice(model, "handler") if app.kind == "apirouter" else
                           "move the handler into an @asynccontextmanager lifespan and pass lifespan=")
                 yield self.report(ac.call, f"{_registration(model, app, ac)} on {_app_label(app)} {why}; {advice}")
-        yield from self._annotated(model)
+        yield from self._annotated(model, fw)
 
-    def _annotated(self, model: Model) -> Iterator[Report]:
+    def _annotated(self, model: Model, fw: Framework) -> Iterator[Report]:
         """``def setup(app: FastAPI): @app.on_event("startup") ...``: a parameter annotated FastAPI / APIRouter."""
         if ".on_event(" not in model.source or file_class(model) == "docs":
             return
-        fw = model.framework
         for site in model.calls:
             func = site.node.func
             if not (isinstance(func, cst.Attribute) and func.attr.value == "on_event" and isinstance(func.value, cst.Name)):
@@ -404,7 +407,7 @@ class OnEventHandler(Rule):
             if not bindings or len(bindings) != 1 or bindings[0].kind != "param":
                 continue
             cls = _ANNOTATED_KINDS.get(model.qualname(func.value, site.scope) or "")
-            if cls is None or Deliberate.of(model).covers(site.node, ("on_event",)):
+            if cls is None or Deliberate.of(fw).covers(site.node, ("on_event",)):
                 continue
             if self.claims["FastAPI on_event"].side(model.target) is None:
                 continue  # not deprecated before FastAPI 0.104
@@ -493,8 +496,8 @@ class LifespanWithStartupHandlers(Rule):
             before="Starlette 0.x silently never runs this handler once lifespan= is given"),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for node, app, what in _ignored_hooks(model).values():
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for node, app, what in fw.derived(LifespanFacts).ignored_hooks.values():
             if app.kind == "fastapi":
                 why = self.claims["FastAPI(lifespan=) with handlers"].text(model.target)
             elif what.endswith("="):
@@ -561,21 +564,21 @@ class GeneratorLifespan(Rule):
                   "{warning})"),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if file_class(model) == "docs":
             return  # a deprecation only: docs and examples may show it on purpose
         said = self.claims["generator lifespan"].text(model.target)
         if said is None:
             return  # before 0.16 a generator is the only lifespan there is
         seen: set[int] = set()
-        for ls in model.framework.lifespans:
+        for ls in fw.lifespans:
             fn = ls.function
             if fn is None or ls.app.kind not in ("starlette", "router") or id(fn) in seen:
                 continue
             seen.add(id(fn))
             if not fn.is_generator or fn.decorators:
                 continue
-            if Deliberate.of(model).covers(fn.node) or Deliberate.of(model).covers(ls.app.call):
+            if Deliberate.of(fw).covers(fn.node) or Deliberate.of(fw).covers(ls.app.call):
                 continue
             if fn.is_async:
                 hint = "decorate it with @contextlib.asynccontextmanager"
@@ -631,7 +634,7 @@ def _chain_names(expr: cst.BaseExpression) -> set[str]:
     return out
 
 
-def _closed_names(model: Model) -> set[str]:
+def _closed_names(model: Model, fw: Framework) -> set[str]:
     """Names/attributes of objects something in this module closes.
 
     Conservative on purpose (a close anywhere in the module counts): ``x.aclose()``,
@@ -659,7 +662,7 @@ def _closed_names(model: Model) -> set[str]:
             if entering:
                 out.update(_chain_names(arg.value))
     for fn in model.functions:
-        if not fn.roles & STARTUP_ROLES:
+        if not fw.roles_of(fn) & STARTUP_ROLES:
             continue
         for node in walk(fn.node):
             if isinstance(node, cst.With) and node.asynchronous is not None:
@@ -731,11 +734,11 @@ class ImportTimeAsyncClient(Rule):
     name = "import-time-async-client"
     summary = "async client / pool (`httpx.AsyncClient()`, `aiohttp.ClientSession()`...) created at import time, never closed"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         sites = [s for s in model.calls if _import_time(s) and model.call_qualname(s) in _ASYNC_CLIENTS]
-        if not sites or not model.framework.is_web_module():
+        if not sites or not fw.is_web_module():
             return
-        closed = _closed_names(model)
+        closed = _closed_names(model, fw)
         for site in sites:
             target = _bound_target(site)
             if target is None:
@@ -827,15 +830,15 @@ class GlobalStateRebinding(Rule):
     summary = ("`global` rebinding of module state in a lifespan or startup/shutdown handler, or across an "
                "`await` in request-path code")
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if not any(fn.globals for fn in model.functions):
             return
-        fw = model.framework
-        roots = [fn for fn in model.functions if fn.roles & (REQUEST_ROLES | STARTUP_ROLES)]
+        roles = fw.roles_of
+        roots = [fn for fn in model.functions if roles(fn) & (REQUEST_ROLES | STARTUP_ROLES)]
         reached = fw.reachable(roots, follow=lambda caller, site, callee: callee.is_async)
         for fn, root in reached.values():
-            startup_only = root is not None and root.roles & STARTUP_ROLES and not root.roles & REQUEST_ROLES
-            startup = bool(fn.roles & STARTUP_ROLES) or bool(startup_only)
+            startup_only = root is not None and roles(root) & STARTUP_ROLES and not roles(root) & REQUEST_ROLES
+            startup = bool(roles(fn) & STARTUP_ROLES) or bool(startup_only)
             via = "" if root is None or root is fn else f" (called from {fw.describe(root)})"
             for stmt in fn.globals:
                 names = [item.name.value for item in stmt.names if _rebinds(fn, item.name.value)]
@@ -1070,8 +1073,8 @@ class LifespanNeverYields(Rule):
     name = "lifespan-never-yields"
     summary = "the function passed as `lifespan=` never yields (startup fails, uvicorn exits with code 3)"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for ls, fn in _lifespans(model):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for ls, fn in _lifespans(fw):
             if fn.is_generator:
                 continue
             decorators = _decorator_names(model, fn)

@@ -1,9 +1,8 @@
 """STL3xx: middleware registration, shape and order.
 
-Shared with STL405 (:mod:`.exceptions`): :func:`late_contexts` (the functions
-that only run once the application has started) and :func:`app_receiver`
-(``x.add_middleware(...)``-style calls whose ``x`` is known to be a Starlette or
-FastAPI application).
+The analyses these rules share with others live in :mod:`..analysis`: when code runs
+(:mod:`..analysis.lifecycle`) and what a middleware class is
+(:mod:`..analysis.middleware_classes`).
 """
 
 from __future__ import annotations
@@ -13,405 +12,39 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from .. import names as N
-from ..classify import is_pytest_fixture
 from ..finding import Report
-from ..framework import (
-    ENDPOINT,
-    ENDPOINT_METHOD,
-    EXCEPTION_HANDLER,
-    LIFESPAN,
-    MIDDLEWARE,
-    REQUEST_ROLES,
-    STARTUP_ROLES,
-    WEBSOCKET_ENDPOINT,
-    App,
+from ..analysis.lifecycle import late_app_calls, late_contexts
+from ..analysis.middleware_classes import (
+    is_base_http_middleware,
+    known_middleware_class,
+    local_class,
+    makes_response,
+    middleware_instance_class,
+    pass_through,
 )
+from ..framework import App, Framework
 from ..model import (
     LOCAL,
-    CallSite,
     ClassInfo,
     Function,
     Model,
     Scope,
     argument,
-    dotted_name,
     elements,
     keyword,
-    positional,
     string_value,
-    walk,
 )
 from .base import Rule
-
-_APP_KINDS = ("starlette", "fastapi")
-_CLASS_LABEL = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router", "apirouter": "APIRouter"}
-_REQUEST_TYPES = frozenset({N.REQUEST + "()", N.HTTP_CONNECTION + "()", N.WEBSOCKET + "()"})
-_APP_INSTANCES = frozenset({N.STARLETTE_APP + "()", N.FASTAPI_APP + "()"})
-
-# Calls that run an event loop around a coroutine: the coroutine is the program's
-# entry point, it runs before any server has started.
-_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run", "asyncio.Runner().run"})
-# Calls that start serving an app: the function making them configures the app first.
-_SERVERS = frozenset({
-    "uvicorn.run", "uvicorn.Config", "uvicorn.Server", "uvicorn.main.run", "uvicorn.config.Config",
-    "uvicorn.server.Server", "hypercorn.asyncio.serve", "hypercorn.trio.serve",
-})
-
-# Middleware that never answer a request themselves (they only transform what
-# passes through): being outside CORSMiddleware costs nothing.
-_PASS_THROUGH = frozenset({
-    "starlette.middleware.gzip.GZipMiddleware",
-    "starlette.middleware.sessions.SessionMiddleware",
-    "starlette.middleware.opentelemetry.OpenTelemetryMiddleware",
-    "uvicorn.middleware.proxy_headers.ProxyHeadersMiddleware",
-    "opentelemetry.instrumentation.asgi.OpenTelemetryMiddleware",
-    "sentry_sdk.integrations.asgi.SentryAsgiMiddleware",
-    "brotli_asgi.BrotliMiddleware",
-    "asgi_correlation_id.CorrelationIdMiddleware",
-    "asgi_correlation_id.middleware.CorrelationIdMiddleware",
-    N.CORS_MIDDLEWARE,
-})
-
-
-def _makes_response(model: Model, fns: list[Function]) -> bool:
-    """The functions (or same-module functions they call) build a response themselves.
-
-    A call whose name ends in ``Response`` / ``response`` (``JSONResponse(...)``,
-    ``error_response(...)``), or a ``{"type": "http.response.start", ...}`` message.
-    """
-    for fn, _ in model.framework.reachable(fns).values():
-        for site in fn.calls:
-            q = model.call_qualname(site) or dotted_name(site.node.func) or ""
-            if q.split("(", 1)[0].rsplit(".", 1)[-1].lower().endswith("response"):
-                return True
-        for node in walk(fn.node):
-            if isinstance(node, cst.Dict) and any(_starts_response(el) for el in node.elements):
-                return True  # send({"type": "http.response.start", ...}): not a test on a passing message
-    return False
-
-
-def _starts_response(el: cst.BaseDictElement) -> bool:
-    if not isinstance(el, cst.DictElement) or string_value(el.key) != "type":
-        return False
-    return string_value(el.value) == "http.response.start"
-
-
-def _pass_through(model: Model, cls: Optional[str], fn: Optional[Function] = None) -> bool:
-    """A middleware that never answers a request itself, so it may wrap CORSMiddleware.
-
-    A known pass-through class; an ``@app.middleware("http")`` function that
-    builds no response (it only edits what ``call_next`` returns); or a
-    same-module middleware class (pure ASGI, ``BaseHTTPMiddleware`` or a
-    subclass of a pass-through class such as chainlit's ``class
-    SafariGZip(GZipMiddleware)``) whose methods build no response. Classes from
-    other modules are unknown: they may answer.
-    """
-    if cls in _PASS_THROUGH:
-        return True
-    if cls is None:
-        return fn is not None and not _makes_response(model, [fn])
-    info = _local_class(model, cls)
-    if info is None:
-        return False
-    classes = [info]
-    for a in model.class_ancestors(info):
-        if a.startswith(LOCAL + "."):
-            local = model.local_class(a)
-            if local is None:
-                return False
-            classes.append(local)
-        elif a not in _PASS_THROUGH and a not in ("builtins.object", N.BASE_HTTP_MIDDLEWARE):
-            return False
-    return not _makes_response(model, [m for c in classes for m in c.methods.values()])
-
-
-# ------------------------------------------------------------------ helpers
-def app_label(app: App) -> str:
-    """``app = Starlette()`` (``Starlette()`` when unnamed), with the factory that builds it."""
-    cls = _CLASS_LABEL[app.kind]
-    label = f"{app.name} = {cls}()" if app.name else f"{cls}()"
-    factory = app.factory
-    return label + (f" (built in {factory.qualname})" if factory is not None else "")
-
-
-def short(model: Model, node: cst.CSTNode, limit: int = 40) -> str:
-    text = " ".join(model.module.code_for_node(node).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def class_name(q: Optional[str], fallback: str = "middleware") -> str:
     return q.rsplit(".", 1)[-1] if q else fallback
 
 
-def is_test_function(model: Model, fn: Function) -> bool:
-    """A pytest test or fixture: it builds and drives apps on purpose."""
-    return fn.name == "test" or fn.name.startswith("test_") or is_pytest_fixture(model, fn)
-
-
-def _first_param(fn: Function, skip_self: bool) -> Optional[str]:
-    params = list(fn.node.params.posonly_params) + list(fn.node.params.params)
-    if skip_self:
-        params = params[1:]
-    return params[0].name.value if params else None
-
-
-def _callers_fixpoint(model: Model, seed: dict[int, Function], candidates: list[Function],
-                      outside: set[int]) -> dict[int, Function]:
-    """Add to ``seed`` every candidate whose every caller (there is one) is in it, transitively.
-
-    Returns ``id(fn) -> caller`` for the functions added (one member of the set
-    that calls it, for messages). A worklist: each member of the set is taken
-    once, and tells each function it calls that one more of its callers is in;
-    a function joins when none is left (linear in the call graph, however many
-    callers or call sites a function has; recursion and cycles end).
-    """
-    fw = model.framework
-    via: dict[int, Function] = {}
-    wanted = {id(f) for f in candidates if id(f) not in seed and id(f) not in outside}
-    if not wanted:
-        return via
-    waiting: dict[int, int] = {}  # id(candidate) -> how many of its callers have not been taken yet
-    taken: set[int] = set()
-    queue = list(seed.values())
-    while queue:
-        caller = queue.pop()
-        if id(caller) in taken:
-            continue
-        taken.add(id(caller))
-        told: set[int] = set()
-        for _, fn in fw.callees(caller):
-            key = id(fn)
-            if key not in wanted or key in seed or key in told or fn is caller:
-                continue
-            told.add(key)
-            left = waiting.get(key)
-            if left is None:
-                callers = {id(c): c for _, c in fw.callers_of(fn) if c is not fn}
-                left = sum(1 for k in callers if k not in taken) + 1  # the caller just taken counts below
-                via_first = next(iter(callers.values()))
-                waiting[key] = left
-                via[key] = via_first  # kept only if fn joins (below)
-            left -= 1
-            waiting[key] = left
-            if left == 0:
-                seed[key] = fn
-                queue.append(fn)
-    return {k: f for k, f in via.items() if k in seed}
-
-
-class LateContexts:
-    """Functions that only run after the application has started."""
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        fw = model.framework
-        functions = model.functions
-        # Functions called outside any function (module or class level).
-        outside: set[int] = set()
-        before: dict[int, Function] = {}  # run before serving: entry points, tests, their helpers
-        for site in model.calls:
-            fn_here = site.function
-            if fn_here is None:
-                target = model.resolve_function(site.node.func, site.scope)
-                if target is not None:
-                    outside.add(id(target))
-            q = model.call_qualname(site)
-            if q is None:
-                continue
-            if q in _LOOP_RUNNERS or (q.startswith("asyncio.") and q.endswith(".run_until_complete")):
-                arg = positional(site.node, 0)
-                if arg is not None:
-                    expr = arg.value.func if isinstance(arg.value, cst.Call) else arg.value
-                    target = model.resolve_function(expr, site.scope)
-                    if target is not None:
-                        before[id(target)] = target
-            elif fn_here is not None and (q in _SERVERS or q.split("(", 1)[0] in _SERVERS):
-                before[id(fn_here)] = fn_here
-        for fn in functions:
-            if not fn.roles and is_test_function(model, fn):
-                before[id(fn)] = fn
-        _callers_fixpoint(model, before, [f for f in functions if not f.roles], set())
-
-        self.late: dict[int, Function] = {}
-        for fn in functions:
-            if fn.roles & (REQUEST_ROLES | STARTUP_ROLES):
-                self.late[id(fn)] = fn
-            elif fn.is_async and id(fn) not in before:
-                self.late[id(fn)] = fn
-        sync = [f for f in functions if not f.is_async and not f.roles and id(f) not in before]
-        self.via = _callers_fixpoint(model, self.late, sync, outside)
-        # The app(s) a lifespan / startup hook belongs to.
-        self.started_by: dict[int, list[App]] = {}
-        for ls in fw.lifespans:
-            if ls.function is not None:
-                self.started_by.setdefault(id(ls.function), []).append(ls.app)
-        for hook in fw.startup_hooks:
-            if hook.function is not None and hook.app is not None:
-                self.started_by.setdefault(id(hook.function), []).append(hook.app)
-        self._describe = fw.describe
-
-    def root(self, fn: Function) -> Function:
-        seen = 0
-        while id(fn) in self.via and seen < 50:
-            fn = self.via[id(fn)]
-            seen += 1
-        return fn
-
-    def describe(self, fn: Function) -> str:
-        text = self._describe(fn)
-        if id(fn) in self.via:
-            text += f" (called from {self._describe(self.root(fn))})"
-        return text
-
-
-def late_contexts(model: Model) -> LateContexts:
-    late = model.cache.get("stl:late_contexts")
-    if late is None:
-        late = model.cache["stl:late_contexts"] = LateContexts(model)
-    return late
-
-
-class Receiver:
-    """What ``x`` in ``x.add_middleware(...)`` is known to be."""
-
-    def __init__(self, label: str, app: Optional[App], fastapi: Optional[bool]) -> None:
-        self.label = label  # how messages name it: "app", "request.app"
-        self.app = app  # the App object when built in this module
-        self.fastapi = fastapi  # None: Starlette or FastAPI, not known which
-
-
-def _request_param(model: Model, name: cst.Name, scope: Scope) -> bool:
-    """Whether ``name`` is the request/websocket a framework function receives."""
-    q = model.qualname(name, scope)
-    if q in _REQUEST_TYPES:
-        return True
-    bindings, where = model.lookup(name.value, scope)
-    if not bindings or len(bindings) != 1 or bindings[0].kind != "param" or where is None:
-        return False
-    fn = where.function if where.kind == "function" else None
-    if fn is None:
-        return False
-    roles = fn.roles
-    if roles & {ENDPOINT, WEBSOCKET_ENDPOINT, EXCEPTION_HANDLER} and fn.klass is None:
-        return _first_param(fn, False) == name.value
-    if ENDPOINT_METHOD in roles and fn.klass is not None:
-        return _first_param(fn, True) == name.value
-    if MIDDLEWARE in roles:
-        if fn.klass is not None and fn.name == "dispatch":
-            return _first_param(fn, True) == name.value
-        if fn.klass is None:
-            return _first_param(fn, False) == name.value
-    return False
-
-
-def app_receiver(model: Model, expr: cst.BaseExpression, site: CallSite) -> Optional[Receiver]:
-    """``expr`` when it is a Starlette/FastAPI app, else None (unknown objects are not judged)."""
-    fw = model.framework
-    scope = site.scope
-    app = fw.app_for(expr, scope)
-    if app is not None:
-        if app.kind not in _APP_KINDS:
-            return None
-        return Receiver(app.name or "app", app, app.kind == "fastapi")
-    if isinstance(expr, cst.Attribute) and expr.attr.value == "app" and isinstance(expr.value, cst.Name):
-        if _request_param(model, expr.value, scope):
-            return Receiver(f"{expr.value.value}.app", None, None)
-        return None
-    if not isinstance(expr, cst.Name):
-        return None
-    bindings, where = model.lookup(expr.value, scope)
-    if not bindings or where is None or len(bindings) != 1:
-        return None
-    b = bindings[0]
-    if b.kind == "param":
-        fn = where.function if where.kind == "function" else None
-        if fn is not None and LIFESPAN in fn.roles and _first_param(fn, fn.klass is not None) == expr.value:
-            return Receiver(expr.value, None, None)
-        q = model.qualname(expr, scope)
-        if q in _APP_INSTANCES:
-            return Receiver(expr.value, None, q == N.FASTAPI_APP + "()")
-    return None
-
-
-def late_app_calls(model: Model, methods: frozenset[str]) -> Iterator[tuple[CallSite, Receiver, Function, str]]:
-    """``app.<method>(...)`` calls (and decorators) made after the application has started."""
-    late = None
-    for site in model.calls:
-        func = site.node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in methods:
-            continue
-        fn = site.function
-        if fn is None:
-            continue
-        if late is None:
-            late = late_contexts(model)
-        if id(fn) not in late.late:
-            continue
-        recv = app_receiver(model, func.value, site)
-        if recv is None:
-            continue
-        if recv.app is not None:
-            if recv.app.factory is fn:
-                continue  # built right here: an app factory, not a started app
-            root = late.root(fn)
-            if root.roles and not (root.roles & REQUEST_ROLES):
-                # A lifespan / startup hook starts its own app only.
-                owners = late.started_by.get(id(root), [])
-                if all(o is not recv.app for o in owners):
-                    continue
-        yield site, recv, fn, func.attr.value
-
-
-def _known_middleware_class(q: Optional[str]) -> bool:
-    if not q:
-        return False
-    if q.startswith("starlette.middleware.") or q.startswith("uvicorn.middleware."):
-        tail = q.rsplit(".", 1)[-1]
-        return tail.endswith("Middleware") and "(" not in q and q != N.MIDDLEWARE
-    return False
-
-
-def _local_class(model: Model, q: Optional[str]) -> Optional[ClassInfo]:
-    if q and q.startswith(LOCAL + ".") and not q.endswith("()"):
-        return model.local_class(q)
-    return None
-
-
-def _middleware_instance_class(model: Model, info: ClassInfo) -> bool:
-    """A same-module middleware class whose instances are surely not ``(cls, args, kwargs)`` triples.
-
-    Every base is resolved and is this module's, ``object`` or a Starlette
-    middleware class; the class (or a same-module base) defines ``__call__`` or
-    subclasses ``BaseHTTPMiddleware``; nothing makes it iterable.
-    """
-    has_call = False
-    todo, seen = [info], set()
-    while todo:
-        cur = todo.pop()
-        if id(cur) in seen:
-            continue
-        seen.add(id(cur))
-        if len(cur.bases) != len(cur.node.bases) or cur.node.keywords:
-            return False
-        if "__iter__" in cur.methods or "__getitem__" in cur.methods:
-            return False
-        has_call = has_call or "__call__" in cur.methods
-        for base in cur.bases:
-            local = _local_class(model, base)
-            if local is not None:
-                todo.append(local)
-            elif _known_middleware_class(base):
-                has_call = True
-            elif base != "builtins.object":
-                return False
-    return has_call
-
-
-def _is_base_http_middleware(model: Model, q: Optional[str]) -> bool:
-    if q == N.BASE_HTTP_MIDDLEWARE:
-        return True
-    info = _local_class(model, q)
-    return info is not None and N.BASE_HTTP_MIDDLEWARE in model.class_ancestors(info)
+def app_label(app: App) -> str:
+    """``app = Starlette()`` (``Starlette()`` when unnamed), with the factory that builds it."""
+    factory = app.factory
+    return app.label + (f" (built in {factory.qualname})" if factory is not None else "")
 
 
 def _top_level_statements(scope: Scope) -> Optional[set[int]]:
@@ -475,10 +108,10 @@ class AddMiddlewareAfterStartup(Rule):
     name = "add-middleware-after-startup"
     summary = "`add_middleware()` called after the app has started (endpoint, lifespan, middleware, async code)"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         late = None
-        for site, recv, fn, method in late_app_calls(model, frozenset({"add_middleware", "middleware"})):
-            late = late or late_contexts(model)
+        for site, recv, fn, method in late_app_calls(fw, frozenset({"add_middleware", "middleware"})):
+            late = late or late_contexts(fw)
             ctx = late.describe(fn)
             if method == "middleware":
                 if site.decorates is None or recv.fastapi is not True:
@@ -491,7 +124,7 @@ class AddMiddlewareAfterStartup(Rule):
                 )
                 continue
             first = argument(site.node, 0, "middleware_class")
-            cls = short(model, first.value) if first is not None else "..."
+            cls = model.snippet(first.value) if first is not None else "..."
             yield self.report(
                 site.node,
                 f"{recv.label}.add_middleware({cls}) in {ctx} runs after the application has started: "
@@ -534,13 +167,12 @@ class MiddlewareNotWrapped(Rule):
     name = "middleware-not-wrapped"
     summary = "middleware class in `middleware=[...]` without `Middleware(...)`"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         done: set[int] = set()
         for entry in fw.middleware_entries:
             if entry.kind != "list" or entry.wrapped:
                 continue
-            owner = f"{_CLASS_LABEL[entry.app.kind]}(middleware=[...])"
+            owner = f"{entry.app.class_label}(middleware=[...])"
             when = ("when the module is imported" if entry.app.kind == "router"
                     else "when the stack is built on the first request")
             yield from self._judge(model, entry.node, entry.app.scope, owner, when, done)
@@ -567,8 +199,8 @@ class MiddlewareNotWrapped(Rule):
             q = model.qualname(el, scope)
             if q is None:
                 return
-            info = _local_class(model, q)
-            if not (_known_middleware_class(q) or q == N.MIDDLEWARE or info is not None):
+            info = local_class(model, q)
+            if not (known_middleware_class(q) or q == N.MIDDLEWARE or info is not None):
                 return
             name = class_name(q)
             yield self.report(
@@ -581,8 +213,8 @@ class MiddlewareNotWrapped(Rule):
             q = model.qualname(el.func, scope)
             if q is None or q == N.MIDDLEWARE:
                 return
-            info = _local_class(model, q)
-            if not (_known_middleware_class(q) or (info is not None and _middleware_instance_class(model, info))):
+            info = local_class(model, q)
+            if not (known_middleware_class(q) or (info is not None and middleware_instance_class(model, info))):
                 return
             name = class_name(q)
             yield self.report(
@@ -640,8 +272,7 @@ class SyncDispatch(Rule):
     _WHY = ("BaseHTTPMiddleware awaits what dispatch returns and call_next(request) gives it an un-awaited "
             "coroutine, so touching the response or returning a Response fails every request with a 500")
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         done: set[int] = set()
         for info in model.classes:
             fn = info.methods.get("dispatch")
@@ -676,7 +307,7 @@ class SyncDispatch(Rule):
                     f"{self._WHY}; write async def {fn.name}(request, call_next) and await call_next(request)",
                 )
         for mw in fw.middleware:
-            if not _is_base_http_middleware(model, mw.cls):
+            if not is_base_http_middleware(model, mw.cls):
                 continue
             d = keyword(mw.node, "dispatch")
             if d is None:
@@ -708,29 +339,30 @@ _ANSWERING = {
 }
 
 
-def _answering(model: Model, o: "_Entry") -> str:
+def _answering(fw: Framework, o: "_Entry") -> str:
     """An outer middleware's label with what it answers itself, or "" when this module cannot tell."""
     what = _ANSWERING.get(o.cls or "")
     if what is not None:
         return f"{o.label} (answers {what})"
+    model = fw.model
     methods: list[Function] = [o.fn] if o.fn is not None else []
-    info = _local_class(model, o.cls) if o.cls is not None else None
+    info = local_class(model, o.cls) if o.cls is not None else None
     if info is not None:
         for c in [info] + [model.local_class(a) for a in model.class_ancestors(info) if a.startswith(LOCAL + ".")]:
             if c is not None:
                 methods.extend(c.methods.values())
-    if methods and _makes_response(model, methods):
+    if methods and makes_response(fw, methods):
         return f"{o.label} (builds responses of its own)"
     return ""
 
 
-def _wrappers(model: Model, outer: list["_Entry"]) -> str:
+def _wrappers(fw: Framework, outer: list["_Entry"]) -> str:
     """``A (answers ...); B, C (defined elsewhere: ...) wrap``: the outer middleware, each with what it
     answers itself, those from other modules grouped (whether they answer cannot be told here)."""
     known: list[str] = []
     unknown: list[str] = []
     for o in outer:
-        shown = _answering(model, o)
+        shown = _answering(fw, o)
         if shown:
             known.append(shown)
         else:
@@ -810,14 +442,13 @@ class CorsNotOutermost(Rule):
     name = "cors-not-outermost"
     summary = "`CORSMiddleware` is not the outermost middleware (not first in the list / not the last `add_middleware`)"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         listed: dict[int, list[_Entry]] = {}
         for e in fw.middleware_entries:
             if e.kind == "list":
                 listed.setdefault(id(e.app), []).append(_Entry(e.node, e.cls, "list"))
         for app in fw.apps:
-            if app.kind not in _APP_KINDS:
+            if not app.is_application:
                 continue
             order = self._order(model, app, listed.get(id(app), []))
             if order is None:
@@ -825,10 +456,10 @@ class CorsNotOutermost(Rule):
             for i, entry in enumerate(order):
                 if entry.cls != N.CORS_MIDDLEWARE or i == 0:
                     continue
-                outer = [o for o in order[:i] if not _pass_through(model, o.cls, o.fn)]
+                outer = [o for o in order[:i] if not pass_through(fw, o.cls, o.fn)]
                 if not outer or any(o.cls == N.CORS_MIDDLEWARE for o in order[:i]):
                     continue
-                names = _wrappers(model, outer)
+                names = _wrappers(fw, outer)
                 if entry.how == "list":
                     if any(o.how != "list" for o in outer):
                         fix = ("every add_middleware() call wraps the whole middleware=[...] list, so move those "
@@ -922,16 +553,16 @@ class ModuleLevelAddMiddleware(Rule):
     summary = "module-level `app.add_middleware()` instead of `middleware=[Middleware(...)]` at construction"
     opt_in = True
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for app in model.framework.apps:
-            if app.kind not in _APP_KINDS:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for app in fw.apps:
+            if not app.is_application:
                 continue
             for ac in app.calls_named("add_middleware"):
                 if ac.site.scope is not model.scope:
                     continue
                 first = argument(ac.call, 0, "middleware_class")
-                cls = short(model, first.value) if first is not None else "..."
-                ctor = class_name(app.cls) if app.cls.startswith(LOCAL + ".") else _CLASS_LABEL[app.kind]
+                cls = model.snippet(first.value) if first is not None else "..."
+                ctor = class_name(app.cls) if app.cls.startswith(LOCAL + ".") else app.class_label
                 yield self.report(
                     ac.call,
                     f"{app.name or 'app'}.add_middleware({cls}) at module level: add_middleware prepends, so the "
@@ -943,13 +574,7 @@ class ModuleLevelAddMiddleware(Rule):
 __all__ = [
     "AddMiddlewareAfterStartup",
     "CorsNotOutermost",
-    "LateContexts",
     "MiddlewareNotWrapped",
     "ModuleLevelAddMiddleware",
-    "Receiver",
     "SyncDispatch",
-    "app_label",
-    "app_receiver",
-    "late_app_calls",
-    "late_contexts",
 ]

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator, Optional
 import libcst as cst
 
 from ..finding import Report
-from ..framework import App
+from ..framework import App, Framework
 from ..model import (
     LOCAL,
     CallSite,
@@ -46,14 +46,31 @@ RENAMED_STATUS_SINCE = (0, 48)  # the first release with the new status names (a
 _CLS = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router", "apirouter": "APIRouter"}
 
 
-def import_aliases(model: Model) -> list[tuple[cst.ImportAlias, str, cst.CSTNode]]:
+class MigrationFacts:
+    """The migration family's shared facts about a module (built once: ``fw.derived(MigrationFacts)``)."""
+
+    def __init__(self, fw: Framework) -> None:
+        self.model = fw.model
+        # every import alias: (alias, canonical qualified name, statement), and id(statement) -> scope
+        self.imports, self.import_scopes = _collect_imports(fw.model)
+        self._fallback_guards: Optional[dict[int, set[str]]] = None
+
+    def fallback_guards(self) -> dict[int, set[str]]:
+        """See :func:`_find_fallback_guards` (found on first use)."""
+        if self._fallback_guards is None:
+            self._fallback_guards = _find_fallback_guards(self.model)
+        return self._fallback_guards
+
+
+def import_aliases(fw: Framework) -> list[tuple[cst.ImportAlias, str, cst.CSTNode]]:
     """Every ``import``/``from ... import`` alias in the module: (alias, canonical qualified name, statement)."""
-    cached = model.cache.get("migration.import_aliases")
-    if cached is not None:
-        return cached
+    return fw.derived(MigrationFacts).imports
+
+
+def _collect_imports(model: Model) -> tuple[list[tuple[cst.ImportAlias, str, cst.CSTNode]], dict[int, Scope]]:
     out: list[tuple[cst.ImportAlias, str, cst.CSTNode]] = []
     seen: set[int] = set()
-    where: dict[int, Scope] = model.cache.setdefault("migration.import_scopes", {})  # id(statement) -> scope
+    where: dict[int, Scope] = {}  # id(statement) -> scope
     scopes = [model.scope] + [f.scope for f in model.functions] + [c.scope for c in model.classes]
     for scope in scopes:
         for bindings in scope.bindings.values():
@@ -76,14 +93,12 @@ def import_aliases(model: Model) -> list[tuple[cst.ImportAlias, str, cst.CSTNode
                         name = dotted_name(alias.name)
                         if name:
                             out.append((alias, canonical(f"{mod}.{name}"), node))
-    model.cache["migration.import_aliases"] = out
-    return out
+    return out, where
 
 
-def import_scope(model: Model, statement: cst.CSTNode) -> Optional[Scope]:
+def import_scope(fw: Framework, statement: cst.CSTNode) -> Optional[Scope]:
     """The scope an import statement from :func:`import_aliases` binds in."""
-    import_aliases(model)
-    return model.cache["migration.import_scopes"].get(id(statement))
+    return fw.derived(MigrationFacts).import_scopes.get(id(statement))
 
 
 # ---------------------------------------------------------------------------- shared by STL2xx / STL8xx
@@ -135,19 +150,17 @@ class Deliberate:
     a filter for another category (``ignore::ResourceWarning``) does not count.
     """
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
+    def __init__(self, fw: Framework) -> None:
+        self.model = model = fw.model
         self.test_file = file_class(model) == "test"
         self.ids: set[int] = set()
         self.test_names: dict[int, list[str]] = {}
         self._build()
 
     @classmethod
-    def of(cls, model: Model) -> "Deliberate":
-        found = model.cache.get("migration.deliberate")
-        if found is None:
-            found = model.cache["migration.deliberate"] = cls(model)
-        return found
+    def of(cls, fw: Framework) -> "Deliberate":
+        """The module's deliberate uses (found once per module)."""
+        return fw.derived(cls)
 
     def covers(self, node: cst.CSTNode, subjects: Iterable[str] = ()) -> bool:
         if id(node) in self.ids:
@@ -405,14 +418,13 @@ class RemovedStarletteApi(Rule):
             before_from=(0, 20, 1)),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
-        reports = list(self._reports(model))
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        reports = list(self._reports(model, fw))
         if reports:
-            deliberate = Deliberate.of(model)
+            deliberate = Deliberate.of(fw)
             yield from (r for r in reports if not deliberate.covers(r.node))
 
-    def _reports(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
+    def _reports(self, model: Model, fw: Framework) -> Iterator[Report]:
         for app in fw.apps:
             removed = _REMOVED.get(app.kind)
             if not removed:
@@ -431,7 +443,7 @@ class RemovedStarletteApi(Rule):
             if q.startswith("starlette.applications.Starlette().router."):
                 method = q.rsplit(".", 1)[-1]
                 fix = _REMOVED["router"].get(method)
-                if method in ("route", "websocket_route") and not self._built_here(model, site):
+                if method in ("route", "websocket_route") and not self._built_here(fw, site):
                     continue  # ``app: Starlette`` may be a FastAPI app, whose APIRouter has both
                 ref = dotted_name(site.node.func)
                 if fix is not None and ref is not None:
@@ -469,14 +481,14 @@ class RemovedStarletteApi(Rule):
                     yield self.report(site.node, _ISCOROUTINE_MESSAGE.format(what=what, said=said))
         if ISCOROUTINE_OR_PARTIAL in model.imported:
             guarded: Optional[set[int]] = None
-            for alias, full, stmt in import_aliases(model):
+            for alias, full, stmt in import_aliases(fw):
                 if full != ISCOROUTINE_OR_PARTIAL:
                     continue
                 guarded = guarded if guarded is not None else _imports_guarded_by_try(model)
                 if id(alias) in guarded:
                     continue  # try: ... except ImportError: a compatibility shim
                 said = self.claims["iscoroutinefunction_or_partial"].text(
-                    model.target, error="ImportError", when=when_runs(import_scope(model, stmt)))
+                    model.target, error="ImportError", when=when_runs(import_scope(fw, stmt)))
                 if said is not None:
                     yield self.report(alias, _ISCOROUTINE_MESSAGE.format(
                         what="importing iscoroutinefunction_or_partial", said=said))
@@ -494,12 +506,12 @@ class RemovedStarletteApi(Rule):
         return None if said is None else f"{shown}: {said}; " + fix.format(app=ref)
 
     @staticmethod
-    def _built_here(model: Model, site: CallSite) -> bool:
+    def _built_here(fw: Framework, site: CallSite) -> bool:
         """``x.router.<method>(...)`` where ``x`` is a Starlette app constructed in this module."""
         func = site.node.func
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)):
             return False
-        app = model.framework.app_for(func.value.value, site.scope)
+        app = fw.app_for(func.value.value, site.scope)
         return app is not None and app.kind == "starlette"
 
     @staticmethod
@@ -632,7 +644,7 @@ class DeprecatedStarletteApi(Rule):
             after="TestClient.{verb}(timeout=...) is deprecated since Starlette 0.46 ({warning})"),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if file_class(model) == "docs":
             return  # a deprecation only: docs and examples may show the old API on purpose
         found: list[tuple[Report, tuple[str, ...]]] = []  # (report, the API's subject words)
@@ -640,15 +652,15 @@ class DeprecatedStarletteApi(Rule):
         target = model.target
         if ("HTTP_41" in source or "HTTP_422_UNPROCESSABLE_ENTITY" in source) \
                 and self.claims["old status names"].side(target) is not None:
-            found += self._status_names(model)
+            found += self._status_names(model, fw)
         wsgi = self.claims["starlette.middleware.wsgi"].text(target)
         if wsgi is not None and model.imports_any(WSGI_MODULE):
             statements: set[int] = set()
             guards: Optional[dict[int, set[str]]] = None
-            for alias, full, stmt in import_aliases(model):
+            for alias, full, stmt in import_aliases(fw):
                 if (full == WSGI_MODULE or full.startswith(WSGI_MODULE + ".")) and id(stmt) not in statements:
                     statements.add(id(stmt))  # one finding per import statement
-                    guards = guards if guards is not None else _fallback_guards(model)
+                    guards = guards if guards is not None else fw.derived(MigrationFacts).fallback_guards()
                     if "WSGIMiddleware" in guards.get(id(stmt), ()) or _reexport_shim(model, stmt):
                         continue
                     module = stmt.module if isinstance(stmt, cst.ImportFrom) else None
@@ -679,13 +691,13 @@ class DeprecatedStarletteApi(Rule):
                         f"out; drop timeout=",
                     ), ("timeout",)))
         if found:
-            deliberate = Deliberate.of(model)
+            deliberate = Deliberate.of(fw)
             yield from (r for r, subjects in found if not deliberate.covers(r.node, subjects))
 
-    def _status_names(self, model: Model) -> list[tuple[Report, tuple[str, ...]]]:
+    def _status_names(self, model: Model, fw: Framework) -> list[tuple[Report, tuple[str, ...]]]:
         out: list[tuple[Report, tuple[str, ...]]] = []
-        guards = _fallback_guards(model)
-        for alias, full, stmt in import_aliases(model):
+        guards = fw.derived(MigrationFacts).fallback_guards()
+        for alias, full, stmt in import_aliases(fw):
             mod, _, name = full.rpartition(".")
             if mod == "starlette.status" and name in STATUS_RENAMES:
                 new = STATUS_RENAMES[name]
@@ -726,7 +738,7 @@ class DeprecatedStarletteApi(Rule):
 _CATCHES_MISSING = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
-def _fallback_guards(model: Model) -> dict[int, set[str]]:
+def _find_fallback_guards(model: Model) -> dict[int, set[str]]:
     """Nodes only evaluated when a newer name is missing: ``id(node) -> {the names checked}``.
 
     * the ``else`` of ``X.NEW if hasattr(X, "NEW") else ...`` and of ``if hasattr(X, "NEW"):
@@ -736,9 +748,6 @@ def _fallback_guards(model: Model) -> dict[int, set[str]]:
 
     ``getattr(X, "NEW", X.OLD)`` is no guard: the default is evaluated first.
     """
-    cached = model.cache.get("migration.fallback_guards")
-    if cached is not None:
-        return cached
     out: dict[int, set[str]] = {}
 
     def mark(nodes, names: set[str]) -> None:
@@ -769,7 +778,6 @@ def _fallback_guards(model: Model) -> dict[int, set[str]]:
                     elif isinstance(n, cst.Name):
                         tried.add(n.value)
                 mark(handlers, tried)
-    model.cache["migration.fallback_guards"] = out
     return out
 
 
@@ -897,7 +905,7 @@ class OldTemplateResponse(Rule):
                    "in 1.0", before_from=(0, 29)),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if "TemplateResponse" not in model.source:
             return
         local_templates = self._local_subclasses(model)
@@ -912,7 +920,7 @@ class OldTemplateResponse(Rule):
             if owner != TEMPLATES and owner not in local_templates:
                 continue
             message = self._judge(model, site)
-            if message is not None and not Deliberate.of(model).covers(site.node):
+            if message is not None and not Deliberate.of(fw).covers(site.node):
                 yield self.report(site.node, message)
 
     @staticmethod

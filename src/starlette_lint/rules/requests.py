@@ -13,11 +13,13 @@ guessed at (:func:`request_params` is the one place that decides).
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Optional
 
 import libcst as cst
 
 from .. import names as N
+from ..analysis.flow import BodyIndex, flow, suite_statements
+from ..analysis.request_objects import HTTP_KINDS, RequestKind, asgi_params, request_kind, request_params
 from ..finding import Report
 from ..framework import (
     ENDPOINT,
@@ -26,6 +28,7 @@ from ..framework import (
     MIDDLEWARE,
     PATH_OPERATION,
     WEBSOCKET_ENDPOINT,
+    Framework,
     Route,
 )
 from ..model import (
@@ -34,7 +37,6 @@ from ..model import (
     Function,
     Model,
     Scope,
-    all_params,
     argument,
     dotted_name,
     iter_children,
@@ -45,305 +47,16 @@ from ..model import (
 from ..versions import Claim
 from .base import Rule
 
-# --------------------------------------------------------------------------- request objects
-_REQUEST_TYPES = {
-    N.REQUEST + "()": "request",
-    N.WEBSOCKET + "()": "websocket",
-    N.HTTP_CONNECTION + "()": "connection",
-}
-HTTP_KINDS = frozenset({"request", "connection"})  # objects that may have a body
-
-
-def request_params(model: Model, fn: Function) -> dict[str, str]:
-    """Parameter name -> ``request`` | ``websocket`` | ``connection`` for the known request objects of ``fn``."""
-    cache = model.cache.setdefault("requests.params", {})
-    hit = cache.get(id(fn))
-    if hit is not None:
-        return hit
-    roles = _roles(model, fn)
-    out: dict[str, str] = {}
-    for p in all_params(fn.node.params):
-        ann = p.annotation.annotation if p.annotation is not None else None
-        if ann is None:
-            continue
-        kind = _REQUEST_TYPES.get(model.qualname(p.name, fn.scope) or "")
-        if kind is not None:
-            out[p.name.value] = kind
-    positional = list(fn.node.params.posonly_params) + list(fn.node.params.params)
-    index: Optional[int] = None
-    kind = "request"
-    if fn.klass is None:
-        if ENDPOINT in roles:
-            index = 0
-        elif WEBSOCKET_ENDPOINT in roles:
-            index, kind = 0, "websocket"
-        elif MIDDLEWARE in roles and not _asgi_params(positional):
-            index = 0
-        elif EXCEPTION_HANDLER in roles:
-            index, kind = 0, "connection"
-    else:
-        ancestors = model.class_ancestors(fn.klass)
-        if ENDPOINT_METHOD in roles and N.HTTP_ENDPOINT in ancestors and fn.name in N.HTTP_ENDPOINT_METHODS:
-            index = 1
-        elif ENDPOINT_METHOD in roles and N.WEBSOCKET_ENDPOINT in ancestors and fn.name in N.WEBSOCKET_ENDPOINT_METHODS:
-            index, kind = 1, "websocket"
-        elif MIDDLEWARE in roles and fn.name == "dispatch" and N.BASE_HTTP_MIDDLEWARE in ancestors:
-            index = 1
-    if index is not None and index < len(positional):
-        out.setdefault(positional[index].name.value, kind)
-    cache[id(fn)] = out
-    return out
-
-
-def _roles(model: Model, fn: Function) -> set[str]:
-    """``fn.roles`` once the framework analysis (which fills them) has run."""
-    model.framework  # noqa: B018 - built lazily, fills Function.roles
-    return fn.roles
-
-
-def _asgi_params(params: Sequence[cst.Param]) -> bool:
-    names = [p.name.value for p in params]
-    return names[:3] == ["scope", "receive", "send"]
-
-
-def request_kind(model: Model, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
-    """The kind of request object ``expr`` is (a Name bound only as such a parameter), else None."""
-    if not isinstance(expr, cst.Name):
-        return None
-    bindings, where = model.lookup(expr.value, scope)
-    if not bindings or len(bindings) != 1 or bindings[0].kind != "param" or where is None:
-        return None
-    if where.kind != "function" or where.function is None:
-        return None
-    return request_params(model, where.function).get(expr.value)
-
-
-def _request_method_call(model: Model, node: cst.CSTNode, scope: Scope, methods: Iterable[str],
+def _request_method_call(fw: Framework, node: cst.CSTNode, scope: Scope, methods: Iterable[str],
                          kinds: Iterable[str] = HTTP_KINDS) -> Optional[str]:
     """``req.<method>(...)`` on a known request object: the request's name, else None."""
     if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
         return None
     if node.func.attr.value not in methods or not isinstance(node.func.value, cst.Name):
         return None
-    if request_kind(model, node.func.value, scope) in kinds:
+    if request_kind(fw, node.func.value, scope) in kinds:
         return node.func.value.value
     return None
-
-
-# --------------------------------------------------------------------------- control flow
-_NORETURN = frozenset({
-    "sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit",
-    "typing.assert_never", "typing_extensions.assert_never",
-})
-_NORETURN_TYPES = frozenset({"typing.NoReturn", "typing.Never", "typing_extensions.NoReturn", "typing_extensions.Never"})
-_MAX_DEPTH = 60
-
-
-def suite_statements(suite: cst.BaseSuite) -> list[cst.CSTNode]:
-    """The statements of a block; a one-line suite (``if x: return``) counts as one statement."""
-    if isinstance(suite, cst.IndentedBlock):
-        return list(suite.body)
-    return [suite]
-
-
-class Flow:
-    """A small, conservative "can control reach the end of this block" analysis.
-
-    When unsure, a block is taken to terminate (so rules built on it stay silent).
-    """
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self._raises: dict[int, bool] = {}
-
-    def terminates(self, stmts: Sequence[cst.CSTNode], scope: Scope, depth: int = 0) -> bool:
-        if depth > _MAX_DEPTH:
-            return True
-        return any(self._statement(s, scope, depth + 1) for s in stmts)
-
-    def _statement(self, s: cst.CSTNode, scope: Scope, depth: int) -> bool:
-        if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            return any(self._small(x, scope, depth) for x in s.body)
-        if isinstance(s, cst.If):
-            if not self.terminates(suite_statements(s.body), scope, depth):
-                return False
-            orelse = s.orelse
-            if orelse is None:
-                return False
-            if isinstance(orelse, cst.If):
-                return self._statement(orelse, scope, depth + 1)
-            return self.terminates(suite_statements(orelse.body), scope, depth)
-        if isinstance(s, cst.While):
-            if _always_true(s.test) and not _breaks(s.body):
-                return True
-            return s.orelse is not None and not _breaks(s.body) and self.terminates(
-                suite_statements(s.orelse.body), scope, depth)
-        if isinstance(s, cst.For):
-            return s.orelse is not None and not _breaks(s.body) and self.terminates(
-                suite_statements(s.orelse.body), scope, depth)
-        if isinstance(s, (cst.Try, cst.TryStar)):
-            if s.finalbody is not None and self.terminates(suite_statements(s.finalbody.body), scope, depth):
-                return True
-            normal = self.terminates(suite_statements(s.body), scope, depth) or (
-                s.orelse is not None and self.terminates(suite_statements(s.orelse.body), scope, depth))
-            return normal and all(self.terminates(suite_statements(h.body), scope, depth) for h in s.handlers)
-        if isinstance(s, cst.With):
-            return self.terminates(suite_statements(s.body), scope, depth)
-        if isinstance(s, cst.Match):
-            return all(self.terminates(suite_statements(c.body), scope, depth) for c in s.cases)
-        return False
-
-    def _small(self, x: cst.CSTNode, scope: Scope, depth: int) -> bool:
-        if isinstance(x, (cst.Return, cst.Raise)):
-            return True
-        if isinstance(x, cst.Assert):
-            return isinstance(x.test, cst.Name) and x.test.value == "False"
-        if isinstance(x, cst.Expr):
-            value = x.value
-            if isinstance(value, cst.Await):
-                value = value.expression
-            if isinstance(value, cst.Call):
-                return self._noreturn_call(value, scope, depth)
-        return False
-
-    def _noreturn_call(self, call: cst.Call, scope: Scope, depth: int) -> bool:
-        m = self.model
-        if m.qualname(call.func, scope) in _NORETURN:
-            return True
-        fn = m.resolve_function(call.func, scope)
-        if fn is None:
-            return False
-        known = self._raises.get(id(fn))
-        if known is not None:
-            return known
-        self._raises[id(fn)] = False  # recursion guard
-        result = False
-        ret = fn.node.returns
-        if ret is not None and m.qualname(ret.annotation, fn.outer) in _NORETURN_TYPES:
-            result = True
-        elif not fn.returns and not fn.is_generator:
-            result = self.terminates(suite_statements(fn.node.body), fn.scope, depth)
-        self._raises[id(fn)] = result
-        return result
-
-
-def flow(model: Model) -> Flow:
-    f = model.cache.get("requests.flow")
-    if f is None:
-        f = model.cache["requests.flow"] = Flow(model)
-    return f
-
-
-def _always_true(test: cst.BaseExpression) -> bool:
-    if isinstance(test, cst.Name):
-        return test.value == "True"
-    if isinstance(test, cst.Integer):
-        return test.value not in ("0", "0x0", "0o0", "0b0")
-    return False
-
-
-def _breaks(body: cst.BaseSuite) -> bool:
-    """A ``break`` that leaves this loop (nested loops and defs not entered)."""
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Break):
-            return True
-        for kid in iter_children(node):
-            if isinstance(kid, (cst.For, cst.While)):
-                if kid.orelse is not None:
-                    stack.append(kid.orelse)  # a loop's else belongs to the outer loop
-                continue
-            if isinstance(kid, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            stack.append(kid)
-    return False
-
-
-class _Loc:
-    __slots__ = ("block", "index", "owner", "kind")
-
-    def __init__(self, block: list[cst.CSTNode], index: int, owner: Optional[cst.CSTNode], kind: str) -> None:
-        self.block = block
-        self.index = index
-        self.owner = owner  # the compound statement whose block this is (None: the function body)
-        self.kind = kind  # body | orelse | handler | finally | case
-
-
-def _child_blocks(s: cst.CSTNode) -> Iterator[tuple[list[cst.CSTNode], str]]:
-    if isinstance(s, cst.If):
-        yield suite_statements(s.body), "body"
-        if isinstance(s.orelse, cst.If):
-            yield [s.orelse], "orelse"
-        elif s.orelse is not None:
-            yield suite_statements(s.orelse.body), "orelse"
-    elif isinstance(s, (cst.For, cst.While)):
-        yield suite_statements(s.body), "body"
-        if s.orelse is not None:
-            yield suite_statements(s.orelse.body), "orelse"
-    elif isinstance(s, (cst.Try, cst.TryStar)):
-        yield suite_statements(s.body), "body"
-        for h in s.handlers:
-            yield suite_statements(h.body), "handler"
-        if s.orelse is not None:
-            yield suite_statements(s.orelse.body), "orelse"
-        if s.finalbody is not None:
-            yield suite_statements(s.finalbody.body), "finally"
-    elif isinstance(s, cst.With):
-        yield suite_statements(s.body), "body"
-    elif isinstance(s, cst.Match):
-        for c in s.cases:
-            yield suite_statements(c.body), "case"
-
-
-class BodyIndex:
-    """Where each statement of one function sits, and the innermost statement of chosen nodes."""
-
-    def __init__(self, fn: Function, wanted: set[int]) -> None:
-        self.fn = fn
-        self.locs: dict[int, _Loc] = {}
-        self.stmt_of: dict[int, cst.CSTNode] = {}  # id(wanted node) -> innermost statement
-        top = suite_statements(fn.node.body)
-        blocks: list[tuple[list[cst.CSTNode], Optional[cst.CSTNode], str]] = [(top, None, "body")]
-        while blocks:
-            block, owner, kind = blocks.pop()
-            for i, s in enumerate(block):
-                self.locs[id(s)] = _Loc(block, i, owner, kind)
-                for child, ckind in _child_blocks(s):
-                    blocks.append((child, s, ckind))
-        if wanted:
-            stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(top)]
-            while stack:
-                node, stmt = stack.pop()
-                if id(node) in self.locs:
-                    stmt = node
-                if id(node) in wanted:
-                    self.stmt_of[id(node)] = stmt
-                if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                    continue  # a nested scope: its body runs another time
-                kids = list(iter_children(node))
-                for kid in reversed(kids):
-                    stack.append((kid, stmt))
-
-    def after(self, stmt: cst.CSTNode, flow_: Flow) -> list[cst.CSTNode]:
-        """Statements that run after ``stmt`` on some path, in source order (exclusive branches left out)."""
-        out: list[cst.CSTNode] = []
-        loc = self.locs.get(id(stmt))
-        scope = self.fn.scope
-        while loc is not None:
-            out.extend(loc.block[loc.index + 1:])
-            if flow_.terminates(loc.block[loc.index:], scope):
-                break
-            owner = loc.owner
-            if owner is None:
-                break
-            if isinstance(owner, (cst.Try, cst.TryStar)):
-                if loc.kind == "body" and owner.orelse is not None:
-                    out.extend(suite_statements(owner.orelse.body))
-                if loc.kind != "finally" and owner.finalbody is not None:
-                    out.extend(suite_statements(owner.finalbody.body))
-            loc = self.locs.get(id(owner))
-        return out
 
 
 def _nodes(stmts: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
@@ -352,7 +65,7 @@ def _nodes(stmts: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
         yield from walk(s)
 
 
-def _stream_consumptions(model: Model, fn: Function, names: dict[str, str]) -> list[tuple[cst.Call, cst.CSTNode, str]]:
+def _stream_consumptions(fw: Framework, fn: Function, names: dict[str, str]) -> list[tuple[cst.Call, cst.CSTNode, str]]:
     """``async for x in req.stream()`` / ``[x async for x in req.stream()]``: (stream call, loop node, req name)."""
     if not any(k in HTTP_KINDS for k in names.values()):
         return []
@@ -362,17 +75,17 @@ def _stream_consumptions(model: Model, fn: Function, names: dict[str, str]) -> l
     cached: set[str] = set()  # requests whose body was read (and so cached) before: stream() replays it
     for node in walk(fn.node):
         if isinstance(node, cst.Call):
-            req = _request_method_call(model, node, fn.scope, ("body", "json"))
+            req = _request_method_call(fw, node, fn.scope, ("body", "json"))
             if req is not None:
                 cached.add(req)
         elif isinstance(node, (cst.For, cst.CompFor)) and node.asynchronous is not None:
-            req = _request_method_call(model, node.iter, fn.scope, ("stream",))
+            req = _request_method_call(fw, node.iter, fn.scope, ("stream",))
             if req is not None and req not in cached:
                 out.append((node.iter, node, req))
     return out
 
 
-def _region_after(model: Model, fn: Function, consumptions: list[tuple[cst.Call, cst.CSTNode, str]]
+def _region_after(fw: Framework, fn: Function, consumptions: list[tuple[cst.Call, cst.CSTNode, str]]
                   ) -> list[tuple[cst.Call, str, list[cst.CSTNode]]]:
     """For each stream consumption, the statements that run after the loop has finished.
 
@@ -380,7 +93,7 @@ def _region_after(model: Model, fn: Function, consumptions: list[tuple[cst.Call,
     a deliberate streaming pattern whose outcome depends on how the body is chunked.
     """
     index = BodyIndex(fn, {id(loop) for _, loop, _ in consumptions})
-    fl = flow(model)
+    fl = flow(fw)
     out = []
     for call, loop, req in consumptions:
         stmt = index.stmt_of.get(id(loop))
@@ -390,16 +103,27 @@ def _region_after(model: Model, fn: Function, consumptions: list[tuple[cst.Call,
     return out
 
 
-def _functions_with_requests(model: Model) -> list[tuple[Function, dict[str, str]]]:
-    cached = model.cache.get("requests.functions")
-    if cached is None:
-        cached = []
-        for fn in model.functions:
-            names = request_params(model, fn)
+class RequestFacts:
+    """The request family's shared facts about a module (built once: ``fw.derived(RequestFacts)``)."""
+
+    def __init__(self, fw: Framework) -> None:
+        # the functions with known request objects, and those objects
+        self.functions: list[tuple[Function, dict[str, RequestKind]]] = []
+        for fn in fw.model.functions:
+            names = request_params(fw, fn)
             if names:
-                cached.append((fn, names))
-        model.cache["requests.functions"] = cached
-    return cached
+                self.functions.append((fn, names))
+        self._included: Optional[dict[int, bool]] = None
+
+    def included_routers(self, fw: Framework) -> dict[int, bool]:
+        """See :func:`_included_routers` (found on first use)."""
+        if self._included is None:
+            self._included = _included_routers(fw)
+        return self._included
+
+
+def _functions_with_requests(fw: Framework) -> list[tuple[Function, dict[str, RequestKind]]]:
+    return fw.derived(RequestFacts).functions
 
 
 def _is_starlette_module(model: Model) -> bool:
@@ -449,21 +173,21 @@ class UnawaitedBodyRead(Rule):
     name = "unawaited-body-read"
     summary = "`request.json()` / `.body()` / `.form()` used without `await`"
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if not _is_starlette_module(model):
             return
         for site in model.calls:
             if site.awaited or site.in_lambda:
                 continue
             call = site.node
-            req = _request_method_call(model, call, site.scope, _BODY_READS)
+            req = _request_method_call(fw, call, site.scope, _BODY_READS)
             if req is None:
                 continue
             fn = site.function
-            if fn is None or not self._misused(model, site.parent, call, fn):
+            if fn is None or not self._misused(fw, site.parent, call, fn):
                 continue
             method = call.func.attr.value  # type: ignore[attr-defined]
-            where = model.framework.describe(fn)
+            where = fw.describe(fn)
             if fn.is_async:
                 fix = f"use await {req}.{method}()"
             else:
@@ -475,7 +199,8 @@ class UnawaitedBodyRead(Rule):
             )
 
     @staticmethod
-    def _misused(model: Model, parent: Optional[cst.CSTNode], call: cst.Call, fn: Function) -> bool:
+    def _misused(fw: Framework, parent: Optional[cst.CSTNode], call: cst.Call, fn: Function) -> bool:
+        model = fw.model
         if isinstance(parent, cst.Expr):
             return True  # discarded
         if isinstance(parent, cst.Subscript) and parent.value is call:
@@ -484,7 +209,7 @@ class UnawaitedBodyRead(Rule):
             return True
         if isinstance(parent, cst.For) and parent.iter is call:
             return True
-        framework_called = bool(fn.roles & _FRAMEWORK_CALLED)
+        framework_called = bool(fw.roles_of(fn) & _FRAMEWORK_CALLED)
         if isinstance(parent, cst.Return) and parent.value is call:
             return framework_called  # the framework uses the return value, it never awaits it
         target: Optional[str] = None
@@ -566,17 +291,17 @@ class StreamReadTwice(Rule):
     name = "stream-read-twice"
     summary = "the request body read again after `request.stream()` was iterated"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for fn, names in _functions_with_requests(model):
-            consumptions = _stream_consumptions(model, fn, names)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for fn, names in _functions_with_requests(fw):
+            consumptions = _stream_consumptions(fw, fn, names)
             if not consumptions:
                 continue
             reported: set[int] = set()
-            for first, req, region in _region_after(model, fn, consumptions):
+            for first, req, region in _region_after(fw, fn, consumptions):
                 for node in _nodes(region):
                     if not isinstance(node, cst.Call) or id(node) in reported:
                         continue
-                    again = _request_method_call(model, node, fn.scope, ("body", "json", "form", "stream"))
+                    again = _request_method_call(fw, node, fn.scope, ("body", "json", "form", "stream"))
                     if again != req:
                         continue
                     reported.add(id(node))
@@ -584,7 +309,7 @@ class StreamReadTwice(Rule):
                     yield self.report(
                         node,
                         f"{req}.{method}() reads the body again after {req}.stream() was iterated in "
-                        f"{model.framework.describe(fn)}: the streamed chunks are not kept, so this raises "
+                        f"{fw.describe(fn)}: the streamed chunks are not kept, so this raises "
                         f"RuntimeError 'Stream consumed' (a 500); read the body once (await {req}.body() keeps the "
                         f"bytes and a later stream() replays them)",
                     )
@@ -595,9 +320,10 @@ class StreamReadTwice(Rule):
 _HARMLESS_DECORATORS = frozenset({"starlette.authentication.requires"})
 
 
-def _plain_decorators(model: Model, fn: Function) -> bool:
+def _plain_decorators(fw: Framework, fn: Function) -> bool:
     """Every decorator is a route registration or known to keep the function as it is."""
-    route_nodes = {id(r.node) for r in fn.routes}
+    model = fw.model
+    route_nodes = {id(r.node) for r in fw.routes_of(fn)}
     for dec in fn.decorators:
         expr = dec.decorator
         if id(expr) in route_nodes:
@@ -609,13 +335,14 @@ def _plain_decorators(model: Model, fn: Function) -> bool:
     return True
 
 
-def _starlette_http_endpoint(model: Model, fn: Function) -> bool:
+def _starlette_http_endpoint(fw: Framework, fn: Function) -> bool:
     """A plain Starlette HTTP endpoint: a Route endpoint function or an HTTPEndpoint method."""
-    roles = _roles(model, fn)
+    model = fw.model
+    roles = fw.roles_of(fn)
     if PATH_OPERATION in roles:
         return False
     if ENDPOINT in roles and fn.klass is None:
-        return bool(fn.routes) and all(r.kind == "http" and r.framework == "starlette" for r in fn.routes)
+        return bool(fw.routes_of(fn)) and all(r.kind == "http" and r.framework == "starlette" for r in fw.routes_of(fn))
     if ENDPOINT_METHOD in roles and fn.klass is not None and fn.name in N.HTTP_ENDPOINT_METHODS:
         return N.HTTP_ENDPOINT in model.class_ancestors(fn.klass)
     return False
@@ -703,13 +430,12 @@ class EndpointReturnsNonResponse(Rule):
     name = "endpoint-returns-non-response"
     summary = "a plain Starlette endpoint returns a dict/list/str/number/None literal or can fall off the end"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
-        fl = flow(model)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        fl = flow(fw)
         for fn in model.functions:
-            if not fn.roles or fn.is_generator or not _starlette_http_endpoint(model, fn):
+            if not fw.roles_of(fn) or fn.is_generator or not _starlette_http_endpoint(fw, fn):
                 continue
-            if not _plain_decorators(model, fn):
+            if not _plain_decorators(fw, fn):
                 continue
             where = fw.describe(fn)
             for ret in fn.returns:
@@ -772,15 +498,14 @@ class EndpointArity(Rule):
     name = "endpoint-arity"
     summary = "a Route / WebSocketRoute endpoint function cannot be called with exactly one argument"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         for fn in model.functions:
-            roles = fn.roles
+            roles = fw.roles_of(fn)
             if fn.klass is not None or not roles & {ENDPOINT, WEBSOCKET_ENDPOINT} or PATH_OPERATION in roles:
                 continue
-            if not fn.routes or not all(r.framework == "starlette" and r.kind in ("http", "websocket") for r in fn.routes):
+            if not fw.routes_of(fn) or not all(r.framework == "starlette" and r.kind in ("http", "websocket") for r in fw.routes_of(fn)):
                 continue
-            if not _plain_decorators(model, fn):
+            if not _plain_decorators(fw, fn):
                 continue
             problem = arity_problem(fn.node.params, 1)
             if problem is None:
@@ -798,13 +523,10 @@ class EndpointArity(Rule):
 _PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-zA-Z_][a-zA-Z0-9_]*)?}")
 
 
-def _included_routers(model: Model) -> dict[int, bool]:
+def _included_routers(fw: Framework) -> dict[int, bool]:
     """id(APIRouter App) -> True when every include_router of it is on a FastAPI app with a known prefix."""
-    cached = model.cache.get("requests.included")
-    if cached is not None:
-        return cached
+    model = fw.model
     out: dict[int, bool] = {}
-    fw = model.framework
     for app in fw.apps:
         for ac in app.calls_named("include_router"):
             r_arg = argument(ac.call, 0, "router")
@@ -814,11 +536,10 @@ def _included_routers(model: Model) -> dict[int, bool]:
             p_arg = keyword(ac.call, "prefix")
             known = p_arg is None or string_value(model.constant(p_arg.value, ac.site.scope)) is not None
             out[id(sub)] = out.get(id(sub), True) and known and app.kind == "fastapi"
-    model.cache["requests.included"] = out
     return out
 
 
-def _anchored(model: Model, route: Route) -> bool:
+def _anchored(fw: Framework, route: Route) -> bool:
     """The route's full path is known: it hangs (through Mounts) off an application built in this module."""
     if not route.paths:
         return False
@@ -832,18 +553,18 @@ def _anchored(model: Model, route: Route) -> bool:
     app = node.app
     if app is None:
         return False
-    if app.kind in ("starlette", "fastapi"):
+    if app.is_application:
         return True
     if app.kind == "apirouter" and node is route:
-        return _included_routers(model).get(id(app), False)
+        return fw.derived(RequestFacts).included_routers(fw).get(id(app), False)
     return False
 
 
-def _routes_of(model: Model, fn: Function) -> list[Route]:
-    if fn.routes:
-        return list(fn.routes)
-    if fn.klass is not None and ENDPOINT_METHOD in fn.roles:
-        return list(model.framework.class_routes(fn.klass))
+def _routes_of(fw: Framework, fn: Function) -> list[Route]:
+    if fw.routes_of(fn):
+        return list(fw.routes_of(fn))
+    if fn.klass is not None and ENDPOINT_METHOD in fw.roles_of(fn):
+        return list(fw.class_routes(fn.klass))
     return []
 
 
@@ -883,11 +604,10 @@ class MissingPathParam(Rule):
     name = "missing-path-param"
     summary = "`request.path_params[\"x\"]` where no route of the endpoint has `{x}`"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
-        for fn, names in _functions_with_requests(model):
-            routes = _routes_of(model, fn)
-            if not routes or not all(_anchored(model, r) for r in routes):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for fn, names in _functions_with_requests(fw):
+            routes = _routes_of(fw, fn)
+            if not routes or not all(_anchored(fw, r) for r in routes):
                 continue
             params = {p for r in routes for path in r.paths for p in _PARAM.findall(path)}
             stores: set[int] = set()
@@ -899,7 +619,7 @@ class MissingPathParam(Rule):
                 elif isinstance(node, cst.Del):
                     stores.add(id(node.target))
                 elif isinstance(node, cst.Subscript) and id(node) not in stores:
-                    key = _path_param_key(model, node, fn.scope)
+                    key = _path_param_key(fw, node, fn.scope)
                     if key is not None and key not in params:
                         reads.append((node, key))
                 elif isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
@@ -922,11 +642,12 @@ class MissingPathParam(Rule):
                 )
 
 
-def _path_param_key(model: Model, node: cst.Subscript, scope: Scope) -> Optional[str]:
+def _path_param_key(fw: Framework, node: cst.Subscript, scope: Scope) -> Optional[str]:
+    model = fw.model
     value = node.value
     if not (isinstance(value, cst.Attribute) and value.attr.value == "path_params"):
         return None
-    if not isinstance(value.value, cst.Name) or request_kind(model, value.value, scope) is None:
+    if not isinstance(value.value, cst.Name) or request_kind(fw, value.value, scope) is None:
         return None
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None
@@ -971,12 +692,11 @@ class PathWithoutSlash(Rule):
     name = "path-without-leading-slash"
     summary = "a route path, Mount path or router prefix that does not start with `/`"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = model.framework
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         for route in fw.routes:
             if route.path is None or route.path_expr is None or route.path.startswith("/"):
                 continue
-            what, empty_ok, asserts = self._kind(model, route)
+            what, empty_ok, asserts = self._kind(fw, route)
             if what is None or (route.path == "" and empty_ok):
                 continue
             fixed = "/" + route.path
@@ -1005,8 +725,9 @@ class PathWithoutSlash(Rule):
                                      f"('A path prefix must start with '/'') at import; use {'/' + p!r}")
 
     @staticmethod
-    def _kind(model: Model, route: Route) -> tuple[Optional[str], bool, bool]:
+    def _kind(fw: Framework, route: Route) -> tuple[Optional[str], bool, bool]:
         """(label, empty path allowed, Starlette asserts) for a route's registration."""
+        model = fw.model
         call = route.node
         site = model.call_of.get(id(call))
         q = model.call_qualname(site) if site is not None else None
@@ -1021,7 +742,7 @@ class PathWithoutSlash(Rule):
             if method in _FASTAPI_METHODS and route.framework == "fastapi" and route.app is not None:
                 # Only routers that serve requests: an APIRouter that is never included may hold
                 # OpenAPI callbacks, whose paths are expressions like "{$callback_url}/events".
-                if route.app.kind == "fastapi" or id(route.app) in _included_routers(model):
+                if route.app.kind == "fastapi" or id(route.app) in fw.derived(RequestFacts).included_routers(fw):
                     return label, True, False
         return None, False, False
 
@@ -1030,15 +751,16 @@ class PathWithoutSlash(Rule):
 REDIRECT = "starlette.responses.RedirectResponse"
 
 
-def _post_methods(model: Model, fn: Function) -> Optional[tuple[str, ...]]:
+def _post_methods(fw: Framework, fn: Function) -> Optional[tuple[str, ...]]:
     """The HTTP methods of an endpoint that handles POST (None when it does not, or when unknown)."""
-    if fn.klass is not None and ENDPOINT_METHOD in fn.roles and fn.name == "post":
+    model = fw.model
+    if fn.klass is not None and ENDPOINT_METHOD in fw.roles_of(fn) and fn.name == "post":
         if N.HTTP_ENDPOINT in model.class_ancestors(fn.klass):
             return ("POST",)
         return None
-    if not fn.routes or any(r.kind != "http" or r.methods is None for r in fn.routes):
+    if not fw.routes_of(fn) or any(r.kind != "http" or r.methods is None for r in fw.routes_of(fn)):
         return None
-    methods = tuple(dict.fromkeys(m for r in fn.routes for m in (r.methods or ())))
+    methods = tuple(dict.fromkeys(m for r in fw.routes_of(fn) for m in (r.methods or ())))
     return methods if "POST" in methods else None
 
 
@@ -1075,8 +797,7 @@ class RedirectAfterPost(Rule):
     name = "redirect-after-post-307"
     summary = "`RedirectResponse(url)` with the default 307 in an endpoint that handles POST"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        fw = None
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         for site in model.calls_to(REDIRECT):
             call = site.node
             if any(a.star for a in call.args) or argument(call, 1, "status_code") is not None:
@@ -1084,11 +805,10 @@ class RedirectAfterPost(Rule):
             fn = site.function
             if fn is None:
                 continue
-            fw = fw or model.framework
-            methods = _post_methods(model, fn)
+            methods = _post_methods(fw, fn)
             if methods is None:
                 continue
-            if "GET" in methods and not _in_post_branch(model, fn, call):
+            if "GET" in methods and not _in_post_branch(fw, fn, call):
                 continue
             yield self.report(
                 call,
@@ -1098,13 +818,13 @@ class RedirectAfterPost(Rule):
             )
 
 
-def _in_post_branch(model: Model, fn: Function, target: cst.Call) -> bool:
+def _in_post_branch(fw: Framework, fn: Function, target: cst.Call) -> bool:
     """``target`` sits in the body of ``if req.method == "POST":`` (or the else of ``== "GET"``)."""
     path = _path_to(fn.node, target)
     for parent, child in zip(path, path[1:]):
         if not isinstance(parent, cst.If):
             continue
-        method = _method_test(model, parent.test, fn.scope)
+        method = _method_test(fw, parent.test, fn.scope)
         if method == "POST" and child is parent.body:
             return True
         if method == "GET" and isinstance(parent.orelse, cst.Else) and child is parent.orelse:
@@ -1112,14 +832,14 @@ def _in_post_branch(model: Model, fn: Function, target: cst.Call) -> bool:
     return False
 
 
-def _method_test(model: Model, test: cst.BaseExpression, scope: Scope) -> Optional[str]:
+def _method_test(fw: Framework, test: cst.BaseExpression, scope: Scope) -> Optional[str]:
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return None
     if not isinstance(test.comparisons[0].operator, cst.Equal):
         return None
     left, right = test.left, test.comparisons[0].comparator
     for a, b in ((left, right), (right, left)):
-        if isinstance(a, cst.Attribute) and a.attr.value == "method" and request_kind(model, a.value, scope):
+        if isinstance(a, cst.Attribute) and a.attr.value == "method" and request_kind(fw, a.value, scope):
             value = string_value(b)
             return value.upper() if value is not None else None
     return None
@@ -1157,8 +877,9 @@ _SAFE_CALLEES = ("starlette.", "fastapi.", "builtins.")
 class _SessionFacts:
     """The session expressions of one function."""
 
-    def __init__(self, model: Model, fn: Function) -> None:
-        self.model = model
+    def __init__(self, fw: Framework, fn: Function) -> None:
+        self.model = fw.model
+        self.fw = fw
         self.fn = fn
 
     def is_session(self, expr: cst.BaseExpression) -> bool:
@@ -1166,7 +887,7 @@ class _SessionFacts:
         ``s = t; t = s`` and ``s = s`` end)."""
         for _ in range(9):
             if isinstance(expr, cst.Attribute) and expr.attr.value == "session":
-                return isinstance(expr.value, cst.Name) and request_kind(self.model, expr.value, self.fn.scope) is not None
+                return isinstance(expr.value, cst.Name) and request_kind(self.fw, expr.value, self.fn.scope) is not None
             found = self._local_value(expr)
             if found is None:
                 return False
@@ -1254,17 +975,17 @@ class NestedSessionMutation(Rule):
             after="Starlette 1.x only saves the session when a top-level key is set, so this change is silently lost"),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         if "session" not in model.source or model.imports_any(*_OTHER_SESSIONS):
             return  # no ``.session`` attribute can be written without the word
         said = self.claims["nested change"].text(model.target)
         if said is None:
             return  # Starlette 0.x re-sends the whole session on every request
-        for fn, names in _functions_with_requests(model):
+        for fn, names in _functions_with_requests(fw):
             nodes = list(walk(fn.node))  # one walk serves both passes
             if not any(type(n) is cst.Attribute and n.attr.value == "session" for n in nodes):
                 continue
-            facts = _SessionFacts(model, fn)
+            facts = _SessionFacts(fw, fn)
             findings: list[tuple[cst.CSTNode, str]] = []
             writes = False
             for node in nodes:
@@ -1278,7 +999,7 @@ class NestedSessionMutation(Rule):
                         if label is not None:
                             findings.append((node, f"{label}.{func.attr.value}()"))
                             continue
-                    if self._hands_over(model, fn, facts, node, names):
+                    if self._hands_over(fw, fn, facts, node, names):
                         writes = True
                     continue
                 targets: list[cst.BaseExpression] = []
@@ -1307,7 +1028,7 @@ class NestedSessionMutation(Rule):
                             findings.append((node, f"{_code(t)} = ..."))
             if writes:
                 continue
-            where = model.framework.describe(fn)
+            where = fw.describe(fn)
             for node, what in findings:
                 yield self.report(
                     node,
@@ -1316,12 +1037,13 @@ class NestedSessionMutation(Rule):
                 )
 
     @staticmethod
-    def _hands_over(model: Model, fn: Function, facts: _SessionFacts, call: cst.Call, names: dict[str, str]) -> bool:
+    def _hands_over(fw: Framework, fn: Function, facts: _SessionFacts, call: cst.Call, names: dict[str, str]) -> bool:
         """The request, the session or a session value is passed to code that may write the session."""
+        model = fw.model
         passed = False
         for arg in call.args:
             v = arg.value
-            if isinstance(v, cst.Name) and v.value in names and request_kind(model, v, fn.scope) is not None:
+            if isinstance(v, cst.Name) and v.value in names and request_kind(fw, v, fn.scope) is not None:
                 passed = True
             elif facts.is_session(v) or facts.derived(v) is not None:
                 passed = True
@@ -1332,9 +1054,10 @@ class NestedSessionMutation(Rule):
 
 
 # --------------------------------------------------------------------------- STL609
-def _dispatch_call_next(model: Model, fn: Function) -> Optional[tuple[str, str]]:
+def _dispatch_call_next(fw: Framework, fn: Function) -> Optional[tuple[str, str]]:
     """(request name, call_next name) for a BaseHTTPMiddleware dispatch (method or dispatch= function)."""
-    roles = _roles(model, fn)
+    model = fw.model
+    roles = fw.roles_of(fn)
     if MIDDLEWARE not in roles:
         return None
     positional = list(fn.node.params.posonly_params) + list(fn.node.params.params)
@@ -1342,7 +1065,7 @@ def _dispatch_call_next(model: Model, fn: Function) -> Optional[tuple[str, str]]
         if fn.name != "dispatch" or N.BASE_HTTP_MIDDLEWARE not in model.class_ancestors(fn.klass):
             return None
         positional = positional[1:]
-    elif _asgi_params(positional):
+    elif asgi_params(positional):
         return None
     if len(positional) < 2:
         return None
@@ -1386,20 +1109,20 @@ class StreamConsumedInMiddleware(Rule):
     name = "stream-consumed-in-middleware"
     summary = "`request.stream()` consumed in `BaseHTTPMiddleware.dispatch` before `call_next`"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for fn, names in _functions_with_requests(model):
-            pair = _dispatch_call_next(model, fn)
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for fn, names in _functions_with_requests(fw):
+            pair = _dispatch_call_next(fw, fn)
             if pair is None:
                 continue
             req_name, call_next = pair
-            consumptions = [c for c in _stream_consumptions(model, fn, names) if c[2] == req_name]
+            consumptions = [c for c in _stream_consumptions(fw, fn, names) if c[2] == req_name]
             if not consumptions or _replaces_receive(fn, req_name):
                 continue
-            for stream_call, req, region in _region_after(model, fn, consumptions):
+            for stream_call, req, region in _region_after(fw, fn, consumptions):
                 if any(self._calls_next(model, fn, node, call_next, req) for node in _nodes(region)):
                     yield self.report(
                         stream_call,
-                        f"{req}.stream() is consumed in {model.framework.describe(fn)} before {call_next}({req}): "
+                        f"{req}.stream() is consumed in {fw.describe(fn)} before {call_next}({req}): "
                         f"the chunks are not kept, so the endpoint silently receives an empty body; use "
                         f"await {req}.body() (Starlette replays it), or a pure ASGI middleware that replays receive",
                     )

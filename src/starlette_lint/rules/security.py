@@ -9,11 +9,11 @@ import libcst as cst
 
 from .. import names as N
 from ..finding import Report
-from ..framework import App
+from ..framework import App, Framework
 from ..model import Model, Scope, argument, bool_value, keyword, positional, string_value, walk
 from ..versions import Claim
 from .base import Rule
-from .middleware import is_test_function
+from ..analysis.lifecycle import is_test_function
 
 # --------------------------------------------------------------------------- shared helpers
 
@@ -57,24 +57,21 @@ def _in_tests(model: Model, scope: Scope) -> bool:
     return False
 
 
-def _conditional_calls(model: Model, scope: Scope) -> set[int]:
+def _conditional_calls(scope: Scope) -> set[int]:
     """ids of the calls a scope's body makes under an ``if`` (or a conditional expression).
 
     ``if in_debug_mode(): app = FastAPI(debug=True)`` reads the setting from
     configuration as surely as ``FastAPI(debug=settings.DEBUG)`` does.
     """
-    cache = model.cache.setdefault("security.conditional_calls", {})
-    found = cache.get(id(scope))
-    if found is None:
-        found = cache[id(scope)] = set()
-        for node in walk(scope.node):
-            if isinstance(node, (cst.If, cst.IfExp)):
-                for branch in (node.body, node.orelse):
-                    if branch is None:
-                        continue
-                    if isinstance(branch, cst.Call):
-                        found.add(id(branch))
-                    found.update(id(n) for n in walk(branch) if isinstance(n, cst.Call))
+    found: set[int] = set()
+    for node in walk(scope.node):
+        if isinstance(node, (cst.If, cst.IfExp)):
+            for branch in (node.body, node.orelse):
+                if branch is None:
+                    continue
+                if isinstance(branch, cst.Call):
+                    found.add(id(branch))
+                found.update(id(n) for n in walk(branch) if isinstance(n, cst.Call))
     return found
 
 
@@ -101,8 +98,27 @@ class _Config:
         return _has_splat(self.node, "*") or _has_splat(self.node, "**")
 
 
-def _configs(model: Model, cls: str) -> list[_Config]:
-    """Every configuration of middleware class ``cls`` in the module.
+class SecurityFacts:
+    """The security family's shared facts about a module (built once: ``fw.derived(SecurityFacts)``)."""
+
+    def __init__(self, fw: Framework) -> None:
+        self.configs = _all_configs(fw)  # middleware class -> its configurations
+        self._cors_wildcards: Optional[list[tuple[_Config, cst.Arg, str]]] = None
+
+    def cors_wildcards(self, model: Model) -> list[tuple[_Config, cst.Arg, str]]:
+        """(configuration, offending argument, description) for every any-origin CORS setting (STL501/502)."""
+        if self._cors_wildcards is None:
+            self._cors_wildcards = _cors_wildcards(model, self.configs.get(N.CORS_MIDDLEWARE, []))
+        return self._cors_wildcards
+
+
+def _configs(fw: Framework, cls: str) -> list[_Config]:
+    """Every configuration of middleware class ``cls`` in the module (see :func:`_all_configs`)."""
+    return fw.derived(SecurityFacts).configs.get(cls, [])
+
+
+def _all_configs(fw: Framework) -> dict[str, list[_Config]]:
+    """Every configuration of every middleware class in the module.
 
     The framework's list (``Middleware(C, ...)``, ``app.add_middleware(C, ...)`` on a
     known app, ``C(app, ...)``) plus ``x.add_middleware(C, ...)`` on any other
@@ -110,36 +126,33 @@ def _configs(model: Model, cls: str) -> list[_Config]:
     elsewhere): the class is resolved through imports, so the configuration is
     known even when the app object is not.
     """
-    key = "security.middleware"
-    table = model.cache.get(key)
-    if table is None:
-        table = {}
-        known: set[int] = set()
-        for mc in model.framework.middleware:
-            known.add(id(mc.node))
-            if mc.cls is None:
-                continue
-            first = positional(mc.node, 0)
-            if mc.kind == "direct":
-                base: Optional[int] = 1
-            else:
-                base = 1 if first is not None and first.value is mc.cls_expr else None
-            table.setdefault(mc.cls, []).append(_Config(mc.node, mc.cls, mc.site.scope, base))
-        for site in model.calls:
-            func = site.node.func
-            if not (isinstance(func, cst.Attribute) and func.attr.value == "add_middleware") or id(site.node) in known:
-                continue
-            first = argument(site.node, 0, "middleware_class")
-            if first is None:
-                continue
-            q = model.qualname(first.value, site.scope)
-            if q is not None:
-                base = 1 if first is positional(site.node, 0) else None
-                table.setdefault(q, []).append(_Config(site.node, q, site.scope, base))
-        for configs in table.values():
-            configs[:] = [c for c in configs if not _in_tests(model, c.scope)]
-        model.cache[key] = table
-    return table.get(cls, [])
+    model = fw.model
+    table: dict[str, list[_Config]] = {}
+    known: set[int] = set()
+    for mc in fw.middleware:
+        known.add(id(mc.node))
+        if mc.cls is None:
+            continue
+        first = positional(mc.node, 0)
+        if mc.kind == "direct":
+            base: Optional[int] = 1
+        else:
+            base = 1 if first is not None and first.value is mc.cls_expr else None
+        table.setdefault(mc.cls, []).append(_Config(mc.node, mc.cls, mc.site.scope, base))
+    for site in model.calls:
+        func = site.node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_middleware") or id(site.node) in known:
+            continue
+        first = argument(site.node, 0, "middleware_class")
+        if first is None:
+            continue
+        q = model.qualname(first.value, site.scope)
+        if q is not None:
+            base = 1 if first is positional(site.node, 0) else None
+            table.setdefault(q, []).append(_Config(site.node, q, site.scope, base))
+    for configs in table.values():
+        configs[:] = [c for c in configs if not _in_tests(model, c.scope)]
+    return table
 
 
 def _has_star(model: Model, expr: cst.BaseExpression, scope: Scope) -> Optional[bool]:
@@ -198,19 +211,15 @@ def _matches_any(pattern: "re.Pattern[str]") -> bool:
     return all(pattern.fullmatch(origin) for origin in _PROBE_ORIGINS)
 
 
-def _cors_wildcards(model: Model) -> list[tuple[_Config, cst.Arg, str]]:
-    """(configuration, offending argument, description) for every any-origin CORS setting (shared by 501/502)."""
-    key = "security.cors_wildcards"
-    found = model.cache.get(key)
-    if found is None:
-        found = model.cache[key] = []
-        for cfg in _configs(model, N.CORS_MIDDLEWARE):
-            origins = cfg.option("allow_origins", 0)
-            if origins is not None and _has_star(model, origins.value, cfg.scope):
-                found.append((cfg, origins, f'allow_origins={_label(model, origins.value)} contains "*"'))
-            arg, text, pattern = _regex(model, cfg)
-            if arg is not None and pattern is not None and _matches_any(pattern):
-                found.append((cfg, arg, f"allow_origin_regex '{text}' matches any origin"))
+def _cors_wildcards(model: Model, configs: list[_Config]) -> list[tuple[_Config, cst.Arg, str]]:
+    found: list[tuple[_Config, cst.Arg, str]] = []
+    for cfg in configs:
+        origins = cfg.option("allow_origins", 0)
+        if origins is not None and _has_star(model, origins.value, cfg.scope):
+            found.append((cfg, origins, f'allow_origins={_label(model, origins.value)} contains "*"'))
+        arg, text, pattern = _regex(model, cfg)
+        if arg is not None and pattern is not None and _matches_any(pattern):
+            found.append((cfg, arg, f"allow_origin_regex '{text}' matches any origin"))
     return found
 
 
@@ -269,8 +278,8 @@ class CorsAnyOrigin(Rule):
                'matching everything) without credentials')
     opt_in = True
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for cfg, arg, what in _cors_wildcards(model):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for cfg, arg, what in fw.derived(SecurityFacts).cors_wildcards(model):
             if _credentials(model, cfg):
                 continue  # STL502
             yield self.report(
@@ -309,8 +318,8 @@ class CorsAnyOriginWithCredentials(Rule):
     name = "cors-any-origin-with-credentials"
     summary = "CORSMiddleware allows any origin together with `allow_credentials=True`"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for cfg, arg, what in _cors_wildcards(model):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for cfg, arg, what in fw.derived(SecurityFacts).cors_wildcards(model):
             if not _credentials(model, cfg):
                 continue
             yield self.report(
@@ -387,8 +396,8 @@ class CorsRegexUnescapedDot(Rule):
     name = "cors-regex-unescaped-dot"
     summary = "`allow_origin_regex` with an unescaped `.` that lets look-alike domains through"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for cfg in _configs(model, N.CORS_MIDDLEWARE):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for cfg in _configs(fw, N.CORS_MIDDLEWARE):
             arg, text, pattern = _regex(model, cfg)
             if arg is None or text is None or pattern is None or _matches_any(pattern):
                 continue
@@ -435,16 +444,17 @@ class DebugTrue(Rule):
     name = "debug-true"
     summary = "`debug=True` literal in `Starlette()` / `FastAPI()` (tracebacks sent to clients)"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for app in model.framework.apps:
-            if app.kind not in ("starlette", "fastapi"):
-                continue
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        conditional: dict[int, set[int]] = {}  # id(scope) -> its conditional calls
+        for app in fw.applications():
             arg = app.kwarg("debug")
             if arg is None and app.cls == N.STARLETTE_APP:
                 arg = positional(app.call, 0)  # Starlette(debug, routes, ...)
             if arg is None or not _const_true(model, arg.value, app.scope):
                 continue
-            if id(app.call) in _conditional_calls(model, app.scope) or _in_tests(model, app.scope):
+            if id(app.scope) not in conditional:
+                conditional[id(app.scope)] = _conditional_calls(app.scope)
+            if id(app.call) in conditional[id(app.scope)] or _in_tests(model, app.scope):
                 continue
             yield self.report(
                 arg,
@@ -494,8 +504,8 @@ class HardcodedSessionSecret(Rule):
     name = "hardcoded-session-secret"
     summary = "`SessionMiddleware` with a hard-coded `secret_key`"
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for cfg in _configs(model, N.SESSION_MIDDLEWARE):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for cfg in _configs(fw, N.SESSION_MIDDLEWARE):
             arg = cfg.option("secret_key", 0)
             if arg is None:
                 continue
@@ -541,8 +551,8 @@ class TrustedHostAnyHost(Rule):
     name = "trusted-host-any-host"
     summary = '`TrustedHostMiddleware` with `"*"` in `allowed_hosts`, or without `allowed_hosts`'
 
-    def check(self, model: Model) -> Iterator[Report]:
-        for cfg in _configs(model, N.TRUSTED_HOST_MIDDLEWARE):
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for cfg in _configs(fw, N.TRUSTED_HOST_MIDDLEWARE):
             arg = cfg.option("allowed_hosts", 0)
             if arg is None:
                 if cfg.may_pass():
@@ -610,7 +620,7 @@ def _default_env(model: Model, call: cst.Call, scope: Scope) -> bool:
     return True
 
 
-def _env_reconfigured(model: Model, receiver: cst.BaseExpression) -> bool:
+def _env_reconfigured(model: Model, receiver: cst.BaseExpression, memo: dict[str, bool]) -> bool:
     """``templates.env = ...`` or ``templates.env.autoescape = ...`` somewhere in the module.
 
     Attribute assignments are not in the model; this text test only ever
@@ -619,10 +629,9 @@ def _env_reconfigured(model: Model, receiver: cst.BaseExpression) -> bool:
     name = receiver.value if isinstance(receiver, cst.Name) else None
     if name is None:
         return False
-    cache = model.cache.setdefault("security.env_reconfigured", {})
-    hit = cache.get(name)
+    hit = memo.get(name)
     if hit is None:
-        hit = cache[name] = re.search(rf"\b{re.escape(name)}\.env(?:\.autoescape)?\s*=(?!=)", model.source) is not None
+        hit = memo[name] = re.search(rf"\b{re.escape(name)}\.env(?:\.autoescape)?\s*=(?!=)", model.source) is not None
     return hit
 
 
@@ -684,10 +693,11 @@ class TemplateWithoutAutoescape(Rule):
                   "user input is rendered raw (XSS)"),
     }
 
-    def check(self, model: Model) -> Iterator[Report]:
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         said = self.claims["default environment"].text(model.target)
         if said is None:
             return  # Starlette 0.x escapes every template
+        reconfigured: dict[str, bool] = {}  # receiver name -> its env reassigned somewhere
         for site in model.calls:
             func = site.node.func
             if not isinstance(func, cst.Attribute) or func.attr.value not in ("TemplateResponse", "get_template"):
@@ -699,7 +709,7 @@ class TemplateWithoutAutoescape(Rule):
             templates = _templates_call(model, receiver, site.scope)
             if templates is None or not _default_env(model, templates, site.scope):
                 continue
-            if _env_reconfigured(model, receiver):
+            if _env_reconfigured(model, receiver, reconfigured):
                 continue
             call = site.node
             if method == "get_template":

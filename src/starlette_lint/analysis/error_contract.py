@@ -20,7 +20,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from .. import names as N
-from ..framework import EXCEPTION_HANDLER, PATH_OPERATION, App, HandlerReg, Route
+from ..framework import EXCEPTION_HANDLER, PATH_OPERATION, App, Framework, HandlerReg, Route
 from ..model import (
     LOCAL,
     ClassInfo,
@@ -35,9 +35,8 @@ from ..model import (
     string_value,
     walk,
 )
-from .middleware import app_receiver, is_test_function, short
+from .lifecycle import app_receiver, is_test_function
 
-APP_KINDS = ("starlette", "fastapi")
 HTTP_EXCEPTIONS = frozenset({"starlette.exceptions.HTTPException", "fastapi.exceptions.HTTPException"})
 _KNOWN_EXCEPTION_MODULES = ("starlette.exceptions.", "fastapi.exceptions.")
 HANDLER_METHODS = frozenset({"add_exception_handler", "exception_handler"})
@@ -104,20 +103,14 @@ def _local_class_key(model: Model, info: ClassInfo) -> Key:
     if model.base_cycle(info):
         return Key(UNKNOWN)  # a class that is its own ancestor is never built: not judged
     found: Optional[str] = None
-    todo, seen = [info], set()
-    while todo:
-        cur = todo.pop()
-        if id(cur) in seen:
-            continue
-        seen.add(id(cur))
+    for cur in model.lineage(info):
         if len(cur.bases) != len(cur.node.bases):
             return Key(UNKNOWN)
         for base in cur.bases:
             if base.startswith(LOCAL + "."):
-                local = model.local_class(base)
-                if local is None:
+                if model.local_class(base) is None:
                     return Key(UNKNOWN)
-                todo.append(local)
+                continue  # in the lineage
             elif base in HTTP_EXCEPTIONS:
                 return Key(HTTP_EXC)
             elif base.startswith("builtins."):
@@ -178,13 +171,13 @@ def classify_key(model: Model, expr: Optional[cst.BaseExpression], scope: Scope,
             return Key(UNKNOWN_CLASS)
         return Key(UNKNOWN)
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
-        return Key(NOT_EXC, what=f"the string {short(model, expr)}")
+        return Key(NOT_EXC, what=f"the string {model.snippet(expr)}")
     if isinstance(expr, cst.FormattedString):
         return Key(NOT_EXC, what="a string")
     if isinstance(expr, (cst.Float, cst.Imaginary)):
-        return Key(NOT_EXC, what=f"the number {short(model, expr)}")
+        return Key(NOT_EXC, what=f"the number {model.snippet(expr)}")
     if isinstance(expr, (cst.Tuple, cst.List, cst.Set, cst.Dict)):
-        return Key(NOT_EXC, what=f"the {type(expr).__name__.lower()} {short(model, expr)}")
+        return Key(NOT_EXC, what=f"the {type(expr).__name__.lower()} {model.snippet(expr)}")
     return Key(UNKNOWN)
 
 
@@ -205,8 +198,9 @@ def _site_scope(model: Model, reg: HandlerReg) -> Optional[Scope]:
 class Registrations:
     """Every exception handler registration the module shows, with its scope."""
 
-    def __init__(self, model: Model) -> None:
-        fw = model.framework
+    def __init__(self, fw: Framework) -> None:
+        model = fw.model
+        self.fw = fw
         self.items: list[tuple[HandlerReg, Scope]] = []
         known: set[int] = set()
         for reg in fw.handlers:
@@ -217,14 +211,14 @@ class Registrations:
         # factories: ``app = create_app()`` then ``app.add_exception_handler(...)``
         self.factory_apps: dict[int, list[App]] = {}
         for app in fw.apps:
-            if app.kind in APP_KINDS and app.factory is not None:
+            if app.is_application and app.factory is not None:
                 self.factory_apps.setdefault(id(app.factory), []).append(app)
         for site in model.calls:
             func = site.node.func
             if id(site.node) in known or not isinstance(func, cst.Attribute) or func.attr.value not in HANDLER_METHODS:
                 continue
             apps = self.apps_of(model, func.value, site.scope)
-            recv = None if apps else app_receiver(model, func.value, site)
+            recv = None if apps else app_receiver(fw, func.value, site)
             if not apps and recv is None:
                 continue
             call = site.node
@@ -244,10 +238,9 @@ class Registrations:
 
     def apps_of(self, model: Model, expr: cst.BaseExpression, scope: Scope) -> list[App]:
         """Apps an expression refers to: a construction, or the result of a same-module app factory."""
-        fw = model.framework
-        app = fw.app_for(expr, scope)
+        app = self.fw.app_for(expr, scope)
         if app is not None:
-            return [app] if app.kind in APP_KINDS else []
+            return [app] if app.is_application else []
         if not self.factory_apps:
             return []
         found = model.value_of(expr, scope) if isinstance(expr, cst.Name) else None
@@ -259,11 +252,9 @@ class Registrations:
         return []
 
 
-def registrations(model: Model) -> Registrations:
-    regs = model.cache.get("stl:exception_registrations")
-    if regs is None:
-        regs = model.cache["stl:exception_registrations"] = Registrations(model)
-    return regs
+def registrations(fw: Framework) -> Registrations:
+    """The module's exception handler registrations (found once per module)."""
+    return fw.derived(Registrations)
 
 
 def broad_except(model: Model, fn: Function) -> bool:
@@ -381,10 +372,10 @@ class AppView:
 class AppErrors:
     """Which apps can be judged (none configured where the module cannot see), and their error handling."""
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        fw = model.framework
-        regs = registrations(model)
+    def __init__(self, fw: Framework) -> None:
+        self.model = model = fw.model
+        self.fw = fw
+        regs = registrations(fw)
         self.handed_over: set[int] = set()
         self.regs: dict[int, list[tuple[HandlerReg, Scope]]] = {}
         for reg, scope in regs.items:
@@ -410,7 +401,7 @@ class AppErrors:
             for a in hits:
                 self.handed_over.add(id(a))
         self.mutated_elsewhere = self._touches_handlers()
-        self.candidates = [a for a in fw.apps if a.kind in APP_KINDS]
+        self.candidates = [a for a in fw.apps if a.is_application]
         self._by_call = {id(r.node): r for r in fw.routes}
         self._router_parents: Optional[dict[int, list[App]]] = None
         self._bodies: Optional[dict[int, list[tuple[Function, int, tuple[str, ...]]]]] = None
@@ -444,7 +435,7 @@ class AppErrors:
             return True
         func = site.node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("mount", "host"):
-            parent = model.framework.app_for(func.value, site.scope)
+            parent = self.fw.app_for(func.value, site.scope)
             return parent is not None
         return False
 
@@ -457,7 +448,7 @@ class AppErrors:
     def _view(self, app: App) -> Optional[AppView]:
         model = self.model
         call = app.call
-        if app.kind not in APP_KINDS or app.cls.startswith(LOCAL + ".") or app.scope.kind in ("class", "lambda"):
+        if not app.is_application or app.cls.startswith(LOCAL + ".") or app.scope.kind in ("class", "lambda"):
             return None
         if self.mutated_elsewhere or id(app) in self.handed_over:
             return None
@@ -506,7 +497,7 @@ class AppErrors:
         model = self.model
         answers: list[tuple[Answer, str]] = []
         for _key, key_expr, handler, fn, scope in handlers:
-            label = short(model, key_expr, 30) if key_expr is not None else "?"
+            label = model.snippet(key_expr, 30) if key_expr is not None else "?"
             answers.append((self._handler_answer(fn, handler, scope), label))
         json_handlers = [(a, label) for a, label in answers if a.kind == JSON]
         if json_handlers:
@@ -607,7 +598,7 @@ class AppErrors:
         model = self.model
         errors: list[tuple[Function, int, tuple[str, ...]]] = []
         success: set[tuple[str, ...]] = set()
-        handlers = {id(reg.function) for reg, _ in registrations(model).items if reg.function is not None}
+        handlers = {id(reg.function) for reg, _ in registrations(self.fw).items if reg.function is not None}
         for site in model.calls:
             q = model.call_qualname(site)
             if q is None or not _is_json_response(q):
@@ -623,10 +614,10 @@ class AppErrors:
                 continue
             if status < 400:
                 success.add(tuple(sorted(keys)))
-            elif status <= 599 and EXCEPTION_HANDLER not in fn.roles and id(fn) not in handlers:
+            elif status <= 599 and EXCEPTION_HANDLER not in self.fw.roles_of(fn) and id(fn) not in handlers:
                 errors.append((fn, status, keys))
         for fn in model.functions:
-            if PATH_OPERATION in fn.roles:
+            if PATH_OPERATION in self.fw.roles_of(fn):
                 for r in fn.returns:
                     if isinstance(r.value, cst.Dict):
                         keys = self._dict_keys(r.value, fn.scope)
@@ -646,7 +637,7 @@ class AppErrors:
     def _apps_of_function(self, fn: Function) -> list[App]:
         """The apps whose endpoint ``fn`` is; a helper (or an endpoint of an unknown router) goes to the only app."""
         out: list[App] = []
-        for route in fn.routes:
+        for route in self.fw.routes_of(fn):
             for app in self._root_apps(route):
                 if app not in out:
                     out.append(app)
@@ -665,7 +656,7 @@ class AppErrors:
         return []
 
     def _apps_above(self, app: App, depth: int) -> list[App]:
-        if app.kind in APP_KINDS:
+        if app.is_application:
             return [app]
         if depth > 5:
             return []
@@ -677,7 +668,7 @@ class AppErrors:
     def _routers_parents(self) -> dict[int, list[App]]:
         """Router -> the apps and routers that include or mount it."""
         if self._router_parents is None:
-            fw = self.model.framework
+            fw = self.fw
             parents: dict[int, list[App]] = {}
             pairs: set[tuple[int, int]] = set()
             for app in fw.apps:
@@ -685,13 +676,13 @@ class AppErrors:
                     arg = argument(ac.call, 0 if ac.method == "include_router" else 1,
                                    "router" if ac.method == "include_router" else "app")
                     sub = fw.app_for(arg.value, ac.site.scope) if arg is not None else None
-                    if sub is not None and sub.kind not in APP_KINDS:
+                    if sub is not None and not sub.is_application:
                         _add_once(parents, sub, app, pairs)
                 for call in app.route_calls:
                     r = self._by_call.get(id(call))
                     if r is not None and r.kind in ("mount", "host"):
                         sub = self._mounted(r)
-                        if sub is not None and sub.kind not in APP_KINDS:
+                        if sub is not None and not sub.is_application:
                             _add_once(parents, sub, app, pairs)
             self._router_parents = parents
         return self._router_parents
@@ -702,7 +693,7 @@ class AppErrors:
         target = argument(r.node, 1, "app")
         if site is None or target is None:
             return None
-        return self.model.framework.app_for(target.value, site.scope)
+        return self.fw.app_for(target.value, site.scope)
 
     def _served(self, app: App) -> Served:
         served = Served()
@@ -740,7 +731,7 @@ class AppErrors:
             served.unknown = served.unknown or depth > 6
             return
         seen.add(id(owner))
-        fw = self.model.framework
+        fw = self.fw
         for call in owner.route_calls:
             r = self._by_call.get(id(call))
             if r is None:
@@ -751,7 +742,7 @@ class AppErrors:
             if ac.method == "include_router":
                 arg = argument(ac.call, 0, "router")
                 sub = fw.app_for(arg.value, ac.site.scope) if arg is not None else None
-                if sub is None or sub.kind in APP_KINDS:
+                if sub is None or sub.is_application:
                     served.unknown = True
                 else:
                     self._collect(sub, served, depth + 1, seen)
@@ -763,7 +754,7 @@ class AppErrors:
             served.unknown = True
 
     def _route(self, r: Route, served: Served, depth: int, seen: set[int], top: bool) -> None:
-        model, fw = self.model, self.model.framework
+        model, fw = self.model, self.fw
         if r.kind == "websocket":
             return
         if r.kind == "http":
@@ -790,7 +781,7 @@ class AppErrors:
                     self._route(cr, served, depth, seen, top=False)
             return
         sub = self._mounted(r)
-        if sub is not None and sub.kind not in APP_KINDS:
+        if sub is not None and not sub.is_application:
             self._collect(sub, served, depth + 1, seen)  # a mounted Router: its routes are the app's
             return
         # another app (Starlette, FastAPI, StaticFiles, any ASGI app): it answers for itself
@@ -843,7 +834,7 @@ class AppErrors:
 
     # ------------------------------------------------------------ middleware
     def middleware_may_handle_errors(self, app: App) -> bool:
-        model, fw = self.model, self.model.framework
+        model, fw = self.model, self.fw
         mw = app.kwarg("middleware")
         if mw is not None and not any(e.app is app and e.kind == "list" for e in fw.middleware_entries):
             lit = model.constant(mw.value, app.scope)
@@ -907,19 +898,17 @@ def _handler_source(labels: list[str]) -> str:
     return ("handlers for " if len(labels) > 1 else "handler for ") + shown
 
 
-def app_errors(model: Model) -> AppErrors:
-    found = model.cache.get("stl:app_errors")
-    if found is None:
-        found = model.cache["stl:app_errors"] = AppErrors(model)
-    return found
+def app_errors(fw: Framework) -> AppErrors:
+    """The module's apps and their error handling (found once per module)."""
+    return fw.derived(AppErrors)
 
 
-def views(model: Model) -> Iterator[AppView]:
+def views(fw: Framework) -> Iterator[AppView]:
     """Every judgeable Starlette / FastAPI app of the module."""
-    apps = [a for a in model.framework.apps if a.kind in APP_KINDS]
+    apps = fw.applications()
     if not apps:
         return
-    errors = app_errors(model)
+    errors = app_errors(fw)
     for app in apps:
         v = errors.view(app)
         if v is not None:
