@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
+from .codes import OPT_IN_CODES
 from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout, with_releases
 from .config import clear as clear_config_files
 from .prefilter import is_relevant
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from .finding import Finding
 
 # Opt-in codes: each has its own off-by-default entry point (pyproject.toml);
-# a test keeps this set equal to the rules' ``opt_in`` flags.
-OPT_IN = frozenset({"STL306", "STL406", "STL501", "STL703"})
+# generated from the rules' ``opt_in`` flags (codes.py).
+OPT_IN = OPT_IN_CODES
 
 
 class _LastFile:
