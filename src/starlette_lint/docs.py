@@ -31,7 +31,7 @@ def rule_doc(code: str) -> str | None:
     if rule is None:
         return None
     head = f"# {rule.code} ({rule.name})\n\n{rule.summary}\n"
-    flags = [f"opt-in: enable with `--enable-extensions {rule.code}` (flake8) or `extend-select`"
+    flags = [f"opt-in: enable with `--extend-select {rule.code}` (flake8 or the command) or `extend-select`"
              if rule.opt_in else "on by default"]
     if rule.fixable:
         flags.append("fixable with `starlette-lint check --fix`")
