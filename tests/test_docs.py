@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from starlette_lint.docs import readme_section, rule_doc, rules_page
+from starlette_lint.docs import CODES, REGENERATE_CODES, codes_module, readme_section, rule_doc, rules_page
 from starlette_lint.rules import all_rules
 
 README = Path(__file__).parent.parent / "README.md"
@@ -35,11 +35,22 @@ def test_rules_page_is_current():
         assert f'<a id="{rule.code.lower()}"></a>' in rules_page()
 
 
+def test_codes_module_is_current():
+    """codes.py (the code lists the command's --select check and the flake8 adapter read without
+    importing the rules) is generated from the registry."""
+    assert CODES.read_text(encoding="utf-8") == codes_module(), (
+        f"src/starlette_lint/codes.py is stale: run `{REGENERATE_CODES}`"
+    )
+    assert CODES.read_text(encoding="utf-8").startswith(f"# Generated from the rule registry by `{REGENERATE_CODES}`")
+
+
 def test_plugin_opt_in_set_matches_rules():
-    """The flake8 adapter knows opt-in codes without importing the rules (cheap import)."""
+    """The flake8 adapter knows opt-in codes without importing the rules (cheap import): codes.py's."""
+    from starlette_lint.codes import OPT_IN_CODES
     from starlette_lint.plugin import OPT_IN
 
-    assert OPT_IN == {r.code for r in all_rules() if r.opt_in}
+    assert OPT_IN is OPT_IN_CODES
+    assert OPT_IN_CODES == {r.code for r in all_rules() if r.opt_in}
 
 
 def test_plugin_import_does_not_import_libcst():

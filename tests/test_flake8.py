@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from markers import FIXTURES, fixture_config, fixture_files, parse_markers
-from starlette_lint.plugin import OPT_IN
+from starlette_lint.codes import OPT_IN_CODES as OPT_IN
 
 FLAKE8 = [sys.executable, "-m", "flake8", "--isolated"]
 
@@ -34,11 +34,9 @@ def test_version_lists_plugin():
 
 
 def flake8_options(config) -> tuple[str, ...]:
-    """The flake8 command-line equivalent of a fixture's ``# config:`` header."""
-    opt_in = {c for c in config.extend_select + config.select if c in OPT_IN}
+    """The flake8 command-line equivalent of a fixture's ``# config:`` header (an opt-in code
+    named exactly in ``--select`` is on, as in the table)."""
     args = ["--select", ",".join(dict.fromkeys(config.select + config.extend_select))]
-    if opt_in:
-        args += ["--enable-extensions", ",".join(sorted(opt_in))]
     if config.ignore:
         args += ["--extend-ignore", ",".join(config.ignore)]
     for name, values in (
@@ -103,19 +101,82 @@ def test_syntax_error_gives_e999_and_no_crash(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("code", ["STL306", "STL406", "STL703"])
-def test_opt_in_codes_need_enable_extensions(tmp_path, code):
-    src = (
-        "from starlette.applications import Starlette\n"
-        "from starlette.middleware.gzip import GZipMiddleware\n"
-        "from starlette.routing import Route\n"
-        "async def home(request):\n    ...\n"
-        "app = Starlette(routes=[Route('/', home)])\n"
-        "app.add_middleware(GZipMiddleware)\n"
-    )
-    target = tmp_path / "app.py"
-    target.write_text(src)
-    off = run_flake8("--select", "STL", str(target))
-    assert code not in off.stdout
-    on = run_flake8("--select", "STL", "--enable-extensions", code, str(target))
-    assert code in on.stdout, on.stdout + on.stderr
+# Every opt-in rule reports on this file when chosen; STL201 is its one default-on finding.
+OPT_IN_APP = """\
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Route
+
+
+async def home(request):
+    ...
+
+app = Starlette(routes=[Route("/", home)], on_startup=[])
+app.add_middleware(GZipMiddleware)
+app.add_middleware(CORSMiddleware, allow_origins=["*"])
+"""
+
+
+def codes_reported(proc: subprocess.CompletedProcess) -> set[str]:
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    return {c for *_, c in parse(proc.stdout)}
+
+
+def test_opt_in_app_reports_every_opt_in_code_when_all_are_chosen(tmp_path):
+    (tmp_path / "app.py").write_text(OPT_IN_APP)
+    proc = run_flake8("--extend-select", ",".join(sorted(OPT_IN)), "app.py", cwd=tmp_path)
+    assert codes_reported(proc) == {"STL201", *OPT_IN}
+
+
+@pytest.mark.parametrize("args, opt_in_reported", [
+    ((), set()),  # the default run: no opt-in code
+    (("--select", "STL"), set()),  # a prefix never turns an opt-in rule on
+    (("--extend-select", "STL5"), set()),
+    (("--extend-select", "STL501"), {"STL501"}),  # the exact code does
+    (("--enable-extensions", "STL406"), {"STL406"}),  # as before the single entry point
+    (("--select", "STL", "--enable-extensions", "STL306,STL501"), {"STL306", "STL501"}),
+    (("--extend-select", "STL501", "--extend-ignore", "STL501"), set()),  # flake8 decides as for any code
+])
+def test_opt_in_codes_need_their_exact_code(tmp_path, args, opt_in_reported):
+    (tmp_path / "app.py").write_text(OPT_IN_APP)
+    got = codes_reported(run_flake8(*args, "app.py", cwd=tmp_path))
+    assert got & OPT_IN == opt_in_reported
+    assert "STL201" in got
+
+
+def test_enable_extensions_does_not_select_past_select(tmp_path):
+    """``--select E --enable-extensions STL501``: flake8 reported nothing of ours before, nor now."""
+    (tmp_path / "app.py").write_text(OPT_IN_APP)
+    assert codes_reported(run_flake8("--select", "E", "--enable-extensions", "STL501", "app.py", cwd=tmp_path)) == set()
+
+
+@pytest.mark.parametrize("flake8_config, opt_in_reported", [
+    ("extend-select = STL501", {"STL501"}),
+    ("select = E,STL,STL703", {"STL703"}),
+    ("enable-extensions = STL306", {"STL306"}),
+])
+def test_opt_in_codes_from_flake8_config(tmp_path, flake8_config, opt_in_reported):
+    (tmp_path / ".git").mkdir()  # no configuration from above tmp_path
+    (tmp_path / "app.py").write_text(OPT_IN_APP)
+    (tmp_path / "setup.cfg").write_text(f"[flake8]\n{flake8_config}\n")
+    proc = subprocess.run([sys.executable, "-m", "flake8", "app.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    got = codes_reported(proc)
+    assert got & OPT_IN == opt_in_reported
+    assert "STL201" in got
+
+
+def test_opt_in_codes_from_a_nested_table(tmp_path):
+    """A folder's own [tool.starlette-lint] selects an opt-in code for its files, as before: flake8
+    run from above reports it there, and only there."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "app.py").write_text(OPT_IN_APP)
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "app.py").write_text(OPT_IN_APP)
+    (tmp_path / "svc" / "pyproject.toml").write_text('[tool.starlette-lint]\nextend-select = ["STL501"]\n')
+    proc = run_flake8(".", cwd=tmp_path)
+    rows = {(Path(line.split(":")[0]).as_posix(), line.split()[1]) for line in proc.stdout.splitlines()}
+    assert {code for path, code in rows if code in OPT_IN} == {"STL501"}, proc.stdout + proc.stderr
+    assert {path for path, code in rows if code == "STL501"} == {"svc/app.py"}
+    assert ("app.py", "STL201") in rows and ("svc/app.py", "STL201") in rows

@@ -47,7 +47,8 @@ PLAIN = "import os\n\n\ndef f():\n    return os.getcwd()\n"
 
 def test_static_code_list_is_the_registry() -> None:
     assert RULE_CODES == {r.code for r in all_rules()}, (
-        "src/starlette_lint/codes.py must list every rule code (the command validates --select with it)")
+        "src/starlette_lint/codes.py must list every rule code (the command validates --select with it): "
+        "run `python -m starlette_lint.docs --codes`")
 
 
 def test_internal_code_is_the_engines() -> None:

@@ -4,34 +4,35 @@ Importing this module is cheap: flake8 imports every installed plugin on
 every run, so LibCST and the rules are imported only when a file passes the
 prefilter (it imports starlette, fastapi or uvicorn): projects without web
 code never pay for them.
+
+One entry point, ``STL``. The opt-in codes (``codes.OPT_IN_CODES``) are in flake8's default
+ignore, as flake8-bugbear does with its B9 codes; an opt-in rule runs when flake8 will report
+its code and that exact code is chosen: by flake8 (``--select``/``--extend-select``, or
+``--enable-extensions`` as before the single entry point) or by the file's
+``[tool.starlette-lint]`` table (``select``/``extend-select``). A prefix (``--select STL``,
+``--extend-select STL5``) never turns an opt-in rule on.
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import functools
 import gc
 import os
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Optional
 
 from . import __version__
-from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout, with_releases
+from .codes import OPT_IN_CODES
+from .config import Config, ConfigError, find_pyproject, load, parse_blocking_calls, parse_timeout, with_releases
 from .config import clear as clear_config_files
 from .prefilter import is_relevant
 
 if TYPE_CHECKING:
     from .finding import Finding
 
-# Opt-in codes: each has its own off-by-default entry point (pyproject.toml);
-# a test keeps this set equal to the rules' ``opt_in`` flags.
-OPT_IN = frozenset({"STL306", "STL406", "STL501", "STL703"})
-
-
-class _LastFile:
-    """One analysis per file, shared by the main plugin and the opt-in entry points."""
-
-    tree: Optional[ast.AST] = None
-    findings: list["Finding"] = []
+OPT_IN = OPT_IN_CODES  # generated from the rules' ``opt_in`` flags (codes.py)
 
 
 _loaded: list[bool] = []
@@ -63,11 +64,14 @@ def _load_engine() -> None:
 class StarletteLintChecker:
     name = "starlette-lint"
     version = __version__
-    off_by_default: ClassVar[bool] = False
     # the configuration of flake8's working directory, with flake8's own options applied
     config: ClassVar[Optional[Config]] = None
     # flake8's options, applied on top of each file's own [tool.starlette-lint] (Config.merged keywords)
     overrides: ClassVar[Optional[dict[str, Any]]] = None
+    # opt-in codes flake8 will report (set by parse_options; all of them when flake8 did not parse
+    # options, e.g. the plugin used directly), and those flake8's own options name exactly
+    reportable: ClassVar[frozenset[str]] = OPT_IN
+    chosen: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
         self.tree = tree
@@ -76,6 +80,8 @@ class StarletteLintChecker:
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
+        # off unless chosen: --extend-select STL501 (an explicit choice) beats this default ignore
+        manager.extend_default_ignore(sorted(OPT_IN))
         for name, what in (
             ("extend-blocking-calls", "extra blocking calls: module.func or module.func=async_alternative"),
             ("safe-calls", "calls never reported as blocking (qualified names)"),
@@ -128,6 +134,7 @@ class StarletteLintChecker:
             StarletteLintChecker.config = _apply(load("."), StarletteLintChecker.overrides)
         except ConfigError as exc:
             raise SystemExit(f"starlette-lint: {exc}") from None
+        _select_opt_in(options)
 
     def _config(self) -> Config:
         """The configuration for this file: the nearest [tool.starlette-lint] above it (as the
@@ -144,21 +151,24 @@ class StarletteLintChecker:
     def _directory(self) -> str:
         return os.path.dirname(os.path.abspath(self.filename)) if self.filename not in ("-", "stdin") else "."
 
+    def _opt_in_on(self, code: str) -> bool:
+        """An opt-in code runs when flake8 will report it and flake8 or this file's table chose it."""
+        if code not in StarletteLintChecker.reportable:
+            return False
+        return code in StarletteLintChecker.chosen or self._config().enabled(code, opt_in=True)
+
     def _findings(self) -> list["Finding"]:
-        if _LastFile.tree is self.tree:
-            return _LastFile.findings
         config = self._config()
         source = "".join(self.lines)
         if not is_relevant(source, config):
-            _LastFile.tree, _LastFile.findings = self.tree, []
             return []
         _load_engine()
         from .engine import analyze_source, gc_paused
         from .rules import all_rules
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        # the selected rules, and every opt-in one (flake8's --enable-extensions decides on those)
-        rules = [r for r in all_rules() if r.opt_in or config.enabled(r.code)]
+        # the selected rules; an opt-in one only when it is chosen and flake8 will report it
+        rules = [r for r in all_rules() if (self._opt_in_on(r.code) if r.opt_in else config.enabled(r.code))]
         with gc_paused():  # until the tree is freed: the collector never walks it
             analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
                                       tree=tree)
@@ -173,19 +183,11 @@ class StarletteLintChecker:
             from .finding import Finding
 
             findings = [Finding(1, 0, "STL000", f"configuration not used: {error}"), *findings]
-        _LastFile.tree, _LastFile.findings = self.tree, findings
         return findings
-
-    def _wanted(self, code: str) -> bool:
-        config = self._config()
-        if code in OPT_IN:
-            # pyproject extend-select turns an opt-in code on for flake8 too
-            return config is not None and code in config.select + config.extend_select
-        return True
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         for f in self._findings():
-            if self._wanted(f.code):
+            if f.code not in OPT_IN or self._opt_in_on(f.code):
                 yield f.line, f.col, f.text, type(self)
 
 
@@ -213,42 +215,102 @@ def _config_in(directory: str) -> "Config | str":
         return str(exc)
 
 
-class _OptIn(StarletteLintChecker):
-    """An opt-in rule: flake8 runs it only with ``--enable-extensions CODE``."""
+def _select_opt_in(options: Any) -> None:
+    """Decide, before flake8 builds its style guide from ``options``, which opt-in codes it reports.
 
-    off_by_default = True
-    code: ClassVar[str] = ""
+    flake8 calls ``parse_options`` after reading its options and config and before it makes the
+    decision engine (flake8.options.parse_args, then Application.make_guide), so what is changed
+    here is what flake8 decides with:
 
-    # The main plugin registers and parses the shared options; registering them
-    # again from a subclass makes flake8's argparse fail with "conflicting option".
-    @classmethod
-    def add_options(cls, manager: Any) -> None:
-        pass
+    * ``--enable-extensions STL501`` (command line or flake8 config) keeps meaning what it meant
+      when each opt-in code had an off-by-default entry point: the code is in flake8's default
+      select and out of its default ignore;
+    * a code a ``[tool.starlette-lint]`` table selects (the one above each path flake8 checks, or
+      one below it) is out of flake8's default ignore, so flake8 reports what the plugin reports
+      for the files of that table, as with any default-on code.
+    Then the plugin asks flake8's own decision engine which opt-in codes it will report.
+    """
+    StarletteLintChecker.reportable, StarletteLintChecker.chosen = OPT_IN, frozenset()
+    if not hasattr(options, "extended_default_ignore"):  # not flake8's namespace: the tables alone decide
+        return
+    named = {c for c in [*(options.select or ()), *(getattr(options, "extend_select", None) or ())] if c in OPT_IN}
+    extensions = _enabled_extensions() & OPT_IN
+    tables = _table_codes(options)
+    options.extended_default_ignore = [c for c in options.extended_default_ignore
+                                       if c not in extensions | tables]
+    options.extended_default_select = [*options.extended_default_select,
+                                       *sorted(extensions - set(options.extended_default_select))]
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
 
-    @classmethod
-    def parse_options(cls, options: Any) -> None:
-        pass
-
-    def run(self) -> Iterator[tuple[int, int, str, type]]:
-        config = self._config()
-        if self.code in config.select + config.extend_select:
-            return  # the main plugin already reports it
-        for f in self._findings():
-            if f.code == self.code:
-                yield f.line, f.col, f.text, type(self)
-
-
-class OptInSTL306(_OptIn):
-    code = "STL306"
-
-
-class OptInSTL406(_OptIn):
-    code = "STL406"
-
-
-class OptInSTL501(_OptIn):
-    code = "STL501"
+        engine = DecisionEngine(options)
+        reportable = frozenset(c for c in OPT_IN if engine.decision_for(c) is Decision.Selected)
+    except (ImportError, AttributeError, TypeError):  # a flake8 without this engine: flake8 filters alone
+        reportable = OPT_IN
+    StarletteLintChecker.reportable = reportable
+    StarletteLintChecker.chosen = frozenset(named | extensions)
 
 
-class OptInSTL703(_OptIn):
-    code = "STL703"
+def _enabled_extensions() -> frozenset[str]:
+    """The names given to flake8's ``--enable-extensions`` (command line, else flake8 config).
+
+    flake8 reads that option before it loads plugins (it decides which off-by-default plugins
+    to load) and it never reaches the options namespace plugins get. What flake8 decided is the
+    ``plugin_opts`` of its ``parse_args`` (flake8.options.parse_args, flake8 6 and 7), which is
+    calling this plugin's ``parse_options``: taken from that frame; nothing when it is absent.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "parse_args" and os.path.basename(code.co_filename) == "parse_args.py":
+            names = getattr(frame.f_locals.get("plugin_opts"), "enable_extensions", None)
+            return frozenset(names or ())
+        frame = frame.f_back
+    return frozenset()
+
+
+def _table_codes(options: Any) -> frozenset[str]:
+    """The opt-in codes the ``[tool.starlette-lint]`` tables of this run select: the table above
+    each path flake8 checks and the tables in the folders below (skipping flake8's excludes).
+
+    Finding too many costs nothing (the plugin still runs an opt-in rule only for the files
+    whose table selects it); one missed would be a finding flake8 drops. The walk reads names
+    only, the folders flake8 walks next; each table is read once (config's memo, which the
+    run then uses)."""
+    exclude = [*(getattr(options, "exclude", None) or ()), *(getattr(options, "extend_exclude", None) or ())]
+    found: set[str] = set()
+
+    def add(directory: str) -> None:
+        try:
+            if find_pyproject(directory) is None:
+                return
+            config = load(directory)
+        except (ConfigError, OSError, ValueError):  # a bad table is reported as STL000 on its files
+            return
+        found.update(c for c in config.select + config.extend_select if c in OPT_IN)
+
+    for path in _paths(options):
+        add(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
+        if not os.path.isdir(path):
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if not _excluded(os.path.join(root, d), exclude)]
+            if "pyproject.toml" in files and root != path:
+                add(root)
+    return frozenset(found)
+
+
+def _paths(options: Any) -> Iterable[str]:
+    for path in getattr(options, "filenames", None) or ["."]:
+        yield "." if path == "-" else path
+
+
+def _excluded(path: str, patterns: list[str]) -> bool:
+    """flake8's exclude test (flake8.utils.matches_filename): the base name, then the absolute path."""
+    if not patterns:
+        return False
+    base = os.path.basename(path)
+    if any(fnmatch.fnmatch(base, p) for p in patterns):
+        return True
+    absolute = os.path.abspath(path)
+    return any(fnmatch.fnmatch(absolute, p) for p in patterns)
