@@ -217,21 +217,20 @@ def _ignored_hooks(fw: Framework) -> dict[int, tuple[cst.CSTNode, App, str]]:
     registrations a test makes on purpose (:class:`.migration.Deliberate`).
     """
     model = fw.model
-    deliberate = Deliberate.of(fw)
     out: dict[int, tuple[cst.CSTNode, App, str]] = {}
     for app in fw.apps:
         if app.kind == "apirouter" or not _has_lifespan(model, app):
             continue
         for kw in ("on_startup", "on_shutdown"):
             arg = app.kwarg(kw)
-            if arg is not None and not _forwarded(app, arg) and not deliberate.covers(arg, (kw,)):
+            if arg is not None and not _forwarded(app, arg) and not Deliberate.of(fw).covers(arg, (kw,)):
                 out[id(arg)] = (arg, app, kw + "=")
         for ac in _hook_calls(app):
             if ac.method == "add_event_handler" and app.kind == "fastapi":
                 continue
             if _event(ac) not in ("startup", "shutdown") or _overrides(model, app, ac.method):
                 continue
-            if deliberate.covers(ac.call, (ac.method,)):
+            if Deliberate.of(fw).covers(ac.call, (ac.method,)):
                 continue
             out[id(ac.call)] = (ac.call, app, _registration(model, app, ac))
     return out
