@@ -61,8 +61,6 @@ STL104 = "STL104"  # file I/O
 STL105 = "STL105"  # sync database / cache drivers
 STL106 = "STL106"  # other blocking primitives (and user-configured calls)
 
-BLOCKING_CODES = (STL101, STL102, STL103, STL104, STL105, STL106)
-
 # What each code calls the thing in messages: "blocking HTTP call requests.get() in ...".
 KIND = {
     STL101: "call",
@@ -88,9 +86,6 @@ class Entry:
     guard: str = ""  # a named check of the call site (see the rules: "sync-session", "lock-nb", "on-disk")
     configured: bool = False  # from ``extend-blocking-calls``
 
-    @property
-    def is_method(self) -> bool:
-        return "()." in self.pattern
 
 
 # ------------------------------------------------------------------ alternatives

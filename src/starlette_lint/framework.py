@@ -93,10 +93,6 @@ class App:
         return self.kind in ("fastapi", "apirouter")
 
     @property
-    def is_router(self) -> bool:
-        return self.kind in ("router", "apirouter")
-
-    @property
     def class_label(self) -> str:
         """``Starlette``, ``FastAPI``, ``Router`` or ``APIRouter``."""
         return CLASS_LABEL[self.kind]
@@ -167,13 +163,12 @@ class MiddlewareConfig:
     """One place a middleware class gets configured."""
 
     def __init__(self, kind: MiddlewareConfigKind, node: cst.Call, cls_expr: cst.BaseExpression, cls: Optional[str],
-                 site: CallSite, options_from: int) -> None:
+                 site: CallSite) -> None:
         self.kind = kind
         self.node = node
         self.cls_expr = cls_expr
         self.cls = cls  # canonical qualname, or <local>.X, or None
         self.site = site
-        self._options_from = options_from  # index of the first option among positional args
 
     def option(self, name: str) -> Optional[cst.Arg]:
         return keyword(self.node, name)
@@ -313,7 +308,7 @@ class Framework:
                 first = positional(call, 0) or keyword(call, "cls")
                 if first is not None:
                     self.middleware.append(MiddlewareConfig(
-                        "wrapped", call, first.value, m.qualname(first.value, site.scope), site, 1))
+                        "wrapped", call, first.value, m.qualname(first.value, site.scope), site))
                     fn = None
                     d = keyword(call, "dispatch")
                     if d is not None:
@@ -468,7 +463,7 @@ class Framework:
             first = argument(call, 0, "middleware_class")
             if first is not None:
                 cls = m.qualname(first.value, site.scope)
-                self.middleware.append(MiddlewareConfig("add", call, first.value, cls, site, 1))
+                self.middleware.append(MiddlewareConfig("add", call, first.value, cls, site))
                 self._mark_middleware_class(first.value, site.scope)
 
     def _unknown_decorator(self, site: CallSite, func: cst.Attribute) -> None:
@@ -746,7 +741,7 @@ class Framework:
         first = positional(site.node, 0) or keyword(site.node, "app")
         if first is None:
             return False
-        self.middleware.append(MiddlewareConfig("direct", site.node, site.node.func, q, site, 1))
+        self.middleware.append(MiddlewareConfig("direct", site.node, site.node.func, q, site))
         return True
 
     def _class_roles(self) -> None:
@@ -927,15 +922,9 @@ class Framework:
                 return f"{kind}{label} {fn.qualname}"
         return f"{kind}function {fn.qualname}"
 
-    def apps_of_kind(self, *kinds: AppKind) -> list[App]:
-        return [a for a in self.apps if a.kind in kinds]
-
     def applications(self) -> list[App]:
         """The Starlette and FastAPI apps built here (not routers): :attr:`App.is_application`."""
         return [a for a in self.apps if a.is_application]
-
-    def request_path_roots(self) -> list[Function]:
-        return [f for f in self.model.functions if self.roles_of(f) & REQUEST_ROLES]
 
     def is_web_module(self) -> bool:
         """Imports starlette/fastapi, or defines routes."""

@@ -34,7 +34,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -44,7 +44,10 @@ from .versions import Target, releases_for
 LOCAL = "<local>"
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
-Scope_Kind = str  # "module" | "function" | "class" | "lambda"
+
+
+BindingKind = Literal["import", "def", "class", "assign", "with", "param", "annot", "other"]
+ScopeKind = Literal["module", "function", "class", "lambda"]
 
 
 class Binding:
@@ -54,13 +57,12 @@ class Binding:
 
     def __init__(
         self,
-        kind: str,
+        kind: BindingKind,
         node: cst.CSTNode,
         value: Any = None,
         qualname: Optional[str] = None,
         target: Any = None,
     ) -> None:
-        # kind: import | def | class | assign | with | param | annot | other
         self.kind = kind
         self.node = node  # the statement / parameter that binds
         self.value = value  # assigned expression (assign/with), annotation (param/annot)
@@ -71,7 +73,7 @@ class Binding:
 class Scope:
     __slots__ = ("kind", "node", "parent", "bindings", "function", "globals", "klass")
 
-    def __init__(self, kind: str, node: cst.CSTNode, parent: Optional["Scope"]) -> None:
+    def __init__(self, kind: ScopeKind, node: cst.CSTNode, parent: Optional["Scope"]) -> None:
         self.kind = kind
         self.node = node
         self.parent = parent
@@ -1263,5 +1265,3 @@ def elements(expr: Optional[cst.BaseExpression]) -> Optional[list[cst.BaseExpres
     return None
 
 
-Node = Union[cst.CSTNode]
-Predicate = Callable[[cst.CSTNode], bool]

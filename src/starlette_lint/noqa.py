@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from typing import Iterable, Optional
+from typing import Optional
 
 from .finding import Finding
 
@@ -89,9 +89,6 @@ class NoqaIndex:
             return True
         codes = {c.strip() for c in _LIST_SPLIT.split(codes_str) if c.strip()}
         return code in codes or code.startswith(tuple(codes))
-
-    def filter(self, findings: Iterable[Finding]) -> list[Finding]:
-        return [f for f in findings if not self.suppressed(f.code, f.line)]
 
 
 # The peers' codes for the same problems (ruff, flake8-async): a ``# noqa`` naming one of them

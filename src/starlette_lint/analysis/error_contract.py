@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import http
 import re
-from typing import Iterator, Optional
+from typing import Iterator, Literal, Optional
 
 import libcst as cst
 
@@ -65,20 +65,21 @@ _TEXT_RESPONSES = frozenset({"starlette.responses.PlainTextResponse", "starlette
 _DEFAULT_HANDLERS = "fastapi.exception_handlers."
 
 # Key kinds
-HTTP_EXC = "http"  # HTTPException (or a subclass)
-ALL = "all"  # Exception itself
-EXC = "exception"  # another exception class
-STATUS = "status"
-NOT_EXC = "not_exception"
-BASE_EXC = "base_exception"  # a BaseException that is not an Exception
-UNKNOWN_CLASS = "unknown_class"  # an imported class we cannot see (surely not 500 / Exception)
-UNKNOWN = "unknown"
+KeyKind = Literal["http", "all", "exception", "status", "not_exception", "base_exception", "unknown_class", "unknown"]
+HTTP_EXC: KeyKind = "http"  # HTTPException (or a subclass)
+ALL: KeyKind = "all"  # Exception itself
+EXC: KeyKind = "exception"  # another exception class
+STATUS: KeyKind = "status"
+NOT_EXC: KeyKind = "not_exception"
+BASE_EXC: KeyKind = "base_exception"  # a BaseException that is not an Exception
+UNKNOWN_CLASS: KeyKind = "unknown_class"  # an imported class we cannot see (surely not 500 / Exception)
+UNKNOWN: KeyKind = "unknown"
 
 
 class Key:
     __slots__ = ("kind", "status", "what")
 
-    def __init__(self, kind: str, status: Optional[int] = None, what: str = "") -> None:
+    def __init__(self, kind: KeyKind, status: Optional[int] = None, what: str = "") -> None:
         self.kind = kind
         self.status = status
         self.what = what  # for NOT_EXC / BASE_EXC messages
@@ -272,10 +273,11 @@ def broad_except(model: Model, fn: Function) -> bool:
 
 
 # ------------------------------------------------------------------ contract
-JSON = "json"  # JSON bodies (keys known or not)
-TEXT = "text"  # plain text, HTML pages, redirects
-DEFAULT = "default"  # FastAPI's own handlers: its default {"detail": ...} shape
-OPAQUE = "opaque"  # a handler whose answer the module does not show
+AnswerKind = Literal["json", "text", "default", "opaque"]
+JSON: AnswerKind = "json"  # JSON bodies (keys known or not)
+TEXT: AnswerKind = "text"  # plain text, HTML pages, redirects
+DEFAULT: AnswerKind = "default"  # FastAPI's own handlers: its default {"detail": ...} shape
+OPAQUE: AnswerKind = "opaque"  # a handler whose answer the module does not show
 
 
 class Answer:
@@ -283,7 +285,7 @@ class Answer:
 
     __slots__ = ("kind", "keys")
 
-    def __init__(self, kind: str, keys: Optional[tuple[str, ...]] = None) -> None:
+    def __init__(self, kind: AnswerKind, keys: Optional[tuple[str, ...]] = None) -> None:
         self.kind = kind
         self.keys = keys
 

@@ -4,7 +4,7 @@ built on it stay silent)."""
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Literal, Optional, Sequence
 
 import libcst as cst
 
@@ -138,17 +138,20 @@ def _breaks(body: cst.BaseSuite) -> bool:
     return False
 
 
+BlockKind = Literal["body", "orelse", "handler", "finally", "case"]  # where a statement sits
+
+
 class _Loc:
     __slots__ = ("block", "index", "owner", "kind")
 
-    def __init__(self, block: list[cst.CSTNode], index: int, owner: Optional[cst.CSTNode], kind: str) -> None:
+    def __init__(self, block: list[cst.CSTNode], index: int, owner: Optional[cst.CSTNode], kind: BlockKind) -> None:
         self.block = block
         self.index = index
         self.owner = owner  # the compound statement whose block this is (None: the function body)
-        self.kind = kind  # body | orelse | handler | finally | case
+        self.kind = kind
 
 
-def _child_blocks(s: cst.CSTNode) -> Iterator[tuple[list[cst.CSTNode], str]]:
+def _child_blocks(s: cst.CSTNode) -> Iterator[tuple[list[cst.CSTNode], BlockKind]]:
     if isinstance(s, cst.If):
         yield suite_statements(s.body), "body"
         if isinstance(s.orelse, cst.If):
@@ -182,7 +185,7 @@ class BodyIndex:
         self.locs: dict[int, _Loc] = {}
         self.stmt_of: dict[int, cst.CSTNode] = {}  # id(wanted node) -> innermost statement
         top = suite_statements(fn.node.body)
-        blocks: list[tuple[list[cst.CSTNode], Optional[cst.CSTNode], str]] = [(top, None, "body")]
+        blocks: list[tuple[list[cst.CSTNode], Optional[cst.CSTNode], BlockKind]] = [(top, None, "body")]
         while blocks:
             block, owner, kind = blocks.pop()
             for i, s in enumerate(block):

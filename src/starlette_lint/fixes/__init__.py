@@ -389,13 +389,6 @@ def _dotted(expr: cst.BaseExpression) -> str:
 
 
 # ------------------------------------------------------------------ the loop
-@dataclass
-class FixOutcome:
-    module: cst.Module
-    changed: bool
-    applied: list[str]  # descriptions of the applied plans, in order
-
-
 def compiles(code: str, filename: str) -> bool:
     try:
         compile(code, filename, "exec", dont_inherit=True)

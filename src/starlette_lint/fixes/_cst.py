@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import libcst as cst
 
 from ..model import iter_children
 
-Block = Union[cst.Module, cst.IndentedBlock]
 
 
 def contains(root: cst.CSTNode, target: cst.CSTNode) -> bool:

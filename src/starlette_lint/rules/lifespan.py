@@ -12,7 +12,7 @@ from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, ite
 from ..names import ASYNCCONTEXTMANAGER, FASTAPI_APP, FASTAPI_ROUTER
 from ..versions import Claim
 from .base import Rule
-from .migration import Deliberate, file_class, object_class, when_runs
+from ..analysis.deliberate import Deliberate, file_class, object_class, when_runs
 
 
 def _app_label(app: App) -> str:

@@ -7,7 +7,7 @@ The analyses these rules share with others live in :mod:`..analysis`: when code 
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator, Literal, Optional
 
 import libcst as cst
 
@@ -381,11 +381,11 @@ def _wrappers(fw: Framework, outer: list["_Entry"]) -> str:
 class _Entry:
     __slots__ = ("node", "cls", "how", "label", "fn")
 
-    def __init__(self, node: cst.CSTNode, cls: Optional[str], how: str, label: str = "",
-                 fn: Optional[Function] = None) -> None:
+    def __init__(self, node: cst.CSTNode, cls: Optional[str], how: Literal["list", "add", "decorator"],
+                 label: str = "", fn: Optional[Function] = None) -> None:
         self.node = node
         self.cls = cls
-        self.how = how  # list | add | decorator
+        self.how = how
         self.label = label or class_name(cls, "another middleware")
         self.fn = fn  # the @app.middleware("http") function
 
