@@ -87,7 +87,6 @@ class Entry:
     configured: bool = False  # from ``extend-blocking-calls``
 
 
-
 # ------------------------------------------------------------------ alternatives
 SLEEP = "use await anyio.sleep() (or asyncio.sleep)"
 HTTP = "use httpx.AsyncClient (await client.get(...))"

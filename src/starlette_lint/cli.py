@@ -17,15 +17,20 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional, Sequence, TextIO
+from typing import Callable, Mapping, Optional, Sequence, TextIO
 
 from . import __version__, versions
 from . import config as config_files
 from .cache import DIRNAME, settings_fingerprint
-from .config import DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config, tomllib
+from .config import DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config
 from .discovery import PathError, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
 from .runner import FileResult, Job, Settings, run
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 # The rule registry, the docs and the fixers import LibCST and every rule: they
 # are imported where needed, so that `check` on cached or irrelevant files never
@@ -216,7 +221,7 @@ def show_settings(paths: Sequence[str], args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ progress
-def progress_wanted(stream: TextIO, environ=os.environ) -> bool:
+def progress_wanted(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
     """Only for a person at a terminal: never in CI logs or piped output."""
     if environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
         return False
@@ -426,7 +431,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("starlette-lint: error: a command is required (check, rule, rules)", file=sys.stderr)
         return 2
     try:
-        return args.func(args)
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
     except (UsageError, PathError) as exc:
         print(f"starlette-lint: error: {exc}", file=sys.stderr)
         return 2

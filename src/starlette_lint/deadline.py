@@ -158,7 +158,8 @@ class _Watchdog:
                     if not entry.done:
                         entry.fired = True
                         entry.at = now + REFIRE
-                        _RAISE_IN(entry.thread, FileTimeout)  # type: ignore[misc]
+                        if _RAISE_IN is not None:  # always: without it no deadline reaches the watchdog
+                            _RAISE_IN(entry.thread, FileTimeout)
                     entry.raising = False
                 self.wake_at = min((e.at for e in self.armed.values()), default=None)
                 wait = None if self.wake_at is None else min(max(self.wake_at - now, 0.001), threading.TIMEOUT_MAX)

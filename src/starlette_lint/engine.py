@@ -23,7 +23,7 @@ import traceback
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -126,7 +126,7 @@ def analyze_source(
     active = list(rules) if rules is not None else select_rules(config)
     if not active:
         return Analysis()
-    if on_parse_error == "syntax" and (b"\0" if isinstance(source, bytes) else "\0") in source:
+    if on_parse_error == "syntax" and (b"\0" in source if isinstance(source, bytes) else "\0" in source):
         error = python_syntax_error(source, filename)  # LibCST takes null bytes in strings, Python does not
         if error is not None:
             return Analysis([error])
@@ -154,12 +154,13 @@ def python_syntax_error(source: Union[str, bytes], filename: str = "<unknown>") 
     try:
         if isinstance(source, bytes):
             # compile() lets undecodable bytes through in comments; importing the file does not
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+            data = source
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
             try:
-                source = source.decode(encoding)
+                source = data.decode(encoding)
             except UnicodeDecodeError as exc:
-                line = source.count(b"\n", 0, exc.start) + 1
-                return Finding(line, 0, "E999", f"SyntaxError: byte {source[exc.start]:#x} is not valid {encoding} "
+                line = data.count(b"\n", 0, exc.start) + 1
+                return Finding(line, 0, "E999", f"SyntaxError: byte {data[exc.start]:#x} is not valid {encoding} "
                                                 f"({exc.reason}) and no other encoding is declared")
         with warnings.catch_warnings():  # SyntaxWarning ("is not callable; perhaps you missed a comma?")...
             warnings.simplefilter("ignore")
@@ -256,7 +257,7 @@ def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config,
     return analyze_module(module, text, filename, config, active, debug=debug, tree=tree)
 
 
-def _unchecked(node: Any) -> None:
+def _unchecked(self: cst.CSTNode) -> None:
     """Stands in for ``CSTNode.__post_init__`` while the native parser builds a tree."""
 
 
@@ -278,20 +279,20 @@ def parse_module(source: Union[str, bytes]) -> cst.Module:
     if hook is None:  # another LibCST layout: parse as it is
         return cst.parse_module(source)
     _VALIDATION.append(hook)
-    base.__post_init__ = _unchecked  # type: ignore[method-assign]
+    base.__post_init__ = _unchecked  # type: ignore[method-assign]  # deliberate monkeypatch of LibCST's hook
     try:
         return cst.parse_module(source)
     finally:
         _restore_validation()
 
 
-_VALIDATION: list[Any] = []  # the hook parse_module took out, until it is put back
+_VALIDATION: list[Callable[..., None]] = []  # the hook parse_module took out, until it is put back
 
 
 def _restore_validation() -> None:
     """Put LibCST's node validation back (also after a deadline hit parse_module's ``finally``)."""
     if _VALIDATION:
-        cst.CSTNode.__post_init__ = _VALIDATION[0]  # type: ignore[method-assign]
+        cst.CSTNode.__post_init__ = _VALIDATION[0]  # type: ignore[method-assign]  # puts LibCST's hook back
         _VALIDATION.clear()
 
 
@@ -306,7 +307,7 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     try:
         model = Model(module, source, filename, config)
         if tree is not None:
-            model._python_tree = tree  # flake8's: positions need not parse again
+            model.use_python_tree(tree)  # flake8's: positions need not parse again
         model.file_class = classify(model, config)
     except Exception as exc:  # noqa: BLE001
         return Analysis([_internal(filename, "model", exc, debug)], module)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:  # the front ends import this module before they know whether LibCST is needed
     import libcst as cst
@@ -17,7 +17,7 @@ class Finding:
     col: int
     code: str
     message: str = field(compare=False)
-    fix: Optional[Any] = field(default=None, compare=False, repr=False, hash=False)
+    fix: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False, hash=False)
 
     @property
     def text(self) -> str:
@@ -32,4 +32,4 @@ class Report:
     node: cst.CSTNode
     message: str
     code: str = ""
-    fix: Optional[Any] = None
+    fix: Optional[cst.CSTNode] = None

@@ -277,7 +277,8 @@ class Framework:
                 continue
             app = App(kind, site, q)
             parent = site.parent
-            if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name) and parent.value is site.node:
+            if isinstance(parent, cst.Assign) and len(parent.targets) == 1 \
+                    and isinstance(parent.targets[0].target, cst.Name) and parent.value is site.node:
                 app.name = parent.targets[0].target.value
             elif isinstance(parent, cst.AnnAssign) and isinstance(parent.target, cst.Name) and parent.value is site.node:
                 app.name = parent.target.value
@@ -409,7 +410,7 @@ class Framework:
         if method in N.PATH_OPERATION_METHODS and ac.decorates is not None and app.is_fastapi:
             self._path_operation(site, method, app, "fastapi")
         elif method in ("route", "websocket_route") and ac.decorates is not None:
-            kind = "websocket" if method == "websocket_route" else "http"
+            kind: RouteKind = "websocket" if method == "websocket_route" else "http"
             route = Route(kind, call, "fastapi" if app.is_fastapi else "starlette")
             self._fill_route(route, argument(call, 0, "path"), None, keyword(call, "methods"), site.scope)
             route.app = app
@@ -418,7 +419,8 @@ class Framework:
             self.routes.append(route)
         elif method in ("add_route", "add_websocket_route", "add_api_route", "add_api_websocket_route"):
             kind = "websocket" if "websocket" in method else "http"
-            fw = "fastapi" if method.startswith("add_api") else ("fastapi" if app.is_fastapi and method == "add_route" else "starlette")
+            fw: RouteFramework = "fastapi" if method.startswith("add_api") or (app.is_fastapi and method == "add_route") \
+                else "starlette"
             route = Route(kind, call, "starlette" if method in ("add_route", "add_websocket_route") else fw)
             self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "endpoint") or keyword(call, "route"),
                              keyword(call, "methods"), site.scope)
@@ -477,9 +479,9 @@ class Framework:
             return
         self._path_operation(site, method, None, "unknown")
 
-    def _path_operation(self, site: CallSite, method: str, app: Optional[App], framework: str) -> None:
+    def _path_operation(self, site: CallSite, method: str, app: Optional[App], framework: RouteFramework) -> None:
         call = site.node
-        kind = "websocket" if method == "websocket" else "http"
+        kind: RouteKind = "websocket" if method == "websocket" else "http"
         route = Route(kind, call, framework)
         methods_arg = keyword(call, "methods") if method == "api_route" else None
         self._fill_route(route, argument(call, 0, "path"), None, methods_arg, site.scope)
@@ -497,7 +499,8 @@ class Framework:
         call = site.node
         if q == N.ROUTE:
             route = Route("http", call, "starlette")
-            self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "endpoint"), keyword(call, "methods"), site.scope)
+            self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "endpoint"), keyword(call, "methods"),
+                             site.scope)
         elif q == N.WEBSOCKET_ROUTE:
             route = Route("websocket", call, "starlette")
             self._fill_route(route, argument(call, 0, "path"), argument(call, 1, "endpoint"), None, site.scope)
@@ -527,9 +530,9 @@ class Framework:
             lit = m.constant(methods.value, scope)
             els = elements(lit) if lit is not None else None
             if els is not None:
-                vals = [string_value(e) for e in els]
-                if all(v is not None for v in vals):
-                    route.methods = tuple(v.upper() for v in vals)  # type: ignore[union-attr]
+                vals = [v for v in (string_value(e) for e in els) if v is not None]
+                if len(vals) == len(els):
+                    route.methods = tuple(v.upper() for v in vals)
         elif route.kind == "http" and route.framework == "starlette":
             route.methods = ("GET", "HEAD") if route.klass is None else None
         if route.function is not None and route.kind in ("http", "websocket") and route.framework == "starlette":
@@ -691,7 +694,7 @@ class Framework:
             found = self.model.value_of(expr, scope)
             if found is None or not isinstance(found[0], cst.Call):
                 return None
-            call, scope = found[0], found[1]  # type: ignore[assignment]
+            call, scope = found[0], found[1]
         if id(call) not in own:
             p_arg = keyword(call, "prefix") if app is None or app.kind == "apirouter" else None
             lit = self.model.constant(p_arg.value, scope) if p_arg is not None else None
@@ -771,10 +774,10 @@ class Framework:
             scope = app.scope
             ls = app.kwarg("lifespan")
             if ls is not None:
-                fn = m.resolve_function(ls.value, scope)
-                if fn is not None:
-                    self.add_role(fn, LIFESPAN)
-                self.lifespans.append(Lifespan(app, ls, fn))
+                handler = m.resolve_function(ls.value, scope)
+                if handler is not None:
+                    self.add_role(handler, LIFESPAN)
+                self.lifespans.append(Lifespan(app, ls, handler))
             for kw in ("on_startup", "on_shutdown"):
                 arg = app.kwarg(kw)
                 if arg is None:
@@ -784,10 +787,10 @@ class Framework:
                 event = "startup" if kw == "on_startup" else "shutdown"
                 if funcs:
                     for f in funcs:
-                        fn = m.resolve_function(f, scope)
-                        if fn is not None:
-                            self.add_role(fn, STARTUP)
-                        self.startup_hooks.append(StartupHook(app, "kwarg", arg, event, f, fn))
+                        handler = m.resolve_function(f, scope)
+                        if handler is not None:
+                            self.add_role(handler, STARTUP)
+                        self.startup_hooks.append(StartupHook(app, "kwarg", arg, event, f, handler))
                 else:
                     self.startup_hooks.append(StartupHook(app, "kwarg", arg, event, None, None))
             eh = app.kwarg("exception_handlers")
@@ -796,10 +799,10 @@ class Framework:
                 if isinstance(lit, cst.Dict):
                     for el in lit.elements:
                         if isinstance(el, cst.DictElement):
-                            fn = m.resolve_function(el.value, scope)
-                            if fn is not None:
-                                self.add_role(fn, EXCEPTION_HANDLER)
-                            self.handlers.append(HandlerReg(app, "dict", el.key, el.key, el.value, fn))
+                            handler = m.resolve_function(el.value, scope)
+                            if handler is not None:
+                                self.add_role(handler, EXCEPTION_HANDLER)
+                            self.handlers.append(HandlerReg(app, "dict", el.key, el.key, el.value, handler))
             mw = app.kwarg("middleware")
             if mw is not None:
                 lit = m.constant(mw.value, scope)
@@ -857,8 +860,10 @@ class Framework:
     def callers_of(self, fn: Function) -> list[tuple[CallSite, Function]]:
         return self.callers.get(id(fn), [])
 
-    def reachable(self, roots: Iterable[Function], follow=None, callees=None
-                  ) -> dict[int, tuple[Function, Optional[Function]]]:
+    def reachable(self, roots: Iterable[Function],
+                  follow: Optional[Callable[[Function, CallSite, Function], bool]] = None,
+                  callees: Optional[Callable[[Function], list[tuple[CallSite, Function]]]] = None,
+                  ) -> dict[int, tuple[Function, Function]]:
         """Functions reachable from ``roots`` through direct calls.
 
         ``follow(caller, site, callee)`` decides whether an edge is followed;
@@ -866,7 +871,7 @@ class Framework:
         Roots are expanded last-first.
         Returns ``id(fn) -> (fn, the root it was first reached from)``; recursion terminates.
         """
-        seen: dict[int, tuple[Function, Optional[Function]]] = {}
+        seen: dict[int, tuple[Function, Function]] = {}
         todo: list[tuple[Function, Function]] = [(r, r) for r in roots]
         while todo:
             fn, root = todo.pop()

@@ -34,7 +34,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, Union, cast
 
 import libcst as cst
 
@@ -43,7 +43,6 @@ from .versions import Target, releases_for
 
 LOCAL = "<local>"
 _BUILTIN_NAMES = frozenset(dir(builtins))
-
 
 
 BindingKind = Literal["import", "def", "class", "assign", "with", "param", "annot", "other"]
@@ -59,9 +58,9 @@ class Binding:
         self,
         kind: BindingKind,
         node: cst.CSTNode,
-        value: Any = None,
+        value: Optional[cst.BaseExpression] = None,
         qualname: Optional[str] = None,
-        target: Any = None,
+        target: Optional[Union["Function", "ClassInfo"]] = None,
     ) -> None:
         self.kind = kind
         self.node = node  # the statement / parameter that binds
@@ -151,7 +150,7 @@ class ClassInfo:
 class CallSite:
     """A call expression and where it sits."""
 
-    __slots__ = ("node", "scope", "parent", "awaited", "discarded", "decorates", "_qualname")
+    __slots__ = ("node", "scope", "parent", "awaited", "discarded", "decorates", "_qualname", "_resolved")
 
     def __init__(self, node: cst.Call, scope: Scope, parent: Optional[cst.CSTNode]) -> None:
         self.node = node
@@ -160,7 +159,8 @@ class CallSite:
         self.awaited = False
         self.discarded = False  # the value of an expression statement
         self.decorates: Optional[Function | ClassInfo] = None  # ``@x(...)`` on a def/class
-        self._qualname: Any = _UNSET
+        self._qualname: Optional[str] = None
+        self._resolved = False  # _qualname holds the answer
 
     @property
     def function(self) -> Optional[Function]:
@@ -177,7 +177,6 @@ class CallSite:
         return False
 
 
-_UNSET = object()
 _SLOTS: dict[type, tuple[str, ...]] = {}
 
 
@@ -329,7 +328,7 @@ def _target_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
         yield from _target_names(target.value)
 
 
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
+def _is_docstring(stmt: cst.CSTNode) -> bool:
     return (
         isinstance(stmt, cst.SimpleStatementLine)
         and len(stmt.body) == 1
@@ -358,8 +357,9 @@ class Model:
         # the Starlette/FastAPI releases the project runs on (versions.py)
         self.target: Target = releases_for(config, filename)
         # Python's ast of the source: the caller's (flake8 hands its own over), else parsed on
-        # first use by python_tree(); _UNSET until then
-        self._python_tree: Any = _UNSET
+        # first use by python_tree()
+        self._python_tree: Optional[ast.Module] = None
+        self._tree_known = False  # _python_tree holds the answer (a tree, or None: Python cannot parse it)
         # id(node) -> index of the top-level statement holding it, for every node the
         # walk visits (and call arguments, params, decorators, import aliases): lets
         # positions replay just that statement.
@@ -636,7 +636,7 @@ class Model:
         if isinstance(body, cst.IndentedBlock):
             stmts = [s for i, s in enumerate(body.body) if not (i == 0 and _is_docstring(s))]
         else:
-            stmts = list(body.body)  # type: ignore[attr-defined]
+            stmts = list(body.body)
         for stmt in reversed(stmts):
             push((stmt, fscope, node, 0))
         for p in reversed(list(_all_params(node.params))):
@@ -662,7 +662,7 @@ class Model:
         scope.bind(node.name.value, Binding("class", node, target=info))
         push = self._push
         body = node.body
-        stmts = body.body if isinstance(body, cst.IndentedBlock) else list(body.body)  # type: ignore[attr-defined]
+        stmts: Sequence[cst.BaseStatement | cst.BaseSmallStatement] = body.body
         stmts = [s for i, s in enumerate(stmts) if not (i == 0 and _is_docstring(s))]
         for stmt in reversed(stmts):
             push((stmt, info.scope, node, 0))
@@ -728,9 +728,9 @@ class Model:
         """Resolve an expression to a qualified name (see module docstring), or None."""
         if expr is None or _depth > 12:
             return None
-        t = type(expr)
+        t = type(expr)  # ``type() is`` rather than isinstance: this runs for every name a rule asks about
         if t is cst.Name:
-            name = expr.value  # type: ignore[attr-defined]
+            name = cast(cst.Name, expr).value
             key = (id(scope), name, _depth)
             memo = self._name_memo
             if key in memo:
@@ -740,24 +740,25 @@ class Model:
             memo[key] = result = self._name_qualname(name, scope, _depth)
             return result
         if t is cst.Attribute:
-            base = self.qualname(expr.value, scope, _depth + 1)  # type: ignore[attr-defined]
+            attribute = cast(cst.Attribute, expr)
+            base = self.qualname(attribute.value, scope, _depth + 1)
             if base is None:
                 return None
-            return canonical(base + "." + expr.attr.value)  # type: ignore[attr-defined]
+            return canonical(base + "." + attribute.attr.value)
         if t is cst.Call:
-            base = self.qualname(expr.func, scope, _depth + 1)  # type: ignore[attr-defined]
+            base = self.qualname(cast(cst.Call, expr).func, scope, _depth + 1)
             return None if base is None else base + "()"
         if t is cst.Await:
-            return self.qualname(expr.expression, scope, _depth + 1)  # type: ignore[attr-defined]
+            return self.qualname(cast(cst.Await, expr).expression, scope, _depth + 1)
         return None
 
     def _name_qualname(self, name: str, scope: Scope, depth: int) -> Optional[str]:
         bindings, where = self.lookup(name, scope)
-        if bindings is None:
+        if bindings is None or where is None:
             return "builtins." + name if name in _BUILTIN_NAMES else None
         result: Optional[str] = None
         for b in bindings:
-            q = self._binding_qualname(name, b, where, depth)  # type: ignore[arg-type]
+            q = self._binding_qualname(name, b, where, depth)
             if q is None or (result is not None and q != result):
                 return None
             result = q
@@ -768,7 +769,7 @@ class Model:
         if kind == "import":
             return b.qualname
         if kind == "def" or kind == "class":
-            return f"{LOCAL}.{b.target.qualname}"
+            return None if b.target is None else f"{LOCAL}.{b.target.qualname}"
         if kind == "assign" or kind == "with":
             value = b.value
             # ``x = x.y()`` style self-reference: resolve in the outer scope.
@@ -788,7 +789,8 @@ class Model:
         bindings, where = self.lookup(expr.value, scope)
         if not bindings or len(bindings) != 1 or bindings[0].kind not in ("assign", "with"):
             return None
-        return bindings[0].value, where  # type: ignore[return-value]
+        value = bindings[0].value
+        return None if value is None or where is None else (value, where)
 
     def constant(self, expr: cst.BaseExpression, scope: Optional[Scope] = None, _depth: int = 0) -> Optional[cst.BaseExpression]:
         """Follow a name to the literal it is bound to exactly once; literals pass through.
@@ -813,7 +815,7 @@ class Model:
         """The same-module function an expression names (``f``, ``self.f``, ``Cls.f``)."""
         if isinstance(expr, cst.Name):
             bindings, _ = self.lookup(expr.value, scope)
-            if bindings and len(bindings) == 1 and bindings[0].kind == "def":
+            if bindings and len(bindings) == 1 and isinstance(bindings[0].target, Function):
                 return bindings[0].target
             return None
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
@@ -822,14 +824,14 @@ class Model:
             if owner in ("self", "cls") and fn is not None and fn.klass is not None:
                 return self._method(fn.klass, expr.attr.value)
             bindings, _ = self.lookup(owner, scope)
-            if bindings and len(bindings) == 1 and bindings[0].kind == "class":
+            if bindings and len(bindings) == 1 and isinstance(bindings[0].target, ClassInfo):
                 return self._method(bindings[0].target, expr.attr.value)
         return None
 
     def resolve_class(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassInfo]:
         if isinstance(expr, cst.Name):
             bindings, _ = self.lookup(expr.value, scope)
-            if bindings and len(bindings) == 1 and bindings[0].kind == "class":
+            if bindings and len(bindings) == 1 and isinstance(bindings[0].target, ClassInfo):
                 return bindings[0].target
         return None
 
@@ -1016,23 +1018,28 @@ class Model:
 
     def python_tree(self) -> Optional[ast.Module]:
         """Python's own tree of the source (parsed once; None when Python cannot parse it)."""
-        if self._python_tree is _UNSET:
+        if not self._tree_known:
             try:
                 self._python_tree = ast.parse(self.source.lstrip("\ufeff"))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 self._python_tree = None
+            self._tree_known = True
         return self._python_tree
+
+    def use_python_tree(self, tree: ast.Module) -> None:
+        """Python's tree of this same source, parsed by the caller (flake8's): never parsed again."""
+        self._python_tree, self._tree_known = tree, True
 
     def given_python_tree(self) -> Optional[ast.Module]:
         """The tree the caller handed over, or one already parsed: free to use, never parsed here."""
-        return None if self._python_tree is _UNSET else self._python_tree
+        return self._python_tree
 
     def call_qualname(self, site: CallSite) -> Optional[str]:
         """Qualified name of what a call calls (cached)."""
-        q = site._qualname
-        if q is _UNSET:
-            q = site._qualname = self.qualname(site.node.func, site.scope)
-        return q
+        if not site._resolved:
+            site._qualname = self.qualname(site.node.func, site.scope)
+            site._resolved = True
+        return site._qualname
 
     def calls_to(self, *qualnames: str) -> Iterator[CallSite]:
         wanted = set(qualnames)
@@ -1074,7 +1081,6 @@ class Model:
             state = getattr(obj, "__dict__", None)
             if state is not None:
                 state.clear()
-
 
 
 _Item = tuple[cst.CSTNode, Scope, Optional[cst.CSTNode], int]
@@ -1192,16 +1198,10 @@ def _is_literal(expr: cst.BaseExpression) -> bool:
 # ---------------------------------------------------------------- literal helpers
 def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
     """The value of a plain string literal (no f-strings), else None."""
-    if isinstance(expr, cst.SimpleString):
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         try:
             value = expr.evaluated_value
         except Exception:  # pragma: no cover - malformed escapes
-            return None
-        return value if isinstance(value, str) else None
-    if isinstance(expr, cst.ConcatenatedString):
-        try:
-            value = expr.evaluated_value
-        except Exception:  # pragma: no cover
             return None
         return value if isinstance(value, str) else None
     return None
@@ -1263,5 +1263,3 @@ def elements(expr: Optional[cst.BaseExpression]) -> Optional[list[cst.BaseExpres
             out.append(el.value)
         return out
     return None
-
-

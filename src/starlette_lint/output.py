@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 from urllib.parse import quote
 
 from . import __version__
@@ -61,7 +61,7 @@ def home_url() -> str:
         urls = metadata("starlette-lint").get_all("Project-URL") or []
     except Exception:  # noqa: BLE001 - not installed as a distribution
         urls = []
-    found = {}
+    found: dict[str, str] = {}
     for entry in urls:
         label, _, url = entry.partition(",")
         found[label.strip().lower()] = url.strip()
@@ -128,7 +128,7 @@ def _plain(text: str) -> str:
     return text.replace("`", "")
 
 
-def sarif_rules() -> list[dict]:
+def sarif_rules() -> list[dict[str, Any]]:
     from .rules import all_rules
 
     rules = []
@@ -136,7 +136,7 @@ def sarif_rules() -> list[dict]:
         doc = rule.doc
         full = _first_paragraph(doc, "What it does") or rule.summary
         why = _first_paragraph(doc, "Why is this bad?")
-        descriptor = {
+        descriptor: dict[str, Any] = {
             "id": rule.code,
             "name": rule.name,
             "shortDescription": {"text": _plain(rule.summary)},
@@ -171,7 +171,7 @@ def _family(code: str) -> str:
     return _FAMILIES.get(code[3:4], "other")
 
 
-def _artifact(path: str, root: Path) -> dict:
+def _artifact(path: str, root: Path) -> dict[str, str]:
     p = Path(path)
     if p.is_absolute():
         try:
@@ -188,7 +188,7 @@ def format_sarif(items: Iterable[Item], root: Path) -> str:
     results = []
     for i in items:
         level = rules[index[i.code]]["defaultConfiguration"]["level"] if i.code in index else "error"
-        result: dict = {
+        result: dict[str, Any] = {
             "ruleId": i.code,
             "level": level,
             "message": {"text": f"{i.code} {i.message}"},

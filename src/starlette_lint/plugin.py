@@ -19,8 +19,10 @@ import ast
 import fnmatch
 import functools
 import gc
+import importlib
 import os
 import sys
+from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Optional
 
 from . import __version__
@@ -53,7 +55,7 @@ def _load_engine() -> None:
     """
     if _loaded:
         return
-    from . import engine  # noqa: F401
+    importlib.import_module(f"{__package__}.engine")  # LibCST and the engine, before the freeze
     from .rules import all_rules
 
     all_rules()
@@ -140,7 +142,7 @@ class StarletteLintChecker:
         """The configuration for this file: the nearest [tool.starlette-lint] above it (as the
         command reads it), with flake8's options applied; a bad nested table is STL000 there."""
         mine = self.__dict__.get("_own_config")
-        if mine is not None:
+        if isinstance(mine, Config):  # set by an earlier call for this file
             return mine
         if StarletteLintChecker.config is None:
             StarletteLintChecker.config = load(".")
@@ -259,7 +261,7 @@ def _enabled_extensions() -> frozenset[str]:
     ``plugin_opts`` of its ``parse_args`` (flake8.options.parse_args, flake8 6 and 7), which is
     calling this plugin's ``parse_options``: taken from that frame; nothing when it is absent.
     """
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
         if code.co_name == "parse_args" and os.path.basename(code.co_filename) == "parse_args.py":

@@ -168,7 +168,7 @@ def process(job: Job, settings: Settings) -> FileResult:
     key = entry_key(content, path, settings.fingerprint)
     hit = cache.get(key)
     if hit is not None and (settings.mode == "check" or not any(row[4] for row in hit["findings"])):
-        result.rows = [tuple(row) for row in hit["findings"]]  # type: ignore[misc]
+        result.rows = [tuple(row) for row in hit["findings"]]
         result.cached = True
         return result
     if not is_relevant(content, settings.config):
@@ -205,9 +205,9 @@ def process(job: Job, settings: Settings) -> FileResult:
                     if error is not None:  # what is reported is what the file still holds
                         result.notes.append(error)
                         result.fixed = 0
-                        first, kept = analyses[0], _keep(analyses[0].findings, settings.config, path,
-                                                         NoqaIndex(text))
-                        result.rows = _rows(first, kept, path)
+                        checked, kept = analyses[0], _keep(analyses[0].findings, settings.config, path,
+                                                           NoqaIndex(text))
+                        result.rows = _rows(checked, kept, path)
                 if result.fixed:
                     content = fixed_content
         except RecursionError:
@@ -371,7 +371,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
         cache = Cache(Path(s.cache_dir) if s.cache_dir else None)
         hit = cache.get(entry_key(job.content or b"", job.path, s.fingerprint)) if cache.enabled else None
         if hit is not None and (s.mode == "check" or not any(row[4] for row in hit["findings"])):
-            results[i] = FileResult(job.path, [tuple(r) for r in hit["findings"]], cached=True)  # type: ignore[misc]
+            results[i] = FileResult(job.path, [tuple(r) for r in hit["findings"]], cached=True)
             stats.cached += 1
             job.content = None
             _done(results[i], on_result)

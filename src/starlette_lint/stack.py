@@ -48,7 +48,8 @@ _local = threading.local()
 _recursion_lock = threading.Lock()
 _recursion_users = [0, 0]  # threads running with the raised limit, the limit to restore afterwards
 _BOOLEAN_WORD = r"(?<![A-Za-z0-9_])(?:and|or)(?![A-Za-z0-9_])"
-_BOOLEAN = {str: re.compile(_BOOLEAN_WORD), bytes: re.compile(_BOOLEAN_WORD.encode())}
+_BOOLEAN_TEXT = re.compile(_BOOLEAN_WORD)
+_BOOLEAN_BYTES = re.compile(_BOOLEAN_WORD.encode())
 
 
 def on_big_stack() -> bool:
@@ -83,7 +84,9 @@ def fits_calling_thread(source: Union[str, bytes], tree: Optional[ast.AST]) -> b
         words = source.count(b"and") + source.count(b"or")
     if words <= MAX_BOOLEAN_WORDS:
         return True
-    return sum(1 for _ in _BOOLEAN[type(source)].finditer(source)) <= MAX_BOOLEAN_WORDS  # type: ignore[arg-type]
+    if isinstance(source, str):
+        return sum(1 for _ in _BOOLEAN_TEXT.finditer(source)) <= MAX_BOOLEAN_WORDS
+    return sum(1 for _ in _BOOLEAN_BYTES.finditer(source)) <= MAX_BOOLEAN_WORDS
 
 
 def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -93,7 +96,8 @@ def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """
     if on_big_stack():
         return fn(*args, **kwargs)
-    box: list[Any] = []
+    results: list[T] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         _local.big = True
@@ -105,9 +109,9 @@ def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
                 sys.setrecursionlimit(max(_recursion_users[1], RECURSION_LIMIT))
             _recursion_users[0] += 1
         try:
-            box.append((True, fn(*args, **kwargs)))
+            results.append(fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001, ASYNC103 - handed back to the caller
-            box.append((False, exc))
+            errors.append(exc)
         finally:
             with _recursion_lock:
                 _recursion_users[0] -= 1
@@ -125,7 +129,6 @@ def call_with_big_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except (ValueError, RuntimeError, MemoryError):  # platform without settable stacks
         return fn(*args, **kwargs)
     thread.join()
-    ok, value = box[0]
-    if ok:
-        return value
-    raise value
+    if errors:
+        raise errors[0]
+    return results[0]

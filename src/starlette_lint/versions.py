@@ -33,12 +33,15 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    from .config import Config
 
 Version = tuple[int, ...]
 
@@ -469,9 +472,10 @@ def _poetry_of(table: Any, found: _Found, where: str) -> None:
 
 def _read_toml(path: Path) -> Optional[dict[str, Any]]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
+    return data
 
 
 def _pyproject(path: Path) -> tuple[bool, _Found]:
@@ -579,6 +583,11 @@ def _lock(path: Path) -> _Found:
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock")
 
 
+def _lock_source(path: Path) -> tuple[bool, _Found]:
+    """A lock file as a source of :func:`_declarations` (it always declares dependencies)."""
+    return True, _lock(path)
+
+
 @functools.lru_cache(maxsize=4096)
 def _declarations(directory: Path) -> tuple[bool, Optional[_Found]]:
     """(this directory declares dependencies, what the first source naming starlette/fastapi says).
@@ -597,7 +606,7 @@ def _declarations(directory: Path) -> tuple[bool, Optional[_Found]]:
     for name in LOCK_FILES:
         lock = directory / name
         if lock.is_file():
-            sources.append(lambda lock=lock: (True, _lock(lock)))  # type: ignore[misc]
+            sources.append(functools.partial(_lock_source, lock))
     for read in sources:
         has_deps, found = read()
         declares = declares or has_deps
@@ -633,14 +642,13 @@ def detect(start: str) -> Target:
     return environment_target()
 
 
-def releases_for(config: Any, filename: str) -> Target:
+def releases_for(config: Optional[Config], filename: str) -> Target:
     """The releases the code in ``filename`` targets under ``config`` (a config.Config or None):
     the configured ones, else (for a configuration read from the project) those its files
     declare, else the installed ones."""
-    target = getattr(config, "target", None)
-    if target is not None:
-        return target
-    if getattr(config, "detect_releases", False):
+    if config is not None and config.target is not None:
+        return config.target
+    if config is not None and config.detect_releases:
         return detect(os.path.dirname(os.path.abspath(filename)))
     return environment_target()
 
@@ -700,7 +708,7 @@ class Claim:
         return f"{name} < {show(self.at)}: {before}. {name} >= {show(self.at)}: {after}."
 
 
-class _Shown(dict):
+class _Shown(dict[str, str]):
     """Placeholders of a claim as the documentation shows them."""
 
     def __missing__(self, key: str) -> str:

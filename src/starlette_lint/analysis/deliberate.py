@@ -8,12 +8,13 @@ migration rule is left out where a test exercises the API deliberately
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Sequence
 
 import libcst as cst
 
 from ..framework import App, Framework
-from ..model import LOCAL, Model, Scope, argument, dotted_name, iter_children, string_value, walk
+from ..model import LOCAL, Function, Model, Scope, argument, dotted_name, iter_children, string_value, walk
+
 
 def when_runs(scope: Optional[Scope]) -> str:
     """When code in ``scope`` runs: ``at import`` at module level (class bodies too), else
@@ -131,14 +132,14 @@ class Deliberate:
                         self._add(later)
                     break
 
-    def _in_test(self, fn) -> bool:
+    def _in_test(self, fn: Function) -> bool:
         return self._test_scope(fn.scope)
 
     def _test_scope(self, scope: Scope) -> bool:
         """Test code: a test file, or inside a ``test*`` function or ``Test*`` class."""
         return self.test_file or any(f.lower().startswith("test") for f in _enclosing_names(scope))
 
-    def _marked(self, decorators, scope: Scope) -> bool:
+    def _marked(self, decorators: Sequence[cst.Decorator], scope: Scope) -> bool:
         return any(self._is_filter_mark(d.decorator, scope) for d in decorators)
 
     def _is_filter_mark(self, expr: cst.BaseExpression, scope: Scope) -> bool:
@@ -159,6 +160,8 @@ class Deliberate:
         if not bindings or len(bindings) != 1 or bindings[0].kind != "assign":
             return False
         value = bindings[0].value
+        if value is None:
+            return False
         items = [el.value for el in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
         return any(self._is_filter_mark(v, scope) for v in items)
 

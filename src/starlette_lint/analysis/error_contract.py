@@ -23,6 +23,7 @@ from .. import names as N
 from ..framework import EXCEPTION_HANDLER, PATH_OPERATION, App, Framework, HandlerReg, Route
 from ..model import (
     LOCAL,
+    CallSite,
     ClassInfo,
     Function,
     Model,
@@ -228,12 +229,14 @@ class Registrations:
                 if site.decorates is None:
                     continue
                 fn = site.decorates if isinstance(site.decorates, Function) else None
-                regs = [HandlerReg(a, "decorator", call, key.value if key else None, None, fn) for a in apps or [None]]
+                owners: list[Optional[App]] = list(apps) or [None]
+                regs = [HandlerReg(a, "decorator", call, key.value if key else None, None, fn) for a in owners]
             else:
                 h = argument(call, 1, "handler")
                 fn = model.resolve_function(h.value, site.scope) if h is not None else None
+                owners = list(apps) or [None]
                 regs = [HandlerReg(a, "add", call, key.value if key else None, h.value if h else None, fn)
-                        for a in apps or [None]]
+                        for a in owners]
             for reg in regs:
                 self.items.append((reg, site.scope))
 
@@ -278,6 +281,10 @@ JSON: AnswerKind = "json"  # JSON bodies (keys known or not)
 TEXT: AnswerKind = "text"  # plain text, HTML pages, redirects
 DEFAULT: AnswerKind = "default"  # FastAPI's own handlers: its default {"detail": ...} shape
 OPAQUE: AnswerKind = "opaque"  # a handler whose answer the module does not show
+
+
+# a handler of an app: (its key, the key expression, the handler expression, the handler function, where)
+_Handler = tuple[Key, Optional[cst.BaseExpression], Optional[cst.BaseExpression], Optional[Function], Scope]
 
 
 class Answer:
@@ -427,7 +434,7 @@ class AppErrors:
             stack.extend(iter_children(node))
         return False
 
-    def _serves(self, site) -> bool:
+    def _serves(self, site: CallSite) -> bool:
         model = self.model
         q = model.call_qualname(site)
         if q in _SERVE_OR_WRAP:
@@ -467,8 +474,7 @@ class AppErrors:
         served = self._served(app)
         if not served.own_http:
             return None  # a stub, configured elsewhere, or only mounts / redirects / static files / websockets
-        handlers: list[tuple[Key, Optional[cst.BaseExpression], Optional[cst.BaseExpression], Optional[Function],
-                             Scope]] = []
+        handlers: list[_Handler] = []
         for reg, scope in self.regs.get(id(app), ()):
             handlers.append((classify_key(model, reg.key, scope), reg.key, reg.handler, reg.function, scope))
         eh = app.kwarg("exception_handlers")
@@ -495,7 +501,7 @@ class AppErrors:
         return AppView(app, has_4xx, has_500, self._contract(app, handlers), served, errors_handled)
 
     # ------------------------------------------------------------ contract
-    def _contract(self, app: App, handlers) -> Optional[Contract]:
+    def _contract(self, app: App, handlers: list[_Handler]) -> Optional[Contract]:
         model = self.model
         answers: list[tuple[Answer, str]] = []
         for _key, key_expr, handler, fn, scope in handlers:

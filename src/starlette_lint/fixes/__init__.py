@@ -34,7 +34,7 @@ from ..framework import Framework
 from ..model import Model, Scope
 from ..names import canonical
 
-Change = Callable[[cst.CSTNode], Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]]
+Change = Callable[[cst.CSTNode], Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel[cst.CSTNode]]]
 Fixer = Callable[["FixContext", Report], Optional["Plan"]]
 
 FIXERS: dict[str, Fixer] = {}
@@ -235,10 +235,10 @@ def plan_fixes(ctx: FixContext, reports: Iterable[Report]) -> list[tuple[Report,
                 plan = fix(ctx, report)
             except Exception:  # noqa: BLE001 - a fixer bug leaves the finding reported, nothing more
                 plan = None
-        if plan is None and _generic_fix_ok(report):
+        replacement = report.fix
+        if plan is None and replacement is not None and _generic_fix_ok(report):
             plan = Plan(f"{report.code}: rule-supplied replacement")
-            replacement = report.fix
-            plan.edit(report.node, lambda _node, new=replacement: new)
+            plan.edit(report.node, _replace_with(replacement))
         if plan is None:
             ctx._begin()
             continue
@@ -252,6 +252,15 @@ def _generic_fix_ok(report: Report) -> bool:
     """A rule may hand a replacement node of the reported node's own type as ``fix``."""
     new = report.fix
     return isinstance(new, cst.CSTNode) and type(new) is type(report.node)
+
+
+def _replace_with(new: cst.CSTNode) -> Change:
+    """A change that puts ``new`` in place of the node it is given."""
+
+    def change(_node: cst.CSTNode) -> cst.CSTNode:
+        return new
+
+    return change
 
 
 def memo(ctx: FixContext, key: Hashable, build: Callable[[], Optional[Plan]]) -> Optional[Plan]:
@@ -334,8 +343,8 @@ def add_imports(module: cst.Module, needs: Iterable[ImportNeed]) -> cst.Module:
         if at < len(body) and (at == first and at < end):
             # first of the block: take over the next statement's leading lines, then a blank line
             following = body[at]
-            new = new.with_changes(leading_lines=following.leading_lines)  # type: ignore[union-attr]
-            body[at] = following.with_changes(leading_lines=[cst.EmptyLine(indent=False)])  # type: ignore[union-attr]
+            new = new.with_changes(leading_lines=following.leading_lines)
+            body[at] = following.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         elif at == end and at > 0 and not _is_import_line(body[at - 1]):
             new = new.with_changes(leading_lines=[cst.EmptyLine(indent=False)])  # after the docstring
         body.insert(at, new)
@@ -343,7 +352,7 @@ def add_imports(module: cst.Module, needs: Iterable[ImportNeed]) -> cst.Module:
     return module.with_changes(body=body)
 
 
-def _merge_from(body: list[cst.BaseStatement], end: int, need: ImportNeed) -> bool:
+def _merge_from(body: list[Union[cst.SimpleStatementLine, cst.BaseCompoundStatement]], end: int, need: ImportNeed) -> bool:
     for i, stmt in enumerate(body[:end]):
         small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 else None
         if (isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, TypeVar
 
 import libcst as cst
 
 from ..model import iter_children
 
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
+
+
+def expect(node: cst.CSTNode, kind: type[NodeT]) -> NodeT:
+    """``node`` as a ``kind``; a TypeError otherwise (the edit fails, and with it its plan)."""
+    if not isinstance(node, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(node).__name__}")
+    return node
 
 
 def contains(root: cst.CSTNode, target: cst.CSTNode) -> bool:
@@ -123,7 +131,7 @@ def remove_dict_element(d: cst.Dict, index: int) -> cst.Dict:
 
 
 # ------------------------------------------------------------------ statements
-def with_blank_lines(stmt: cst.BaseStatement, n: int) -> cst.BaseStatement:
+def with_blank_lines(stmt: NodeT, n: int) -> NodeT:
     """Make sure ``stmt`` has at least ``n`` blank lines before its first comment/code line."""
     leading = list(getattr(stmt, "leading_lines", ()))
     have = 0

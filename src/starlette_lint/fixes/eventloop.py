@@ -7,6 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from ..finding import Report
+from ..model import Model
 from . import FixContext, Plan, fixer
 
 
@@ -47,7 +48,7 @@ def await_async_sleep(ctx: FixContext, report: Report) -> Optional[Plan]:
     return Plan(f"await {func}()").edit(call, change)
 
 
-def _prefers_anyio(model) -> bool:
+def _prefers_anyio(model: Model) -> bool:
     """Both imported: the one the module calls more often."""
     anyio = sum(1 for s in model.calls if (model.call_qualname(s) or "").startswith("anyio."))
     asyncio = sum(1 for s in model.calls if (model.call_qualname(s) or "").startswith("asyncio."))

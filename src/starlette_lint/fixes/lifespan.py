@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import functools
+from typing import Any, Optional
 
 import libcst as cst
 
@@ -77,19 +78,20 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
             return None
         target = startup if hook.event == "startup" else shutdown
         if hook.kind == "kwarg":
-            kw = hook.node.keyword.value if isinstance(hook.node, cst.Arg) and hook.node.keyword else None
-            if kw not in ("on_startup", "on_shutdown"):
+            arg = hook.node
+            kw = arg.keyword.value if isinstance(arg, cst.Arg) and arg.keyword else None
+            if not isinstance(arg, cst.Arg) or kw not in ("on_startup", "on_shutdown"):
                 return None
             kwargs_seen.add(kw)
             if hook.handler is None:
-                lit = model.constant(hook.node.value, app.scope)  # type: ignore[union-attr]
+                lit = model.constant(arg.value, app.scope)
                 if elements(lit) == []:
                     continue  # on_startup=[]: nothing to move
                 return None
-            text = _handler_code(ctx, hook, app.scope)
-            if text is None:
+            handler = _handler_code(ctx, hook, app.scope)
+            if handler is None:
                 return None
-            target.append((text, hook.function.is_async))  # type: ignore[union-attr]
+            target.append(handler)
         elif hook.kind == "on_event":
             fn = hook.function
             if fn is None or fn.outer is not app.scope or not _callable_without_args(fn):
@@ -110,14 +112,18 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
             if (not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1
                     or not isinstance(line.body[0], cst.Expr) or line.body[0].value is not hook.node):
                 return None
-            text = _handler_code(ctx, hook, app.scope)
-            if text is None:
+            handler = _handler_code(ctx, hook, app.scope)
+            if handler is None:
                 return None
             removals.append(line)
-            target.append((text, hook.function.is_async))  # type: ignore[union-attr]
-        else:
-            return None
-    body = list(ctx.module.body if isinstance(owner, cst.Module) else owner.body.body)  # type: ignore[union-attr]
+            target.append(handler)
+    body: list[cst.BaseStatement]
+    if isinstance(owner, cst.Module):
+        body = list(ctx.module.body)
+    elif isinstance(owner, cst.FunctionDef) and isinstance(owner.body, cst.IndentedBlock):
+        body = list(owner.body.body)
+    else:
+        return None  # not reached: statement_in found the app's statement in a module or def block
     if removals and len(removals) >= len(body) - 1:
         return None
 
@@ -128,7 +134,7 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
         decorator = ctx.reference("contextlib.asynccontextmanager", app.scope, style="from")
         if name is None or decorator is None:
             return None
-        used = set()
+        used: set[str] = set()
         for text, _ in startup + shutdown:
             used |= names_in(ctx.parse_expression(text))
         param = "app" if "app" not in used else "_app"
@@ -136,10 +142,10 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
         nested = not isinstance(owner, cst.Module)
         first = body and body[0] is stmt
 
-        def insert(node: cst.CSTNode, definition: cst.BaseStatement = definition) -> cst.FlattenSentinel:
+        def insert(node: cst.CSTNode, definition: cst.BaseStatement = definition) -> cst.FlattenSentinel[cst.CSTNode]:
             blank = 1 if nested else 2
             new_def = definition.with_changes(leading_lines=[] if (nested and first) else [cst.EmptyLine(indent=False)] * blank)
-            return cst.FlattenSentinel([new_def, with_blank_lines(node, blank)])  # type: ignore[arg-type]
+            return cst.FlattenSentinel([new_def, with_blank_lines(node, blank)])
 
         plan.edit(stmt, insert, last=True)
     else:
@@ -166,13 +172,14 @@ def _plan_app(ctx: FixContext, app: App) -> Optional[Plan]:
 
     plan.edit(app.call, rewrite_call)
     for fn, indexes in decorators.values():
-        plan.edit(fn.node, lambda node, indexes=indexes: _drop_decorators(node, indexes))
-    for line in removals:
-        plan.edit(line, lambda _node: cst.RemovalSentinel.REMOVE, last=True)
+        plan.edit(fn.node, functools.partial(_drop_decorators, indexes=indexes))
+    for removal in removals:
+        plan.edit(removal, lambda _node: cst.RemovalSentinel.REMOVE, last=True)
     return plan
 
 
-def _handler_code(ctx: FixContext, hook: StartupHook, scope: Scope) -> Optional[str]:
+def _handler_code(ctx: FixContext, hook: StartupHook, scope: Scope) -> Optional[tuple[str, bool]]:
+    """(the code naming the hook's handler from ``scope``, whether it is async); None when unsafe."""
     fn, expr = hook.function, hook.handler
     if fn is None or expr is None or not _callable_without_args(fn):
         return None
@@ -184,7 +191,7 @@ def _handler_code(ctx: FixContext, hook: StartupHook, scope: Scope) -> Optional[
         bindings, _ = ctx.model.lookup(expr.value, scope)
         if not bindings or len(bindings) != 1:
             return None
-    return ctx.code(expr)
+    return ctx.code(expr), fn.is_async
 
 
 def _lifespan_code(ctx: FixContext, decorator: str, name: str, param: str,
@@ -215,7 +222,7 @@ def _drop_decorators(node: cst.CSTNode, indexes: set[int]) -> cst.CSTNode:
             dec = dec.with_changes(leading_lines=[*carried, *dec.leading_lines])
             carried = []
         kept.append(dec)
-    changes: dict = {"decorators": kept}
+    changes: dict[str, Any] = {"decorators": kept}
     if carried:  # comments that sat between removed decorators and the def
         changes["lines_after_decorators"] = [*carried, *node.lines_after_decorators]
     return node.with_changes(**changes)
@@ -245,7 +252,7 @@ def decorate_generator_lifespan(ctx: FixContext, report: Report) -> Optional[Pla
     def change(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.FunctionDef)
         dec = cst.Decorator(decorator=ctx.parse_expression(decorator))
-        changes: dict = {"decorators": [*node.decorators, dec]}
+        changes: dict[str, Any] = {"decorators": [*node.decorators, dec]}
         if make_async:
             changes["asynchronous"] = cst.Asynchronous()
         return node.with_changes(**changes)

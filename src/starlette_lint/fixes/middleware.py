@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from ..finding import Report
-from ..model import all_params, walk
+from ..model import Scope, all_params, walk
 from . import FixContext, Plan, fixer
 
 
@@ -33,7 +33,7 @@ def wrap_in_middleware(ctx: FixContext, report: Report) -> Optional[Plan]:
         args = [cst.Arg(ctx.parse_expression(cls_code))]
         if extra:
             args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            tail = list(updated.args) if isinstance(updated, cst.Call) else extra  # type: ignore[attr-defined]
+            tail = list(updated.args) if isinstance(updated, cst.Call) else extra
             tail[-1] = tail[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
             args += tail
         return cst.Call(func=ctx.parse_expression(ref), args=args)
@@ -41,7 +41,7 @@ def wrap_in_middleware(ctx: FixContext, report: Report) -> Optional[Plan]:
     return Plan(f"Middleware({cls_code})").edit(node, change)
 
 
-def _scope_of(ctx: FixContext, node: cst.CSTNode):
+def _scope_of(ctx: FixContext, node: cst.CSTNode) -> Scope:
     """The scope an expression is evaluated in: that of the call whose argument it is, else the module."""
     model = ctx.model
     for site in model.calls:
@@ -89,8 +89,14 @@ def async_dispatch(ctx: FixContext, report: Report) -> Optional[Plan]:
     if mentions != funcs:
         return None
     plan = Plan(f"async def {fn.name}")
-    plan.edit(fn.node, lambda node: node.with_changes(asynchronous=cst.Asynchronous()))  # type: ignore[attr-defined]
+    plan.edit(fn.node, lambda node: node.with_changes(asynchronous=cst.Asynchronous()))
     for site in fn.calls:
         if id(site.node) in direct:
-            plan.edit(site.node, lambda node: cst.Await(expression=node))  # type: ignore[arg-type]
+            plan.edit(site.node, _awaited)
     return plan
+
+
+def _awaited(node: cst.CSTNode) -> cst.Await:
+    if not isinstance(node, cst.BaseExpression):
+        raise TypeError(f"cannot await a {type(node).__name__}")  # the edit fails, and with it the plan
+    return cst.Await(expression=node)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
 from ..finding import Report
-from ..model import Scope, iter_children, string_value
+from ..model import Model, Scope, iter_children, string_value
 from . import FixContext, Plan, fixer
 from ._cst import insert_first_arg, keyword_index, positional_args, remove_arg, remove_dict_element
 
@@ -34,21 +34,21 @@ def renamed_status(ctx: FixContext, report: Report) -> Optional[Plan]:
     node = report.node
     if isinstance(node, cst.Attribute):
         old = node.attr.value
-        new = STATUS_RENAMES.get(old)
-        if new is None:
+        renamed = STATUS_RENAMES.get(old)
+        if renamed is None:
             return None
         from ..rules.migration import getattr_defaults
 
         if id(node) in getattr_defaults(ctx.model):
             return None  # getattr(status, "NEW", status.OLD): renaming the default breaks old Starlette
-        return Plan(f"status.{new}").edit(node, lambda n: n.with_changes(attr=cst.Name(new)))  # type: ignore[attr-defined]
+        return Plan(f"status.{renamed}").edit(node, lambda n: n.with_changes(attr=cst.Name(renamed)))
     if isinstance(node, cst.ImportAlias) and isinstance(node.name, cst.Name):
         old = node.name.value
         new = STATUS_RENAMES.get(old)
         if new is None:
             return None
         if node.asname is not None:
-            return Plan(f"import {new}").edit(node, lambda n: n.with_changes(name=cst.Name(new)))  # type: ignore[attr-defined]
+            return Plan(f"import {new}").edit(node, lambda n: n.with_changes(name=cst.Name(new)))
         return memo_rename(ctx, node, old, new)
     return None
 
@@ -68,13 +68,13 @@ def memo_rename(ctx: FixContext, alias: cst.ImportAlias, old: str, new: str) -> 
         if model.qualname(name, scope) not in {f"{m}.{old}" for m in _STATUS_MODULES}:
             return None
     plan = Plan(f"import {new}")
-    plan.edit(alias, lambda n: n.with_changes(name=cst.Name(new)))  # type: ignore[attr-defined]
+    plan.edit(alias, lambda n: n.with_changes(name=cst.Name(new)))
     for name, _ in uses:
-        plan.edit(name, lambda n: n.with_changes(value=new))  # type: ignore[attr-defined]
+        plan.edit(name, lambda n: n.with_changes(value=new))
     return plan
 
 
-def _all_nodes(root: cst.CSTNode):
+def _all_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     stack = [root]
     while stack:
         node = stack.pop()
@@ -82,7 +82,7 @@ def _all_nodes(root: cst.CSTNode):
         stack.extend(iter_children(node))
 
 
-def _names(model, value: str):
+def _names(model: Model, value: str) -> Iterator[tuple[cst.Name, Scope]]:
     """Name nodes used as values (not attribute names, keywords or the import itself), with their scope."""
     stack: list[tuple[cst.CSTNode, Scope]] = [(n, model.scope) for n in iter_children(model.module)]
     while stack:
@@ -167,6 +167,6 @@ def template_response_request_first(ctx: FixContext, report: Report) -> Optional
     return Plan(f"TemplateResponse({request_code}, ...)").edit(call, change)
 
 
-def _is_request(model, expr: cst.BaseExpression, scope: Scope) -> bool:
+def _is_request(model: Model, expr: cst.BaseExpression, scope: Scope) -> bool:
     q = model.qualname(expr, scope)
     return q is not None and q.startswith(("starlette.requests.Request()", "starlette.requests.HTTPConnection()"))

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..finding import Report
 from . import FixContext, Plan, fixer
-from ._cst import append_arg, positional_args
+from ._cst import append_arg, expect, positional_args
 
 
 @fixer("STL607")
@@ -24,4 +24,4 @@ def redirect_see_other(ctx: FixContext, report: Report) -> Optional[Plan]:
         return None
     new = cst.Arg(keyword=cst.Name("status_code"), value=cst.Integer("303"),
                   equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-    return Plan("status_code=303").edit(call, lambda node: append_arg(node, new))  # type: ignore[arg-type]
+    return Plan("status_code=303").edit(call, lambda node: append_arg(expect(node, cst.Call), new))

@@ -189,7 +189,7 @@ class UvicornRunAppObject(Rule):
         return f"{owner}:{attr}", False  # an object imported from another module
 
     @staticmethod
-    def _local_function(model: Model, qualname: str):
+    def _local_function(model: Model, qualname: str) -> Optional[Function]:
         name = qualname[len(LOCAL) + 1:]
         for fn in model.functions:
             if fn.qualname == name:
@@ -265,7 +265,7 @@ def conditional_call_ids(model: Model) -> set[int]:
     return out
 
 
-def _switched_off(model: Model, call: cst.Call, fn) -> bool:
+def _switched_off(model: Model, call: cst.Call, fn: Function) -> bool:
     """``run(start_server=False)`` where ``fn`` tests that parameter: the call may well not serve.
 
     The argument is ``False``/``None``/``0`` (literal or module constant) and
@@ -699,7 +699,7 @@ class MissingHealthCheck(Rule):
                     out.add(id(app))
             if factories:
                 # app = create_app(); app.add_route(...)  /  create_app().include_router(...)
-                made = base
+                made: Optional[cst.BaseExpression] = base
                 if isinstance(made, cst.Name):
                     found = model.value_of(made, site.scope)
                     made = found[0] if found is not None else None

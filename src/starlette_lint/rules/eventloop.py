@@ -62,7 +62,7 @@ from ..framework import (
     REQUEST_ROLES,
     Framework,
 )
-from ..model import LOCAL, CallSite, ClassInfo, Function, Model, all_params, argument, keyword, string_value, walk
+from ..model import LOCAL, CallSite, ClassInfo, Function, Model, Scope, all_params, argument, keyword, string_value, walk
 from ..positions import model_positions
 from .base import Rule
 
@@ -210,7 +210,7 @@ class EventLoopFacts:
             return []
         used: set[int] = set()
 
-        def note(expr: cst.BaseExpression, scope) -> None:
+        def note(expr: cst.BaseExpression, scope: Scope) -> None:
             if isinstance(expr, cst.Name) and expr.value in candidates:
                 target = m.resolve_function(expr, scope)
                 if target is not None:
@@ -219,9 +219,9 @@ class EventLoopFacts:
                 for el in expr.elements:
                     note(el.value, scope)
             elif isinstance(expr, cst.Dict):
-                for el in expr.elements:
-                    if isinstance(el, cst.DictElement):
-                        note(el.value, scope)
+                for item in expr.elements:
+                    if isinstance(item, cst.DictElement):
+                        note(item.value, scope)
 
         for site in m.calls:
             note(site.node.func, site.scope)
@@ -294,9 +294,9 @@ class EventLoopFacts:
             if q is None:
                 q = self._path_division(site.node.func, site.scope)
             entry = self.catalog.lookup(q)
-            if entry is None or not self._applies(entry, site):
+            if entry is None or q is None or not self._applies(entry, site):
                 continue
-            out.append(Hit(site, entry, q, fn))  # type: ignore[arg-type]
+            out.append(Hit(site, entry, q, fn))
         if not out:
             return out
         if fn.is_async:
@@ -305,7 +305,7 @@ class EventLoopFacts:
         ids = {id(h.site.node) for h in out}
         return [h for h in out if id(_receiver_call(h.site.node)) not in ids]
 
-    def _path_division(self, func: cst.BaseExpression, scope) -> Optional[str]:
+    def _path_division(self, func: cst.BaseExpression, scope: Scope) -> Optional[str]:
         """``(BASE / name).write_bytes`` -> ``pathlib.Path().write_bytes`` when BASE is a pathlib.Path."""
         tail: list[str] = []
         expr = func
@@ -332,7 +332,7 @@ class EventLoopFacts:
             out += step if step == "()" else "." + step
         return out
 
-    def _is_path(self, expr: cst.BaseExpression, scope, _depth: int = 0) -> bool:
+    def _is_path(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> bool:
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide) and _depth < 10:
             return self._is_path(expr.left, scope, _depth + 1) or self._is_path(expr.right, scope, _depth + 1)
         q = self.model.qualname(expr, scope)
@@ -375,10 +375,10 @@ class EventLoopFacts:
                 return False  # anyio.wrap_file(open(...)): the idiom for an async file object
         return True
 
-    def _origins(self, site: CallSite) -> Iterator[tuple[cst.Call, str, object]]:
+    def _origins(self, site: CallSite) -> Iterator[tuple[cst.Call, str, Scope]]:
         """The calls that built what a call is made on (the call itself first), through variables bound once."""
         m = self.model
-        todo: list[tuple[cst.BaseExpression, object]] = [(site.node, site.scope)]
+        todo: list[tuple[cst.BaseExpression, Scope]] = [(site.node, site.scope)]
         steps = 0
         while todo and steps < 40:
             steps += 1
@@ -388,7 +388,7 @@ class EventLoopFacts:
             elif isinstance(expr, cst.Await):
                 todo.append((expr.expression, scope))
             elif isinstance(expr, cst.Call):
-                q = m.qualname(expr.func, scope)  # type: ignore[arg-type]
+                q = m.qualname(expr.func, scope)
                 yield expr, q or "", scope
                 if q in _SCOPED_SESSION:
                     factory = argument(expr, 0, "session_factory")
@@ -396,7 +396,7 @@ class EventLoopFacts:
                         todo.append((factory.value, scope))
                 todo.append((expr.func, scope))
             elif isinstance(expr, cst.Name):
-                found = m.value_of(expr, scope)  # type: ignore[arg-type]
+                found = m.value_of(expr, scope)
                 if found is not None:
                     todo.append(found)
 
@@ -405,7 +405,7 @@ class EventLoopFacts:
         for call, q, scope in self._origins(site):
             if q in _SESSION_FACTORIES:
                 cls = argument(call, 1, "class_")
-                cls_name = self.model.qualname(cls.value, scope) if cls is not None else None  # type: ignore[arg-type]
+                cls_name = self.model.qualname(cls.value, scope) if cls is not None else None
                 if cls is not None and cls_name not in _SYNC_SESSION_CLASSES:
                     return False
         return True
@@ -415,7 +415,7 @@ class EventLoopFacts:
         for call, q, scope in self._origins(site):
             if q in _ARCHIVE_OPENERS:
                 for arg in (argument(call, 0, "file"), keyword(call, "fileobj")):
-                    if arg is not None and self.model.qualname(arg.value, scope) in _MEMORY_BUFFERS:  # type: ignore[arg-type]
+                    if arg is not None and self.model.qualname(arg.value, scope) in _MEMORY_BUFFERS:
                         return True
         return False
 
@@ -431,11 +431,11 @@ class EventLoopFacts:
             arg = argument(call, index, name)
             if arg is None:
                 return default is not None
-            mode = string_value(self.model.constant(arg.value, scope))  # type: ignore[arg-type]
+            mode = string_value(self.model.constant(arg.value, scope))
             return mode is not None and not any(ch in mode for ch in "wax+")
         return False
 
-    def _file_descriptor(self, expr: cst.BaseExpression, scope, _depth: int = 0) -> bool:
+    def _file_descriptor(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> bool:
         """A descriptor known to be a regular file's: ``os.open(...)``, ``f.fileno()`` of an opened file,
         ``tempfile.mkstemp()``. Anything else (``os.pipe()``, ``pty.openpty()``, a socket's, a parameter)
         may be a pipe, a PTY or a socket, whose reads return at once after a readiness check."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional, cast
 
 import libcst as cst
 
 from ..finding import Report
 from ..framework import REQUEST_ROLES, STARTUP_ROLES, App, AppCall, Framework, Lifespan
-from ..model import LOCAL, CallSite, Function, Model, argument, dotted_name, iter_children, string_value, walk
+from ..model import LOCAL, CallSite, Function, Model, Scope, argument, dotted_name, iter_children, string_value, walk
 from ..names import ASYNCCONTEXTMANAGER, FASTAPI_APP, FASTAPI_ROUTER
 from ..versions import Claim
 from .base import Rule
@@ -671,7 +671,7 @@ def _closed_names(model: Model, fw: Framework) -> set[str]:
 
 
 def _import_time(site: CallSite) -> bool:
-    s = site.scope
+    s: Optional[Scope] = site.scope
     while s is not None:
         if s.kind in ("function", "lambda"):
             return False
@@ -742,12 +742,12 @@ class ImportTimeAsyncClient(Rule):
             target = _bound_target(site)
             if target is None:
                 continue
-            key = target.value if isinstance(target, cst.Name) else target.attr.value  # type: ignore[union-attr]
+            key = target.value if isinstance(target, cst.Name) else cast(cst.Attribute, target).attr.value
             if key in closed:
                 continue
             var = dotted_name(target) or key
-            q = model.call_qualname(site)
-            close = _ASYNC_CLIENTS[q].format(v=var)  # type: ignore[index]
+            q = model.call_qualname(site) or ""
+            close = _ASYNC_CLIENTS[q].format(v=var)
             yield self.report(
                 site.node,
                 f"{q}() assigned to {var} is created at import time and nothing in this module closes it: "
@@ -836,9 +836,9 @@ class GlobalStateRebinding(Rule):
         roots = [fn for fn in model.functions if roles(fn) & (REQUEST_ROLES | STARTUP_ROLES)]
         reached = fw.reachable(roots, follow=lambda caller, site, callee: callee.is_async)
         for fn, root in reached.values():
-            startup_only = root is not None and roles(root) & STARTUP_ROLES and not roles(root) & REQUEST_ROLES
-            startup = bool(roles(fn) & STARTUP_ROLES) or bool(startup_only)
-            via = "" if root is None or root is fn else f" (called from {fw.describe(root)})"
+            startup_only = bool(roles(root) & STARTUP_ROLES) and not roles(root) & REQUEST_ROLES
+            startup = bool(roles(fn) & STARTUP_ROLES) or startup_only
+            via = "" if root is fn else f" (called from {fw.describe(root)})"
             for stmt in fn.globals:
                 names = [item.name.value for item in stmt.names if _rebinds(fn, item.name.value)]
                 if not names:
@@ -894,7 +894,7 @@ def _names_read(expr: Optional[cst.CSTNode]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _writes(target: cst.BaseExpression, reads: frozenset[str]) -> list:
+def _writes(target: cst.BaseExpression, reads: frozenset[str]) -> list[Any]:
     """Evaluation items for an assignment target: ``("W", name, names the value read)`` for each name
     rebound, and the expressions other targets read (``x.attr = ...`` reads ``x``)."""
     if isinstance(target, cst.Name):
@@ -906,14 +906,14 @@ def _writes(target: cst.BaseExpression, reads: frozenset[str]) -> list:
     return [target]
 
 
-def _evaluation_events(fn: Function) -> list[tuple]:
+def _evaluation_events(fn: Function) -> list[tuple[Any, ...]]:
     """The function body as events in evaluation order (each loop body and branch once):
     ``("R", name)`` a read; ``("W", name, names its value read)`` a rebinding; ``("A",)`` a
     suspension point (await, ``async with`` entry and exit, ``async for`` step); ``(enter|exit, id)``
     around ``async with`` bodies; ``("if", names the test read)`` / ``("endif",)`` around an ``if``'s
     branches. Nested functions, classes and lambdas are not entered."""
-    events: list[tuple] = []
-    stack: list = [fn.node.body]
+    events: list[tuple[Any, ...]] = []
+    stack: list[Any] = [fn.node.body]
     while stack:
         item = stack.pop()
         if isinstance(item, tuple):
@@ -957,7 +957,7 @@ def _evaluation_events(fn: Function) -> list[tuple]:
                 seq += [("A",), (_AW_ENTER, id(node))]
             for i in node.items:
                 if i.asname is not None:
-                    seq += _writes(i.asname.name, frozenset())  # type: ignore[arg-type]
+                    seq += _writes(cast(cst.BaseExpression, i.asname.name), frozenset())
             seq.append(node.body)
             if node.asynchronous is not None:
                 seq += [(_AW_EXIT, id(node)), ("A",)]
@@ -978,8 +978,8 @@ def _read_await_write(fn: Function, names: set[str]) -> dict[str, str]:
     if not fn.awaits and not _has_async_blocks(fn):
         return out
     # a variable holding a value read from a global: name -> [global, stale?, async with blocks open at the read]
-    carriers: dict[str, list] = {}
-    tests: list[list] = []  # open ``if`` tests: [names read, stale?, blocks open at the test]
+    carriers: dict[str, list[Any]] = {}
+    tests: list[list[Any]] = []  # open ``if`` tests: [names read, stale?, blocks open at the test]
     blocks: list[int] = []
     for ev in _evaluation_events(fn):
         kind = ev[0]
@@ -1080,7 +1080,7 @@ class LifespanNeverYields(Rule):
             if decorators:
                 if len(decorators) != 1 or decorators[0] not in _CONTEXT_MANAGER_DECORATORS:
                     continue
-                shape = f"is decorated with @{decorators[0].rsplit('.', 1)[-1]} but has no yield"  # type: ignore[union-attr]
+                shape = f"is decorated with @{(decorators[0] or '').rsplit('.', 1)[-1]} but has no yield"
             elif _returns_value(fn):
                 continue  # returns a context manager built elsewhere
             else:

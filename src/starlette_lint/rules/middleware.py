@@ -7,7 +7,7 @@ The analyses these rules share with others live in :mod:`..analysis`: when code 
 
 from __future__ import annotations
 
-from typing import Iterator, Literal, Optional
+from typing import Iterator, Literal, Optional, Sequence
 
 import libcst as cst
 
@@ -50,8 +50,9 @@ def app_label(app: App) -> str:
 def _top_level_statements(scope: Scope) -> Optional[set[int]]:
     """ids of the expression statements / defs written directly in a module or function body."""
     node = scope.node
-    if scope.kind == "module":
-        body = node.body  # type: ignore[attr-defined]
+    body: Sequence[cst.BaseStatement]
+    if isinstance(node, cst.Module):
+        body = node.body
     elif scope.kind == "function" and isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock):
         body = node.body.body
     else:
@@ -190,7 +191,7 @@ class MiddlewareNotWrapped(Rule):
             for el in elements(lit) or ():
                 yield from self._judge(model, el, site.scope, owner, "when the module is imported", done)
 
-    def _judge(self, model: Model, el: cst.BaseExpression, scope: Scope, owner: str, when: str,
+    def _judge(self, model: Model, el: cst.CSTNode, scope: Scope, owner: str, when: str,
                done: set[int]) -> Iterator[Report]:
         if id(el) in done:
             return
@@ -487,9 +488,10 @@ class CorsNotOutermost(Rule):
                 list_known = True
         else:
             list_known = True
-        added: list[_Entry] = []
+        added: list[tuple[cst.CSTNode, _Entry]] = []
         add_scope: Optional[Scope] = None
         for ac in app.calls:
+            stmt: Optional[cst.CSTNode]
             if ac.method == "add_middleware":
                 stmt = ac.site.parent
                 first = argument(ac.call, 0, "middleware_class")
@@ -504,14 +506,14 @@ class CorsNotOutermost(Rule):
                 continue
             if add_scope is None:
                 add_scope = ac.site.scope
-            if ac.site.scope is not add_scope:
+            if ac.site.scope is not add_scope or stmt is None:
                 return None
-            added.append((stmt, entry))  # type: ignore[arg-type]
+            added.append((stmt, entry))
         if added:
             top = _top_level_statements(add_scope) if add_scope is not None else None
-            if top is None or any(id(stmt) not in top for stmt, _ in added):  # type: ignore[misc]
+            if top is None or any(id(node) not in top for node, _ in added):
                 return None
-        order = [entry for _, entry in reversed(added)]  # type: ignore[misc]
+        order = [entry for _, entry in reversed(added)]
         if not list_known:
             return order if any(e.cls == N.CORS_MIDDLEWARE for e in order) else None
         return order + listed

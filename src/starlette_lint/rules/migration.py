@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Collection, Iterable, Iterator, Optional
 
 import libcst as cst
 
 from ..analysis.deliberate import Deliberate, file_class, object_class, scoped_nodes, when_runs
 from ..finding import Report
-from ..framework import App, Framework
+from ..framework import App, AppCall, Framework
 from ..model import (
     LOCAL,
     CallSite,
@@ -40,7 +40,6 @@ STATUS_RENAMES = {
 }
 JINJA2_TEMPLATES_KWARGS = frozenset({"directory", "context_processors", "env"})
 RENAMED_STATUS_SINCE = (0, 48)  # the first release with the new status names (and warning on the old ones)
-
 
 
 class MigrationFacts:
@@ -102,7 +101,7 @@ def _app_ref(app: App) -> str:
     return app.name or f"{app.class_label}()"
 
 
-def _decorated(ac) -> str:
+def _decorated(ac: AppCall) -> str:
     target = ac.decorates
     return f" on {target.name}" if target is not None else ""
 
@@ -292,7 +291,7 @@ class RemovedStarletteApi(Rule):
                     yield self.report(alias, _ISCOROUTINE_MESSAGE.format(
                         what="importing iscoroutinefunction_or_partial", said=said))
 
-    def _message(self, model: Model, app: App, ac, fix: str) -> Optional[str]:
+    def _message(self, model: Model, app: App, ac: AppCall, fix: str) -> Optional[str]:
         ref = _app_ref(app)
         method = ac.method
         shown = f"@{ref}.{method}(){_decorated(ac)}" if ac.decorates is not None and method in _DECORATORS \
@@ -347,7 +346,7 @@ def _imports_guarded_by_try(model: Model) -> set[int]:
                 types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
                 for t in types:
                     expr = t.value if isinstance(t, cst.Element) else t
-                    name = dotted_name(expr)  # type: ignore[arg-type]
+                    name = dotted_name(expr) if isinstance(expr, cst.BaseExpression) else None
                     if name and name.rsplit(".", 1)[-1] in _IMPORT_ERRORS:
                         catches = True
         if catches:
@@ -466,7 +465,7 @@ class DeprecatedStarletteApi(Rule):
                     mod_name = canonical(dotted_name(module) or "") if module is not None else ""
                     in_module = mod_name == WSGI_MODULE or mod_name.startswith(WSGI_MODULE + ".")
                     found.append((self.report(
-                        module if in_module else alias,  # type: ignore[arg-type]
+                        module if in_module and module is not None else alias,
                         f"{wsgi}; use the a2wsgi package: from a2wsgi import WSGIMiddleware",
                     ), ("wsgi",)))
         said = self.claims["run_until_first_complete()"].text(target)
@@ -483,7 +482,7 @@ class DeprecatedStarletteApi(Rule):
             for site in model.calls_to(*wanted):
                 arg = keyword(site.node, "timeout")
                 if arg is not None:
-                    verb = model.call_qualname(site).rsplit(".", 1)[-1]  # type: ignore[union-attr]
+                    verb = (model.call_qualname(site) or "").rsplit(".", 1)[-1]
                     found.append((self.report(
                         arg,
                         f"{timeout.text(target, verb=verb)}: the TestClient calls the app in-process and never times "
@@ -549,7 +548,7 @@ def _find_fallback_guards(model: Model) -> dict[int, set[str]]:
     """
     out: dict[int, set[str]] = {}
 
-    def mark(nodes, names: set[str]) -> None:
+    def mark(nodes: Iterable[cst.CSTNode], names: set[str]) -> None:
         for root in nodes:
             for n in [root, *walk(root, into_scopes=True)]:
                 out.setdefault(id(n), set()).update(names)
@@ -594,7 +593,7 @@ def _catches_missing(handler: cst.ExceptHandler) -> bool:
     types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
     for t in types:
         expr = t.value if isinstance(t, cst.Element) else t
-        name = dotted_name(expr)  # type: ignore[arg-type]
+        name = dotted_name(expr) if isinstance(expr, cst.BaseExpression) else None
         if name and name.rsplit(".", 1)[-1] in _CATCHES_MISSING:
             return True
     return False
@@ -637,7 +636,7 @@ def _reexport_shim(model: Model, stmt: cst.CSTNode) -> bool:
     return True
 
 
-def _attributes(model: Model, attrs) -> Iterator[tuple[cst.Attribute, Scope]]:
+def _attributes(model: Model, attrs: Collection[str]) -> Iterator[tuple[cst.Attribute, Scope]]:
     """``x.<attr>`` nodes anywhere in the module, with the scope they are evaluated in."""
     for node, scope in scoped_nodes(model):
         if isinstance(node, cst.Attribute) and node.attr.value in attrs:
@@ -743,7 +742,7 @@ class OldTemplateResponse(Rule):
         first = positional(call, 0)
         second = positional(call, 1)
         third = positional(call, 2)
-        ref = _code(model, call.func.value) if isinstance(call.func, cst.Attribute) else "templates"  # type: ignore[union-attr]
+        ref = _code(model, call.func.value) if isinstance(call.func, cst.Attribute) else "templates"
         written = _call_as_written(model, call, ref)
         missing = "TypeError: Jinja2Templates.TemplateResponse() missing 1 required positional argument: '{}'"
         if first is None:
@@ -759,8 +758,9 @@ class OldTemplateResponse(Rule):
         if _is_request(model, first.value, site.scope) or keyword(call, "name") is not None:
             return None
         ctx = second.value if second is not None else None
-        if ctx is None and keyword(call, "context") is not None:
-            ctx = keyword(call, "context").value  # type: ignore[union-attr]
+        context = keyword(call, "context")
+        if ctx is None and context is not None:
+            ctx = context.value
         request = _request_in(model, ctx, site.scope)
         if not _is_string(model, first.value, site.scope) and request is None:
             return None  # ``TemplateResponse(template_name, ...)``: old only when the context carries the request

@@ -13,7 +13,7 @@ guessed at (:func:`request_params` is the one place that decides).
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Optional
+from typing import Collection, Iterable, Iterator, Mapping, Optional, cast
 
 import libcst as cst
 
@@ -47,14 +47,16 @@ from ..model import (
 from ..versions import Claim
 from .base import Rule
 
+
 def _request_method_call(fw: Framework, node: cst.CSTNode, scope: Scope, methods: Iterable[str],
-                         kinds: Iterable[str] = HTTP_KINDS) -> Optional[str]:
+                         kinds: Collection[str] = HTTP_KINDS) -> Optional[str]:
     """``req.<method>(...)`` on a known request object: the request's name, else None."""
     if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
         return None
     if node.func.attr.value not in methods or not isinstance(node.func.value, cst.Name):
         return None
-    if request_kind(fw, node.func.value, scope) in kinds:
+    kind = request_kind(fw, node.func.value, scope)
+    if kind is not None and kind in kinds:
         return node.func.value.value
     return None
 
@@ -65,13 +67,14 @@ def _nodes(stmts: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
         yield from walk(s)
 
 
-def _stream_consumptions(fw: Framework, fn: Function, names: dict[str, str]) -> list[tuple[cst.Call, cst.CSTNode, str]]:
+def _stream_consumptions(fw: Framework, fn: Function, names: Mapping[str, str]
+                         ) -> list[tuple[cst.Call, cst.CSTNode, str]]:
     """``async for x in req.stream()`` / ``[x async for x in req.stream()]``: (stream call, loop node, req name)."""
     if not any(k in HTTP_KINDS for k in names.values()):
         return []
     if not any(isinstance(s.node.func, cst.Attribute) and s.node.func.attr.value == "stream" for s in fn.calls):
         return []
-    out = []
+    out: list[tuple[cst.Call, cst.CSTNode, str]] = []
     cached: set[str] = set()  # requests whose body was read (and so cached) before: stream() replays it
     for node in walk(fn.node):
         if isinstance(node, cst.Call):
@@ -79,9 +82,10 @@ def _stream_consumptions(fw: Framework, fn: Function, names: dict[str, str]) -> 
             if req is not None:
                 cached.add(req)
         elif isinstance(node, (cst.For, cst.CompFor)) and node.asynchronous is not None:
-            req = _request_method_call(fw, node.iter, fn.scope, ("stream",))
-            if req is not None and req not in cached:
-                out.append((node.iter, node, req))
+            stream = node.iter
+            req = _request_method_call(fw, stream, fn.scope, ("stream",))
+            if req is not None and req not in cached and isinstance(stream, cst.Call):
+                out.append((stream, node, req))
     return out
 
 
@@ -186,7 +190,7 @@ class UnawaitedBodyRead(Rule):
             fn = site.function
             if fn is None or not self._misused(fw, site.parent, call, fn):
                 continue
-            method = call.func.attr.value  # type: ignore[attr-defined]
+            method = cast(cst.Attribute, call.func).attr.value  # a request method call (above)
             where = fw.describe(fn)
             if fn.is_async:
                 fix = f"use await {req}.{method}()"
@@ -305,7 +309,7 @@ class StreamReadTwice(Rule):
                     if again != req:
                         continue
                     reported.add(id(node))
-                    method = node.func.attr.value  # type: ignore[attr-defined]
+                    method = cast(cst.Attribute, node.func).attr.value  # a request method call (above)
                     yield self.report(
                         node,
                         f"{req}.{method}() reads the body again after {req}.stream() was iterated in "
@@ -503,7 +507,8 @@ class EndpointArity(Rule):
             roles = fw.roles_of(fn)
             if fn.klass is not None or not roles & {ENDPOINT, WEBSOCKET_ENDPOINT} or PATH_OPERATION in roles:
                 continue
-            if not fw.routes_of(fn) or not all(r.framework == "starlette" and r.kind in ("http", "websocket") for r in fw.routes_of(fn)):
+            routes = fw.routes_of(fn)
+            if not routes or not all(r.framework == "starlette" and r.kind in ("http", "websocket") for r in routes):
                 continue
             if not _plain_decorators(fw, fn):
                 continue
@@ -1037,7 +1042,7 @@ class NestedSessionMutation(Rule):
                 )
 
     @staticmethod
-    def _hands_over(fw: Framework, fn: Function, facts: _SessionFacts, call: cst.Call, names: dict[str, str]) -> bool:
+    def _hands_over(fw: Framework, fn: Function, facts: _SessionFacts, call: cst.Call, names: Mapping[str, str]) -> bool:
         """The request, the session or a session value is passed to code that may write the session."""
         model = fw.model
         passed = False
