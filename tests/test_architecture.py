@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Optional
 
 import pytest
+
+from starlette_lint.engine import analyze_source
+from starlette_lint.framework import AppKind
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "starlette_lint"
 
@@ -125,3 +129,30 @@ def test_rule_modules_share_only_through_analysis() -> None:
     families = {name for name in MODULES if name.startswith("starlette_lint.rules.") and name != "starlette_lint.rules.base"}
     for name in families:
         assert not GRAPH[name] & families, name
+
+
+# ------------------------------------------------------------------ the seam for other modules
+_CUSTOM_APP = """\
+from fastapi import HTTPException
+
+from app.factory import AuditedFastAPI
+
+app = AuditedFastAPI(debug=True)
+"""
+
+
+class _Project:
+    """What a project index would say: ``app.factory.AuditedFastAPI`` subclasses ``FastAPI``."""
+
+    def app_kind(self, qualname: str) -> Optional[AppKind]:
+        return "fastapi" if qualname == "app.factory.AuditedFastAPI" else None
+
+
+def test_facts_from_other_modules_reach_the_framework_step() -> None:
+    """An app class from another module is unknown to one file: nothing is reported. Told
+    through the seam that it is a FastAPI subclass, the file's app is judged like any other."""
+    alone = analyze_source(_CUSTOM_APP, "app/main.py")
+    assert [f.code for f in alone.findings] == []
+    told = analyze_source(_CUSTOM_APP, "app/main.py", elsewhere=_Project())
+    assert [(f.line, f.code) for f in told.findings] == [(5, "STL504")]
+    assert "debug=True on app = FastAPI()" in told.findings[0].message

@@ -33,7 +33,7 @@ from .config import DEFAULT, Config
 from .deadline import TIMEOUT_PREFIX, FileTimeout, stand_down, timeout_message, within
 from .deadline import check as deadline_check
 from .finding import Finding, Report
-from .framework import Framework
+from .framework import NOWHERE, Elsewhere, Framework
 from .model import Model
 from .noqa import peer_suppressed
 from .positions import model_positions
@@ -118,8 +118,13 @@ def analyze_source(
     on_parse_error: str = "internal",
     debug: bool = False,
     tree: Optional[ast.Module] = None,
+    elsewhere: Elsewhere = NOWHERE,
 ) -> Analysis:
-    """:func:`check_source`, keeping the parsed module, the model and the reports' nodes."""
+    """:func:`check_source`, keeping the parsed module, the model and the reports' nodes.
+
+    ``elsewhere``: what the project's other modules tell the framework step (the seam for
+    project mode, :class:`.framework.Elsewhere`); nothing by default.
+    """
     config = config or DEFAULT
     if not is_relevant(source, config):
         return Analysis()
@@ -130,7 +135,7 @@ def analyze_source(
         error = python_syntax_error(source, filename)  # LibCST takes null bytes in strings, Python does not
         if error is not None:
             return Analysis([error])
-    args = (source, filename, config, active, on_parse_error, debug, tree)
+    args = (source, filename, config, active, on_parse_error, debug, tree, elsewhere)
     if fits_calling_thread(source, tree):
         # on the calling thread (see .stack); Python code that recursed too deep
         # for its limit is done again on a large stack, where the limit is raised
@@ -214,11 +219,12 @@ def gc_paused() -> Iterator[None]:
 
 
 def _analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
-             on_parse_error: str, debug: bool, tree: Optional[ast.Module] = None) -> Analysis:
+             on_parse_error: str, debug: bool, tree: Optional[ast.Module] = None,
+             elsewhere: Elsewhere = NOWHERE) -> Analysis:
     with gc_paused():
         try:
             return within(config.file_timeout, _parse_and_analyze, source, filename, config, active, on_parse_error,
-                          debug, tree)
+                          debug, tree, elsewhere)
         except FileTimeout:  # in the parser's wrapper, the model or positions: nothing is kept
             stand_down()  # when the deadline is an outer one (the command's), still armed
             _restore_validation()
@@ -236,7 +242,7 @@ def timed_out(findings: Iterable[Finding]) -> bool:
 
 
 def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config, active: list[Rule],
-                       on_parse_error: str, debug: bool, tree: Optional[ast.Module]) -> Analysis:
+                       on_parse_error: str, debug: bool, tree: Optional[ast.Module], elsewhere: Elsewhere) -> Analysis:
     try:
         too_complex = guard.check(source)  # LibCST would take minutes: say so instead
     except Exception:  # noqa: BLE001 - a bug of the guard must not stop the check
@@ -254,7 +260,7 @@ def _parse_and_analyze(source: Union[str, bytes], filename: str, config: Config,
     except Exception as exc:  # noqa: BLE001 - never abort the host linter
         return _not_parsed(source, filename, _reason(exc, debug), on_parse_error)
     text = source if isinstance(source, str) else module.code
-    return analyze_module(module, text, filename, config, active, debug=debug, tree=tree)
+    return analyze_module(module, text, filename, config, active, debug=debug, tree=tree, elsewhere=elsewhere)
 
 
 def _unchecked(self: cst.CSTNode) -> None:
@@ -302,7 +308,8 @@ def run_rules(module: cst.Module, source: str, filename: str, config: Config, ru
 
 
 def analyze_module(module: cst.Module, source: str, filename: str, config: Config, rules: Iterable[Rule],
-                   *, debug: bool = False, tree: Optional[ast.Module] = None) -> Analysis:
+                   *, debug: bool = False, tree: Optional[ast.Module] = None,
+                   elsewhere: Elsewhere = NOWHERE) -> Analysis:
     """The pipeline on a parsed module: Model, Framework, the rules, positions."""
     try:
         model = Model(module, source, filename, config)
@@ -315,7 +322,7 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     if not rules:
         return Analysis([], module, model)
     try:
-        framework = Framework(model)
+        framework = Framework(model, elsewhere)
     except FileTimeout:
         stand_down()
         return Analysis([_timeout_finding(config)], module, model)
