@@ -25,7 +25,7 @@ class Rule:
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""  # kebab-case, e.g. "blocking-sleep"
     summary: ClassVar[str] = ""  # one line, for the rule table
-    opt_in: ClassVar[bool] = False  # off unless selected (flake8: --enable-extensions)
+    opt_in: ClassVar[bool] = False  # off unless selected by its exact code (--extend-select STLnnn)
     # the kinds of files the rule runs on (see classify.py): breakage and migration rules
     # everywhere; rules about production behaviour on application code only
     applies_to: ClassVar[frozenset[FileClass]] = EVERYWHERE

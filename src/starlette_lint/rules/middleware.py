@@ -525,7 +525,7 @@ class ModuleLevelAddMiddleware(Rule):
     ## What it does
     (Opt-in.) Reports `app.add_middleware(...)` at module level on a
     Starlette or FastAPI app built in the module. Enable it with
-    `--enable-extensions STL306` (flake8) or `extend-select = ["STL306"]`.
+    `--extend-select STL306` (flake8 or the command) or `extend-select = ["STL306"]`.
 
     ## Why is this bad?
     `add_middleware` prepends: the last call becomes the outermost

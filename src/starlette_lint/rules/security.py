@@ -257,7 +257,7 @@ class CorsAnyOrigin(Rule):
     even requires it). The code rarely says which case it is: on the real
     applications of the labelled set (`tests/data/precision_labels.jsonl`)
     none of its findings was a defect, so it runs only when selected
-    (`extend-select = ["STL501"]`, or `--enable-extensions STL501` with
+    (`extend-select = ["STL501"]`, or `--extend-select STL501` with
     flake8). The dangerous combination, with `allow_credentials=True`, is
     STL502 and stays on.
 
