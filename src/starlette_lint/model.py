@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequenc
 
 import libcst as cst
 
+from .config import Config
 from .names import canonical
 from .versions import Target, releases_for
 
@@ -340,7 +341,8 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
 class Model:
     """Everything rules know about one module."""
 
-    def __init__(self, module: cst.Module, source: str, filename: str = "<unknown>", config: Any = None) -> None:
+    def __init__(self, module: cst.Module, source: str, filename: str = "<unknown>",
+                 config: Optional[Config] = None) -> None:
         self.module = module
         self.source = source
         self.filename = filename
@@ -373,6 +375,8 @@ class Model:
         self._ancestors_memo: dict[int, list[str]] = {}
         self._cycle_memo: dict[int, bool] = {}
         self._bases_memo: dict[int, list[ClassInfo]] = {}
+        # id(decorator call) -> the def or class it decorates (the walk meets the call later)
+        self._decorator_targets: dict[int, Union[Function, ClassInfo]] = {}
         self._build()
 
     # ------------------------------------------------------------------ walk
@@ -674,21 +678,14 @@ class Model:
             push((dec.decorator, scope, dec, 0))
         self._pending_decorated(node.decorators, info)
 
-    def _pending_decorated(self, decorators: Sequence[cst.Decorator], target: Any) -> None:
+    def _pending_decorated(self, decorators: Sequence[cst.Decorator], target: Union[Function, ClassInfo]) -> None:
         # Decorator calls are walked later (LIFO); remember which def they decorate.
         for dec in decorators:
             if isinstance(dec.decorator, cst.Call):
                 self._decorator_targets[id(dec.decorator)] = target
 
-    @property
-    def _decorator_targets(self) -> dict[int, Any]:
-        d = self.__dict__.get("_dec_targets")
-        if d is None:
-            d = self.__dict__["_dec_targets"] = {}
-        return d
-
     def _resolve_class_bases(self) -> None:
-        targets = self.__dict__.get("_dec_targets") or {}
+        targets = self._decorator_targets
         for site in self.calls:
             target = targets.get(id(site.node))
             if target is not None:
