@@ -5,11 +5,11 @@ one clear message for a bad table)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import parse_output, run_flake8, spawn_cli
 
 APP = """\
 import time
@@ -33,19 +33,17 @@ app.add_route("/", home)
 
 
 def command(cwd: Path, *paths: str) -> tuple[int, list[tuple[str, str]], str]:
-    proc = subprocess.run([sys.executable, "-m", "starlette_lint.cli", "check", "--no-cache", "--format", "json",
-                           *paths], cwd=cwd, capture_output=True, text=True, timeout=120)
+    """The real command in a subprocess: exit code, sorted (path, code) rows, stderr."""
+    proc = spawn_cli("check", "--no-cache", "--format", "json", *paths, cwd=cwd, timeout=120)
     rows = json.loads(proc.stdout) if proc.stdout.strip().startswith("[") else []
     return proc.returncode, sorted((Path(r["path"]).as_posix(), r["code"]) for r in rows), proc.stderr
 
 
 def flake8(cwd: Path, *paths: str) -> tuple[int, list[tuple[str, str]], str]:
-    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", *paths], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
-    rows = []
-    for line in proc.stdout.splitlines():
-        path, _, _, rest = line.split(":", 3)
-        rows.append((Path(path).as_posix(), rest.split()[0]))
+    """Real flake8 (every plugin, configuration files read) in a subprocess: exit code, sorted (path, code)
+    rows, stderr and stdout."""
+    proc = run_flake8("--select", "STL", *paths, cwd=cwd, timeout=120)
+    rows = [(Path(r.path).as_posix(), r.code) for r in parse_output(proc.stdout, strict=True)]
     return proc.returncode, sorted(rows), proc.stderr + proc.stdout
 
 

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from helpers import parse_output, run_flake8
 from markers import FIXTURES, fixture_config, fixture_files, parse_markers
 from starlette_lint.plugin import OPT_IN
 
-FLAKE8 = [sys.executable, "-m", "flake8", "--isolated"]
-
-
-def run_flake8(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*FLAKE8, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
 
 def parse(output: str) -> set[tuple[str, int, int, str]]:
-    out = set()
-    for line in output.splitlines():
-        m = re.match(r"^(.*):(\d+):(\d+): (STL\d{3}) ", line)
-        if m:
-            out.add((Path(m.group(1)).name, int(m.group(2)), int(m.group(3)), m.group(4)))
-    return out
+    """Our findings in flake8's output: ``{(file name, line, column, code)}``."""
+    return {(Path(r.path).name, r.line, r.col, r.code) for r in parse_output(output) if r.code.startswith("STL")}
 
 
 def test_version_lists_plugin():
-    proc = run_flake8("--version")
+    proc = run_flake8("--isolated", "--version")
     assert "starlette-lint" in proc.stdout
 
 
@@ -60,10 +49,14 @@ def test_fixtures_through_flake8_match_markers():
     groups: dict[tuple[str, ...], list[Path]] = {}
     for p in fixture_files():
         groups.setdefault(flake8_options(fixture_config(p.read_text(encoding="utf-8"))), []).append(p)
+    # one flake8 per header, side by side; from the fixtures folder: flake8's plugin reads
+    # tests/fixtures/pyproject.toml there. flake8's core and our plugin only (the other plugins'
+    # findings are not looked at, and would take most of the time)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        procs = list(pool.map(lambda item: run_flake8("--isolated", *item[0], *map(str, item[1]), cwd=FIXTURES,
+                                                      core=True), groups.items()))
     got: set[tuple[str, int, int, str]] = set()
-    for options, files in groups.items():
-        # from the fixtures folder: flake8's plugin reads tests/fixtures/pyproject.toml there
-        proc = run_flake8(*options, *map(str, files), cwd=FIXTURES)
+    for proc in procs:
         assert proc.returncode in (0, 1), proc.stderr
         got |= parse(proc.stdout)
     want_lines = set()
@@ -87,7 +80,7 @@ def test_noqa(tmp_path):
     )
     target = tmp_path / "app.py"
     target.write_text(src)
-    proc = run_flake8("--select", "STL201", str(target))
+    proc = run_flake8("--isolated", "--select", "STL201", str(target))
     lines = sorted(ln for _, ln, _, c in parse(proc.stdout) if c == "STL201")
     assert lines == [2, 5], proc.stdout
 
@@ -97,25 +90,33 @@ def test_syntax_error_gives_e999_and_no_crash(tmp_path):
     bad.write_text("from fastapi import FastAPI\napp = FastAPI(\n")
     good = tmp_path / "good.py"
     good.write_text("from starlette.applications import Starlette\napp = Starlette(on_startup=[])\n")
-    proc = run_flake8("--select", "E999,STL", str(bad), str(good))
+    proc = run_flake8("--isolated", "--select", "E999,STL", str(bad), str(good))
     assert "E999" in proc.stdout
     assert "good.py:2:" in proc.stdout and "STL201" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
+OPT_IN_APP = (
+    "from starlette.applications import Starlette\n"
+    "from starlette.middleware.gzip import GZipMiddleware\n"
+    "from starlette.routing import Route\n"
+    "async def home(request):\n    ...\n"
+    "app = Starlette(routes=[Route('/', home)])\n"
+    "app.add_middleware(GZipMiddleware)\n"
+)
+
+
+@pytest.fixture(scope="module")
+def opt_in_app(tmp_path_factory) -> tuple[Path, str]:
+    """The app, and flake8's output on it without --enable-extensions (one run for every code)."""
+    target = tmp_path_factory.mktemp("opt_in") / "app.py"
+    target.write_text(OPT_IN_APP)
+    return target, run_flake8("--isolated", "--select", "STL", str(target)).stdout
+
+
 @pytest.mark.parametrize("code", ["STL306", "STL406", "STL703"])
-def test_opt_in_codes_need_enable_extensions(tmp_path, code):
-    src = (
-        "from starlette.applications import Starlette\n"
-        "from starlette.middleware.gzip import GZipMiddleware\n"
-        "from starlette.routing import Route\n"
-        "async def home(request):\n    ...\n"
-        "app = Starlette(routes=[Route('/', home)])\n"
-        "app.add_middleware(GZipMiddleware)\n"
-    )
-    target = tmp_path / "app.py"
-    target.write_text(src)
-    off = run_flake8("--select", "STL", str(target))
-    assert code not in off.stdout
-    on = run_flake8("--select", "STL", "--enable-extensions", code, str(target))
+def test_opt_in_codes_need_enable_extensions(opt_in_app, code):
+    target, off = opt_in_app
+    assert code not in off
+    on = run_flake8("--isolated", "--select", "STL", "--enable-extensions", code, str(target))
     assert code in on.stdout, on.stdout + on.stderr

@@ -32,8 +32,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from helpers import run_flake8, spawn_cli  # noqa: E402
 from scope_programs import programs, scope_programs  # noqa: E402
-from test_robustness import run_cli, run_flake8  # noqa: E402
 
 TERMINATION = Path(__file__).resolve().parent / "fixtures" / "termination"
 FUZZ = int(os.environ.get("STARLETTE_LINT_FUZZ", "40"))
@@ -101,8 +101,8 @@ def _assert_ended_cleanly(proc, what: str) -> None:
 
 def test_generated_batch_and_fixtures_through_cli(batch):
     """``starlette-lint check`` once over the generated batch and the regression shapes."""
-    proc = run_cli("--no-cache", "--extend-select", OPT_IN, str(batch), ".", cwd=TERMINATION,
-                   timeout=SUBPROCESS_TIMEOUT)
+    proc = spawn_cli("check", "--isolated", "--no-cache", "--extend-select", OPT_IN, str(batch), ".", cwd=TERMINATION,
+                     timeout=SUBPROCESS_TIMEOUT, python_flags=("-I",))
     _assert_ended_cleanly(proc, "starlette-lint check")
     assert proc.returncode == 1
     assert "gen_" in proc.stdout and "module_global.py" in proc.stdout  # both folders were analysed
@@ -110,8 +110,8 @@ def test_generated_batch_and_fixtures_through_cli(batch):
 
 def test_generated_batch_and_fixtures_through_flake8(batch):
     """Real flake8 (the plugin, as users run it) once over the same two folders."""
-    proc = run_flake8("--select", "STL", "--enable-extensions", OPT_IN, str(batch), ".", cwd=TERMINATION,
-                      timeout=SUBPROCESS_TIMEOUT)
+    proc = run_flake8("--isolated", "--select", "STL", "--enable-extensions", OPT_IN, str(batch), ".", cwd=TERMINATION,
+                      timeout=SUBPROCESS_TIMEOUT, core=True)
     _assert_ended_cleanly(proc, "flake8")
     assert proc.returncode == 1
     assert "gen_" in proc.stdout and "module_global.py" in proc.stdout
