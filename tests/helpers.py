@@ -15,6 +15,9 @@ Running things
 * :func:`run_flake8` runs real flake8 in a subprocess, with the installed plugin. ``core=True``
   runs flake8 with only its core (pycodestyle) and our plugin: see :data:`FLAKE8_CORE_BOOT`.
 
+:func:`concurrently` runs independent calls side by side (a test that runs the command and flake8 on
+the same tree waits for both at once: the machine has more than one core).
+
 Every subprocess runner takes ``cwd``, ``env`` (overrides; a ``None`` value removes a variable),
 ``stdin`` (text fed to the child) and ``timeout`` (seconds; a hang fails the test instead of
 hanging it), and returns the :class:`subprocess.CompletedProcess`.
@@ -35,7 +38,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, Mapping, NamedTuple, Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator, Mapping, NamedTuple, Optional, Sequence, TypeVar
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -123,6 +127,21 @@ def run_flake8(*args: str, cwd: Optional[Path | str] = None, env: Optional[Mappi
     """
     return run_process([*(FLAKE8_CORE if core else FLAKE8), *args], cwd=cwd, env=env, stdin=stdin,
                        timeout=timeout)
+
+
+T = TypeVar("T")
+
+
+def concurrently(*calls: Callable[[], T], workers: Optional[int] = None) -> list[T]:
+    """Each call in a thread of its own (at most ``workers`` at a time), the results in the calls' order.
+
+    For calls that wait on subprocesses (:func:`run_process` and the runners above): the children run
+    side by side. Not for :func:`run_cli`, which changes this process's working directory and streams.
+    The first exception raised by a call is raised here, after every call has ended.
+    """
+    with ThreadPoolExecutor(max_workers=workers or len(calls) or 1) as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [f.result() for f in futures]
 
 
 # ------------------------------------------------------------------ in this process

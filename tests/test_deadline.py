@@ -211,7 +211,7 @@ def test_flake8_reports_stl000_and_checks_every_other_file(tmp_path, jobs):
 def test_flake8_rejects_a_bad_budget(tmp_path):
     (tmp_path / "app.py").write_text(ENDPOINT, encoding="utf-8")
     proc = run_flake8("--isolated", "--select", "STL", "--starlette-file-timeout", "soon", ".", cwd=tmp_path,
-                      timeout=120)
+                      timeout=120, core=True)
     assert proc.returncode != 0 and "--starlette-file-timeout" in proc.stderr
 
 

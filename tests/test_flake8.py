@@ -1,13 +1,16 @@
-"""The real flake8, in a subprocess, with the installed plugin."""
+"""The real flake8, in a subprocess, with the installed plugin.
+
+Every installed plugin is loaded for the version listing; the other runs load flake8's core and ours
+(``helpers.run_flake8(core=True)``): the other plugins' findings are never read, and they cost half
+of a run. tests/test_cli.py and tests/test_peers.py run flake8 with all of them."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from helpers import parse_output, run_flake8
+from helpers import concurrently, parse_output, run_flake8
 from markers import FIXTURES, fixture_config, fixture_files, parse_markers
 from starlette_lint.plugin import OPT_IN
 
@@ -52,9 +55,10 @@ def test_fixtures_through_flake8_match_markers():
     # one flake8 per header, side by side; from the fixtures folder: flake8's plugin reads
     # tests/fixtures/pyproject.toml there. flake8's core and our plugin only (the other plugins'
     # findings are not looked at, and would take most of the time)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        procs = list(pool.map(lambda item: run_flake8("--isolated", *item[0], *map(str, item[1]), cwd=FIXTURES,
-                                                      core=True), groups.items()))
+    runs = [lambda options=options, files=files: run_flake8("--isolated", *options, *map(str, files), cwd=FIXTURES,
+                                                            core=True)
+            for options, files in groups.items()]
+    procs = concurrently(*runs, workers=4)
     got: set[tuple[str, int, int, str]] = set()
     for proc in procs:
         assert proc.returncode in (0, 1), proc.stderr
@@ -80,7 +84,7 @@ def test_noqa(tmp_path):
     )
     target = tmp_path / "app.py"
     target.write_text(src)
-    proc = run_flake8("--isolated", "--select", "STL201", str(target))
+    proc = run_flake8("--isolated", "--select", "STL201", str(target), core=True)
     lines = sorted(ln for _, ln, _, c in parse(proc.stdout) if c == "STL201")
     assert lines == [2, 5], proc.stdout
 
@@ -90,7 +94,7 @@ def test_syntax_error_gives_e999_and_no_crash(tmp_path):
     bad.write_text("from fastapi import FastAPI\napp = FastAPI(\n")
     good = tmp_path / "good.py"
     good.write_text("from starlette.applications import Starlette\napp = Starlette(on_startup=[])\n")
-    proc = run_flake8("--isolated", "--select", "E999,STL", str(bad), str(good))
+    proc = run_flake8("--isolated", "--select", "E999,STL", str(bad), str(good), core=True)
     assert "E999" in proc.stdout
     assert "good.py:2:" in proc.stdout and "STL201" in proc.stdout
     assert "Traceback" not in proc.stderr
@@ -111,12 +115,12 @@ def opt_in_app(tmp_path_factory) -> tuple[Path, str]:
     """The app, and flake8's output on it without --enable-extensions (one run for every code)."""
     target = tmp_path_factory.mktemp("opt_in") / "app.py"
     target.write_text(OPT_IN_APP)
-    return target, run_flake8("--isolated", "--select", "STL", str(target)).stdout
+    return target, run_flake8("--isolated", "--select", "STL", str(target), core=True).stdout
 
 
 @pytest.mark.parametrize("code", ["STL306", "STL406", "STL703"])
 def test_opt_in_codes_need_enable_extensions(opt_in_app, code):
     target, off = opt_in_app
     assert code not in off
-    on = run_flake8("--isolated", "--select", "STL", "--enable-extensions", code, str(target))
+    on = run_flake8("--isolated", "--select", "STL", "--enable-extensions", code, str(target), core=True)
     assert code in on.stdout, on.stdout + on.stderr

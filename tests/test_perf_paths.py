@@ -17,7 +17,7 @@ from typing import Iterator
 import libcst as cst
 import pytest
 
-from helpers import run_python
+from helpers import FLAKE8_CORE_BOOT, run_python
 from starlette_lint import engine, runner
 from starlette_lint.codes import RULE_CODES
 from starlette_lint.config import DEFAULT, from_mapping
@@ -247,12 +247,11 @@ def test_parse_restores_node_validation() -> None:
         cst.Name("not an identifier")  # what the fixers rely on: hand-built nodes are still checked
 
 
-# flake8 in a child process, counting what the plugin does there; its last line says
+# flake8 (its core and our plugin: helpers.FLAKE8_CORE_BOOT) in a child process, counting what the plugin does
+# there; its last line says
 # "<gc.freeze calls> <frozen objects> <engine imported> <large-stack threads started>".
-_FLAKE8_PROBE = r"""
-import gc, sys, threading
-import flake8.plugins.finder as finder
-finder.BANNED_PLUGINS["flake8-async"] = "0"  # a LibCST user that recurses past the limit on long chains
+_FLAKE8_PROBE = FLAKE8_CORE_BOOT + r"""
+import gc, threading
 sys.argv = ["flake8", "--isolated", "-j1", "--select", "STL", sys.argv[1]]
 freezes, started = [], []
 freeze, start = gc.freeze, threading.Thread.start

@@ -29,7 +29,7 @@ import libcst as cst
 import pytest
 
 import helpers
-from helpers import CLI, FLAKE8_CORE_BOOT, by_file as reported, environment, spawn_cli
+from helpers import CLI, FLAKE8_CORE_BOOT, by_file as reported, concurrently, environment, spawn_cli
 from starlette_lint import engine, guard
 from starlette_lint.cli import main as cli_main
 from starlette_lint.engine import INTERNAL, analyze_source, call_with_big_stack, check_source
@@ -159,7 +159,9 @@ def odd_trees(tmp_path_factory) -> tuple[subprocess.CompletedProcess, subprocess
         (root / "mutated" / f"m{i:02}.py").write_text(source, encoding="utf-8", errors="surrogatepass")
     names = [*ODD, *(f"{n}.py" for n in NEW_SYNTAX), *(f"m{i:02}.py" for i in range(60))]
     assert len(set(names)) == len(names)  # the outputs are read by file name
-    return run_cli("--no-cache", ".", cwd=root), run_flake8("--select", "STL,E9", ".", cwd=root)
+    cli, flake8 = concurrently(lambda: run_cli("--no-cache", ".", cwd=root),
+                               lambda: run_flake8("--select", "STL,E9", ".", cwd=root))
+    return cli, flake8
 
 
 def test_odd_inputs_cli_and_flake8(odd_trees):
@@ -356,9 +358,9 @@ def test_fifty_thousand_lines(tmp_path):
     assert line > 50_000
     (tmp_path / "big.py").write_text(source, encoding="utf-8")
     start = time.perf_counter()
-    cli = run_cli("--no-cache", "big.py", cwd=tmp_path)
+    cli, flake8 = concurrently(lambda: run_cli("--no-cache", "big.py", cwd=tmp_path),
+                               lambda: run_flake8("--select", "STL", "big.py", cwd=tmp_path))
     assert (line, "STL101") in {(ln, c) for ln, c, _ in reported(cli.stdout)["big.py"]}, cli.stdout
-    flake8 = run_flake8("--select", "STL", "big.py", cwd=tmp_path)
     assert (line, "STL101") in {(ln, c) for ln, c, _ in reported(flake8.stdout)["big.py"]}, flake8.stderr[-2000:]
     assert time.perf_counter() - start < 120
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli, run_flake8, spawn_cli
+from helpers import concurrently, run_cli, run_flake8, spawn_cli
 from markers import FIXTURES
 from starlette_lint.config import ConfigError, from_mapping, load
 from starlette_lint.engine import check_source
@@ -265,7 +265,7 @@ def test_flake8_follows_the_project_pin(tmp_path):
     (tmp_path / "app.py").write_text(
         "from starlette.applications import Starlette\n\napp = Starlette()\n"
         "app.add_event_handler('startup', print)\n@app.route('/')\nasync def home(request):\n    pass\n")
-    proc = run_flake8("--select", "STL", "app.py", cwd=tmp_path, timeout=120)
+    proc = run_flake8("--select", "STL", "app.py", cwd=tmp_path, timeout=120, core=True)
     lines = proc.stdout.splitlines()
     assert len(lines) == 1 and "STL801" in lines[0] and "deprecated since Starlette 0.23" in lines[0], proc.stdout
 
@@ -317,11 +317,17 @@ def _monorepo(tmp_path: Path) -> Path:
 
 def test_each_file_gets_its_own_projects_releases_in_both_front_ends(tmp_path):
     root = _monorepo(tmp_path)
-    cli = spawn_cli("check", "--format", "json", "old/app.py", "new/app.py", cwd=root, timeout=120)
+
+    def command_twice():
+        first = spawn_cli("check", "--format", "json", "old/app.py", "new/app.py", cwd=root, timeout=120)
+        return first, spawn_cli("check", "--format", "json", ".", cwd=root, timeout=120)  # the cached run too
+
+    def flake8_once():
+        return run_flake8("--select", "STL", "old/app.py", "new/app.py", cwd=root, timeout=120, core=True)
+
+    (cli, again), flake8 = concurrently(command_twice, flake8_once)
     assert [(r["path"].replace("\\", "/"), r["code"]) for r in json.loads(cli.stdout)] == [("new/app.py", "STL802")]
-    again = spawn_cli("check", "--format", "json", ".", cwd=root, timeout=120)  # the cached run too
     assert [r["code"] for r in json.loads(again.stdout)] == ["STL802"]
-    flake8 = run_flake8("--select", "STL", "old/app.py", "new/app.py", cwd=root, timeout=120)
     assert [line.split(":")[0] for line in flake8.stdout.splitlines()] == ["new/app.py"], flake8.stdout
 
 
@@ -353,7 +359,7 @@ def test_router_lifespan_fix_needs_include_router_to_merge_it(tmp_path, fastapi,
 def test_flake8_reports_a_bad_configured_release_in_one_line(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.starlette-lint]\nstarlette-version = "latest"\n')
     (tmp_path / "app.py").write_text("import starlette\n")
-    proc = run_flake8("app.py", cwd=tmp_path, timeout=120)
+    proc = run_flake8("app.py", cwd=tmp_path, timeout=120, core=True)
     assert proc.returncode != 0 and "starlette-version" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -361,10 +367,10 @@ def test_flake8_reports_a_bad_configured_release_in_one_line(tmp_path):
 def test_flake8_options_set_the_releases_and_are_validated(tmp_path):
     (tmp_path / "app.py").write_text(
         "from starlette.applications import Starlette\n\napp = Starlette()\napp.add_event_handler('startup', print)\n")
-    pinned = run_flake8("--select", "STL", "--starlette-version=<0.48", "app.py", cwd=tmp_path, timeout=120)
+    pinned = run_flake8("--select", "STL", "--starlette-version=<0.48", "app.py", cwd=tmp_path, timeout=120, core=True)
     assert pinned.stdout == "" and pinned.returncode == 0, pinned.stdout + pinned.stderr
     (tmp_path / "setup.cfg").write_text("[flake8]\nstarlette-version = >=1.0\n")
-    configured = run_flake8("--select", "STL", "app.py", cwd=tmp_path, timeout=120)
+    configured = run_flake8("--select", "STL", "app.py", cwd=tmp_path, timeout=120, core=True)
     assert "STL202" in configured.stdout and "removed in Starlette 1.0" in configured.stdout
-    bad = run_flake8("--starlette-version=latest", "app.py", cwd=tmp_path, timeout=120)
+    bad = run_flake8("--starlette-version=latest", "app.py", cwd=tmp_path, timeout=120, core=True)
     assert bad.returncode != 0 and "starlette-version" in bad.stderr + bad.stdout
