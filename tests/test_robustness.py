@@ -68,12 +68,12 @@ APP = (
 APP_LINE = 9  # the STL101 finding of APP
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def spawn_check(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """``starlette-lint check --isolated`` in a subprocess."""
     return spawn_cli("check", "--isolated", *args, cwd=cwd, timeout=timeout, python_flags=CLI_FLAGS)
 
 
-def run_flake8(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def spawn_flake8(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """``flake8 --isolated`` (core and our plugin) in a subprocess."""
     return helpers.run_flake8("--isolated", *args, cwd=cwd, timeout=timeout, core=True)
 
@@ -159,8 +159,8 @@ def odd_trees(tmp_path_factory) -> tuple[subprocess.CompletedProcess, subprocess
         (root / "mutated" / f"m{i:02}.py").write_text(source, encoding="utf-8", errors="surrogatepass")
     names = [*ODD, *(f"{n}.py" for n in NEW_SYNTAX), *(f"m{i:02}.py" for i in range(60))]
     assert len(set(names)) == len(names)  # the outputs are read by file name
-    cli, flake8 = concurrently(lambda: run_cli("--no-cache", ".", cwd=root),
-                               lambda: run_flake8("--select", "STL,E9", ".", cwd=root))
+    cli, flake8 = concurrently(lambda: spawn_check("--no-cache", ".", cwd=root),
+                               lambda: spawn_flake8("--select", "STL,E9", ".", cwd=root))
     return cli, flake8
 
 
@@ -324,14 +324,14 @@ def test_deep_inputs_engine_in_child_process():
 def test_deep_inputs_cli_and_flake8(tmp_path):
     for name in DEEP:
         (tmp_path / f"{name}.py").write_text(_deep_source(name), encoding="utf-8")
-    cli = run_cli("--no-cache", ".", cwd=tmp_path, timeout=600)
+    cli = spawn_check("--no-cache", ".", cwd=tmp_path, timeout=600)
     assert cli.returncode == 1 and "Traceback" not in cli.stderr, cli.stderr[-2000:]
     by_cli = reported(cli.stdout)
     # flake8 itself dies on some of them before any plugin runs (its ast.parse: "maximum recursion depth
     # exceeded during ast construction"): those are left out of its run
     flake8_files = [f"{n}.py" for n in DEEP if _python_builds_ast(_deep_source(n))]
     assert len(flake8_files) >= 8
-    flake8 = run_flake8("--select", "STL,E999", "-j", "1", *flake8_files, cwd=tmp_path, timeout=600)
+    flake8 = spawn_flake8("--select", "STL,E999", "-j", "1", *flake8_files, cwd=tmp_path, timeout=600)
     assert flake8.returncode == 1 and "Traceback" not in flake8.stderr, (flake8.returncode, flake8.stderr[-2000:])
     by_flake8 = reported(flake8.stdout)
     for name, (_, expect) in DEEP.items():
@@ -358,8 +358,8 @@ def test_fifty_thousand_lines(tmp_path):
     assert line > 50_000
     (tmp_path / "big.py").write_text(source, encoding="utf-8")
     start = time.perf_counter()
-    cli, flake8 = concurrently(lambda: run_cli("--no-cache", "big.py", cwd=tmp_path),
-                               lambda: run_flake8("--select", "STL", "big.py", cwd=tmp_path))
+    cli, flake8 = concurrently(lambda: spawn_check("--no-cache", "big.py", cwd=tmp_path),
+                               lambda: spawn_flake8("--select", "STL", "big.py", cwd=tmp_path))
     assert (line, "STL101") in {(ln, c) for ln, c, _ in reported(cli.stdout)["big.py"]}, cli.stdout
     assert (line, "STL101") in {(ln, c) for ln, c, _ in reported(flake8.stdout)["big.py"]}, flake8.stderr[-2000:]
     assert time.perf_counter() - start < 120
@@ -642,14 +642,14 @@ def test_unreadable_entries_are_reported_and_others_checked(tmp_path):
         sock.bind(str(tmp_path / "sock.py"))
         (tmp_path / "dir.py").mkdir()
         (tmp_path / "dir.py" / "inner.py").write_text(APP, encoding="utf-8")
-        walked = run_cli("--no-cache", ".", cwd=tmp_path, timeout=120)
+        walked = spawn_check("--no-cache", ".", cwd=tmp_path, timeout=120)
         assert walked.returncode == 1 and "Traceback" not in walked.stderr
         assert "dangling.py: skipped: broken symbolic link" in walked.stderr
         found = reported(walked.stdout)
         assert {"good.py", "inner.py"} <= set(found)
         assert found["pipe.py"] == [(1, "E902", "OSError: not a regular file")]
         assert codes(found["sock.py"]) == {"E902"}
-        named = run_cli("--no-cache", "dangling.py", "pipe.py", "good.py", cwd=tmp_path, timeout=120)
+        named = spawn_check("--no-cache", "dangling.py", "pipe.py", "good.py", cwd=tmp_path, timeout=120)
         found = reported(named.stdout)
         assert codes(found["dangling.py"]) == {"E902"} and codes(found["pipe.py"]) == {"E902"}
         assert "STL101" in codes(found["good.py"])
@@ -664,7 +664,7 @@ def test_file_without_read_permission(tmp_path):
     secret.write_text(APP, encoding="utf-8")
     secret.chmod(0)
     try:
-        proc = run_cli("--no-cache", ".", cwd=tmp_path)
+        proc = spawn_check("--no-cache", ".", cwd=tmp_path)
         found = reported(proc.stdout)
         assert codes(found["secret.py"]) == {"E902"} and "STL101" in codes(found["good.py"])
     finally:
@@ -754,7 +754,7 @@ def test_killed_fix_never_leaves_a_half_written_file(tmp_path):
     reference = tmp_path / "reference"
     reference.mkdir()
     before = _fixable_tree(reference, 1)
-    assert run_cli("--no-cache", "--fix", "app000.py", cwd=reference).returncode == 1
+    assert spawn_check("--no-cache", "--fix", "app000.py", cwd=reference).returncode == 1
     after = (reference / "app000.py").read_bytes()
     assert after != before
     # three runs side by side, each killed at its own moment
@@ -787,7 +787,7 @@ def test_fix_on_deep_expression(tmp_path, n):
     source = (FIX_FIXTURES / "stl101_asyncio.py.before").read_text(encoding="utf-8") + \
         "x = " + " + ".join(["a"] * n) + "\n"
     (tmp_path / "deep.py").write_text(source, encoding="utf-8")
-    proc = run_cli("--no-cache", "--fix", "deep.py", cwd=tmp_path)
+    proc = spawn_check("--no-cache", "--fix", "deep.py", cwd=tmp_path)
     assert "fixed" in proc.stderr and "STL000" not in proc.stdout, proc.stdout + proc.stderr
     assert "await asyncio.sleep(0.5)" in (tmp_path / "deep.py").read_text(encoding="utf-8")
 
