@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -13,58 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from starlette_lint.cli import main
+from helpers import CLI, ROOT, environment, reported, run_cli, run_flake8, run_process, spawn_cli, write
 from starlette_lint.docs import rule_table
 from starlette_lint.rules import all_rules
 
-ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 STARTUP = "from starlette.applications import Starlette\napp = Starlette(on_startup=[])\n"
 CLEAN = "from starlette.applications import Starlette\n\napp = Starlette(routes=[])\n"
 DEBUG = "from starlette.applications import Starlette\napp = Starlette(debug=True, on_startup=[])\n"
-
-
-def spawn_cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    """The command in a subprocess, as a user or pre-commit runs it."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "STARLETTE_LINT_CACHE_DIR")}
-    environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "starlette_lint.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, env=environ, timeout=timeout)
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """The same entry point in this process (fast); stdout/stderr captured, exit code returned."""
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    saved = os.environ.pop("STARLETTE_LINT_CACHE_DIR", None)
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as exc:  # argparse
-                code = exc.code if isinstance(exc.code, int) else 2
-    finally:
-        os.chdir(old)
-        if saved is not None:
-            os.environ["STARLETTE_LINT_CACHE_DIR"] = saved
-    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
-
-
-def write(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def reported(stdout: str) -> list[tuple[str, int, str]]:
-    out = []
-    for line in stdout.splitlines():
-        path, ln, _col, rest = line.split(":", 3)
-        out.append((path, int(ln), rest.split()[0]))
-    return out
 
 
 @pytest.fixture
@@ -165,8 +120,7 @@ b5 = Starlette(on_startup=[])  # noqa: E501 STL201
 def test_noqa_is_honoured_exactly_as_flake8_does(project):
     write(project, "app.py", NOQA)
     ours = run_cli("check", "--select", "STL201", "app.py", cwd=project)
-    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "STL201", "app.py"],
-                            cwd=project, capture_output=True, text=True, timeout=120)
+    flake8 = run_flake8("--isolated", "--select", "STL201", "app.py", cwd=project, timeout=120)
     assert flake8.returncode in (0, 1), flake8.stderr
     mine = sorted(reported(ours.stdout))
     theirs = sorted((p, ln, c) for p, ln, c in reported(flake8.stdout) if c.startswith("STL"))
@@ -414,7 +368,7 @@ def test_concurrent_runs_share_the_cache_safely(project):
     for i in range(12):
         write(project, f"m{i:02}.py", STARTUP if i % 2 else DEBUG)
     expected = run_cli("check", "--no-cache", cwd=project).stdout
-    procs = [subprocess.Popen([sys.executable, "-m", "starlette_lint.cli", "check", "-j", "1"], cwd=project,
+    procs = [subprocess.Popen([*CLI, "check", "-j", "1"], cwd=project, env=environment(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     outs = [p.communicate(timeout=120)[0] for p in procs]
     assert outs == [expected] * 3
@@ -485,10 +439,8 @@ def _stderr_through_pty(args: list[str], cwd: Path, env: dict) -> str:
         master, slave = pty.openpty()
     except OSError:  # pragma: no cover - no pseudo-terminals here
         pytest.skip("no pseudo-terminal available")
-    environ = {k: v for k, v in os.environ.items() if k != "CI"}
-    environ.update(env)
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "starlette_lint.cli", *args], cwd=cwd, env=environ,
+        proc = subprocess.Popen([*CLI, *args], cwd=cwd, env=environment(env),
                                 stdout=subprocess.PIPE, stderr=slave)
         os.close(slave)
         chunks = []
@@ -536,14 +488,14 @@ PRE_COMMIT = _pre_commit()
 @pytest.mark.skipif(PRE_COMMIT is None, reason="needs git and pre-commit")
 def test_pre_commit_try_repo(tmp_path):
     """The real hooks file, installed by pre-commit from a snapshot of this checkout, on a repo with a problem."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "GIT_CONFIG_NOSYSTEM": "1",
            "GIT_CONFIG_GLOBAL": os.devnull}
-    env.pop("CI", None)
 
     def git(*args: str, cwd: Path) -> None:
-        subprocess.run(["git", *args], cwd=cwd, check=True, env=env, capture_output=True)
+        proc = run_process(["git", *args], cwd=cwd, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
 
     # the hook repository: what a release holds (committed, so try-repo sees the new files too)
     hooks = tmp_path / "hooks"
@@ -560,8 +512,7 @@ def test_pre_commit_try_repo(tmp_path):
     write(repo, "app.py", STARTUP)
     git("add", "app.py", cwd=repo)
     # both hooks in one run (one environment to install): the report hook first, then the fix hook
-    proc = subprocess.run([*PRE_COMMIT, "try-repo", str(hooks), "--files", "app.py"],
-                          cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+    proc = run_process([*PRE_COMMIT, "try-repo", str(hooks), "--files", "app.py"], cwd=repo, env=env, timeout=600)
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr
     report_part, _, fix_part = out.partition("starlette-lint (fix)")

@@ -16,16 +16,13 @@ The files are not named ``*.py`` so that linters of this repository skip them.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from starlette_lint.cli import main
+from helpers import run_cli
 from starlette_lint.fixes import fixable_codes
 from starlette_lint.rules import get_rule
 
@@ -35,18 +32,6 @@ _STAYS = re.compile(r"#\s*stays:\s*([A-Z0-9, ]+)")
 
 # The fixes the issue asks for: every one needs a fixer (and a fixture).
 REQUIRED_FIXES = ("STL101", "STL201", "STL202", "STL204", "STL302", "STL303", "STL607", "STL701", "STL802", "STL803")
-
-
-def cli(*args: str, cwd: Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        os.chdir(old)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
@@ -72,8 +57,8 @@ def _stays(text: str) -> set[tuple[int, str]]:
 
 
 def _findings(path: Path, codes: str, cwd: Path) -> list[dict]:
-    _, out, _ = cli("check", "--no-cache", "--isolated", "--select", codes, "--format", "json", path.name, cwd=cwd)
-    return json.loads(out)
+    proc = run_cli("check", "--no-cache", "--isolated", "--select", codes, "--format", "json", path.name, cwd=cwd)
+    return json.loads(proc.stdout)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -90,18 +75,18 @@ def test_fix_round_trip(case, workdir):
     for f in found:
         assert f["fixable"] == ((f["line"], f["code"]) not in stays_before), f
 
-    code, _, err = cli("check", "--no-cache", "--isolated", "--select", codes, "--fix", case, cwd=workdir)
+    fix = run_cli("check", "--no-cache", "--isolated", "--select", codes, "--fix", case, cwd=workdir)
     fixed = target.read_text(encoding="utf-8")
-    assert fixed == after, err
+    assert fixed == after, fix.stderr
     compile(fixed, case, "exec", dont_inherit=True)
 
     # idempotent: nothing left to fix
-    cli("check", "--no-cache", "--isolated", "--select", codes, "--fix", case, cwd=workdir)
+    run_cli("check", "--no-cache", "--isolated", "--select", codes, "--fix", case, cwd=workdir)
     assert target.read_text(encoding="utf-8") == after
 
     remaining = {(f["line"], f["code"]) for f in _findings(target, codes, workdir)}
     assert remaining == _stays(after)
-    assert code == (1 if remaining else 0)
+    assert fix.returncode == (1 if remaining else 0)
 
 
 def test_every_required_fix_has_a_fixer_and_a_fixture():
@@ -124,9 +109,9 @@ def test_fix_keeps_bom_crlf_and_encoding(workdir):
     bom.write_bytes(b"\xef\xbb\xbf" + src.encode("utf-8"))
     latin = workdir / "latin.py"
     latin.write_bytes(("# -*- coding: latin-1 -*-\n" + src.replace("\r\n", "\n")).encode("latin-1"))
-    code, _, err = cli("check", "--no-cache", "--isolated", "--select", "STL101", "--fix", "bom.py", "latin.py",
-                       cwd=workdir)
-    assert code == 0, err
+    proc = run_cli("check", "--no-cache", "--isolated", "--select", "STL101", "--fix", "bom.py", "latin.py",
+                   cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
     data = bom.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     text = data[3:].decode("utf-8")
@@ -141,12 +126,12 @@ def test_diff_writes_nothing_and_noqa_lines_are_not_fixed(workdir):
            "    time.sleep(1)  # noqa: STL101\n    time.sleep(2)\n    return {}\n")
     target = workdir / "app.py"
     target.write_text(src, encoding="utf-8")
-    code, out, _ = cli("check", "--no-cache", "--isolated", "--select", "STL101", "--diff", "app.py", cwd=workdir)
-    assert code == 1
-    assert "+    await asyncio.sleep(2)\n" in out and "asyncio.sleep(1)" not in out
+    diff = run_cli("check", "--no-cache", "--isolated", "--select", "STL101", "--diff", "app.py", cwd=workdir)
+    assert diff.returncode == 1
+    assert "+    await asyncio.sleep(2)\n" in diff.stdout and "asyncio.sleep(1)" not in diff.stdout
     assert target.read_text(encoding="utf-8") == src
-    code, out, _ = cli("check", "--no-cache", "--isolated", "--select", "STL101", "--fix", "app.py", cwd=workdir)
-    assert code == 0 and out == ""
+    fix = run_cli("check", "--no-cache", "--isolated", "--select", "STL101", "--fix", "app.py", cwd=workdir)
+    assert fix.returncode == 0 and fix.stdout == ""
     assert "    time.sleep(1)  # noqa: STL101\n    await asyncio.sleep(2)\n" in target.read_text(encoding="utf-8")
 
 
@@ -156,11 +141,11 @@ def test_fix_with_cache_and_jobs(workdir):
            "    time.sleep(1)\n    return {}\n")
     for i in range(10):
         (workdir / f"m{i}.py").write_text(src, encoding="utf-8")
-    code, out, _ = cli("check", "--select", "STL101", "-j", "2", cwd=workdir)
-    assert code == 1 and out.count("STL101") == 10
-    code, out, err = cli("check", "--select", "STL101", "-j", "2", "--fix", cwd=workdir)
-    assert code == 0, out + err
-    assert "fixed 10 problems in 10 files" in err
+    check = run_cli("check", "--select", "STL101", "-j", "2", cwd=workdir)
+    assert check.returncode == 1 and check.stdout.count("STL101") == 10
+    fix = run_cli("check", "--select", "STL101", "-j", "2", "--fix", cwd=workdir)
+    assert fix.returncode == 0, fix.stdout + fix.stderr
+    assert "fixed 10 problems in 10 files" in fix.stderr
     assert all("await asyncio.sleep(1)" in (workdir / f"m{i}.py").read_text() for i in range(10))
-    code, out, _ = cli("check", "--select", "STL101", cwd=workdir)
-    assert code == 0 and out == ""
+    again = run_cli("check", "--select", "STL101", cwd=workdir)
+    assert again.returncode == 0 and again.stdout == ""

@@ -5,11 +5,11 @@ one clear message for a bad table)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import concurrently, parse_output, run_flake8, spawn_cli
 
 APP = """\
 import time
@@ -33,20 +33,23 @@ app.add_route("/", home)
 
 
 def command(cwd: Path, *paths: str) -> tuple[int, list[tuple[str, str]], str]:
-    proc = subprocess.run([sys.executable, "-m", "starlette_lint.cli", "check", "--no-cache", "--format", "json",
-                           *paths], cwd=cwd, capture_output=True, text=True, timeout=120)
+    """The real command in a subprocess: exit code, sorted (path, code) rows, stderr."""
+    proc = spawn_cli("check", "--no-cache", "--format", "json", *paths, cwd=cwd, timeout=120)
     rows = json.loads(proc.stdout) if proc.stdout.strip().startswith("[") else []
     return proc.returncode, sorted((Path(r["path"]).as_posix(), r["code"]) for r in rows), proc.stderr
 
 
 def flake8(cwd: Path, *paths: str) -> tuple[int, list[tuple[str, str]], str]:
-    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", *paths], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
-    rows = []
-    for line in proc.stdout.splitlines():
-        path, _, _, rest = line.split(":", 3)
-        rows.append((Path(path).as_posix(), rest.split()[0]))
+    """Real flake8 (its core and our plugin, configuration files read) in a subprocess: exit code, sorted
+    (path, code) rows, stderr and stdout."""
+    proc = run_flake8("--select", "STL", *paths, cwd=cwd, timeout=120, core=True)
+    rows = [(Path(r.path).as_posix(), r.code) for r in parse_output(proc.stdout, strict=True)]
     return proc.returncode, sorted(rows), proc.stderr + proc.stdout
+
+
+def both(cwd: Path, *paths: str) -> dict[str, tuple[int, list[tuple[str, str]], str]]:
+    """:func:`command` and :func:`flake8` on the same paths, side by side: ``{"command": ..., "flake8": ...}``."""
+    return dict(zip(("command", "flake8"), concurrently(lambda: command(cwd, *paths), lambda: flake8(cwd, *paths))))
 
 
 def project(root: Path, table: str) -> Path:
@@ -70,9 +73,8 @@ def test_select_and_ignore_mean_the_same_in_both(tmp_path):
     (tmp_path / ".git").mkdir()
     want = sorted((f"{name}/app.py", code) for name, (_, codes) in SELECTIONS.items() for code in codes)
     paths = [f"{name}/app.py" for name in SELECTIONS]
-    for run in (command, flake8):
-        _, rows, err = run(tmp_path, *paths)
-        assert rows == want, (run.__name__, err)
+    for name, (_, rows, err) in both(tmp_path, *paths).items():
+        assert rows == want, (name, err)
 
 
 @pytest.mark.slow  # 8 subprocesses; the XYZ1 case runs by default below
@@ -84,9 +86,10 @@ def test_select_and_ignore_mean_the_same_in_both(tmp_path):
 ])
 def test_a_bad_table_is_one_clear_message_in_both(tmp_path, table, says):
     root = project(tmp_path / "p", table)
-    code, _, err = command(root, "app.py")
+    ran = both(root, "app.py")
+    code, _, err = ran["command"]
     assert code == 2 and says in err and "Traceback" not in err, err
-    code, _, out = flake8(root, "app.py")
+    code, _, out = ran["flake8"]
     assert code != 0 and says in out and "Traceback" not in out, out
 
 
@@ -96,10 +99,10 @@ def test_each_file_gets_the_nearest_table_in_both(tmp_path):
     project(root / "services" / "api", 'select = ["STL2"]')
     (root / ".git").mkdir()
     want = [("app.py", "STL101"), ("services/api/app.py", "STL201")]
-    for run in (command, flake8):
-        for paths in (("app.py", "services/api/app.py"), (".",)):
-            _, rows, err = run(root, *paths)
-            assert [(p.removeprefix("./"), c) for p, c in rows] == want, (run.__name__, paths, err)
+    runs = {(run.__name__, paths): (lambda run=run, paths=paths: run(root, *paths))
+            for run in (command, flake8) for paths in (("app.py", "services/api/app.py"), (".",))}
+    for (name, paths), (_, rows, err) in zip(runs, concurrently(*runs.values())):
+        assert [(p.removeprefix("./"), c) for p, c in rows] == want, (name, paths, err)
 
 
 def test_flake8_reports_a_bad_nested_table_where_it_applies_and_checks_on(tmp_path):
@@ -113,13 +116,13 @@ def test_flake8_reports_a_bad_nested_table_where_it_applies_and_checks_on(tmp_pa
 
 def test_other_tools_codes_may_be_ignored_but_a_typo_in_select_may_not(tmp_path):
     root = project(tmp_path / "p", 'ignore = ["E501", "W6"]\nper-file-ignores = { "app.py" = ["E1", "STL2"] }')
-    for run in (command, flake8):
-        _, rows, err = run(root, "app.py")
-        assert [c for _, c in rows] == ["STL101"], (run.__name__, err)
-    root = project(tmp_path / "q", 'ignore = ["STL99"]\nselect = ["XYZ1"]')
-    code, _, err = command(root, "app.py")
+    other = project(tmp_path / "q", 'ignore = ["STL99"]\nselect = ["XYZ1"]')
+    ran, typo = concurrently(lambda: both(root, "app.py"), lambda: both(other, "app.py"))
+    for name, (_, rows, err) in ran.items():
+        assert [c for _, c in rows] == ["STL101"], (name, err)
+    code, _, err = typo["command"]
     assert code == 2 and "'STL99' matches no rule" in err and "Traceback" not in err, err
-    code, _, out = flake8(root, "app.py")
+    code, _, out = typo["flake8"]
     assert code != 0 and "'STL99' matches no rule" in out and "Traceback" not in out, out
 
 
@@ -130,6 +133,5 @@ def test_a_pyproject_that_is_not_utf8_never_stops_a_run(tmp_path):
     lib.mkdir()
     (lib / "pyproject.toml").write_bytes(b"# caf\xe9\n[project]\nname = 'v'\n")
     (lib / "app.py").write_text(APP)
-    for run in (command, flake8):
-        code, rows, err = run(tmp_path, "lib/app.py")
-        assert "Traceback" not in err and ("lib/app.py", "STL101") in rows, (run.__name__, err)
+    for name, (code, rows, err) in both(tmp_path, "lib/app.py").items():
+        assert "Traceback" not in err and ("lib/app.py", "STL101") in rows, (name, err)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import sysconfig
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -31,12 +29,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT, run_python, spawn_cli
 from starlette_lint.config import DEFAULT
 from starlette_lint.engine import INTERNAL, analyze_source
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks" / ".corpus"
 # flake8-async (a test dependency, for the peer comparison) crashes flake8 on some inputs by itself
 FLAKE8_WITHOUT_ASYNC = (
@@ -101,11 +99,11 @@ PER_FILE_LIMIT = 2.0  # seconds: the slowest real file must stay far inside the 
 def test_cli_over_tree(tree: Path, tmp_path: Path):
     """The command as users run it; every file's analysis time is recorded (``--timings``)."""
     timings = tmp_path / "timings.json"
-    proc = subprocess.run(
-        [sys.executable, "-I", "-m", "starlette_lint.cli", "check", "--isolated", "--no-cache", "--exit-zero",
-         "--format", "json", "-o", str(tmp_path / "out.json"), "--timings", str(timings),
-         "-j", "1", str(tree)],  # one process: each file's time is its own, not shared with a second worker
-        capture_output=True, text=True, timeout=3600, cwd=tmp_path,
+    proc = spawn_cli(
+        "check", "--isolated", "--no-cache", "--exit-zero", "--format", "json", "-o", str(tmp_path / "out.json"),
+        "--timings", str(timings),
+        "-j", "1", str(tree),  # one process: each file's time is its own, not shared with a second worker
+        cwd=tmp_path, timeout=3600, python_flags=("-I",),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
@@ -121,8 +119,7 @@ def test_cli_over_tree(tree: Path, tmp_path: Path):
 @pytest.mark.skipif(not BENCH.is_dir(), reason="benchmark corpus not built (python benchmarks/build_corpus.py)")
 def test_flake8_over_benchmark_corpus():
     corpora = [str(BENCH / c) for c in "abc" if (BENCH / c).is_dir()]
-    proc = subprocess.run([sys.executable, "-I", "-c", FLAKE8_WITHOUT_ASYNC, "--isolated", "--select", "STL", *corpora],
-                          capture_output=True, text=True, timeout=3600)
+    proc = run_python("-I", "-c", FLAKE8_WITHOUT_ASYNC, "--isolated", "--select", "STL", *corpora, timeout=3600)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
     assert "STL000" not in proc.stdout, [line for line in proc.stdout.splitlines() if "STL000" in line][:20]

@@ -9,8 +9,6 @@ command and in real flake8 (``-c`` wrappers), with a one-second budget.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -18,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from looping_rule import AFTER_FIX, CODE, MARK, with_looping_rule
+from helpers import TESTS, run_cli, run_flake8, run_python
+from looping_rule import AFTER_FIX, CODE, MARK, LoopingRule, with_looping_rule
 from starlette_lint.config import DEFAULT, ConfigError, from_mapping
 from starlette_lint import deadline as deadline_module
 from starlette_lint.deadline import DEFAULT_SECONDS, FileTimeout, check, expired, interruptible, within
 from starlette_lint.engine import INTERNAL, analyze_source, check_source, timed_out
-
-TESTS = Path(__file__).resolve().parent
+from starlette_lint.rules.base import REGISTRY
 
 ENDPOINT = textwrap.dedent("""\
     import time
@@ -123,12 +121,31 @@ def test_the_deadline_covers_analysis_on_the_large_stack_thread():
     assert timed_out(analysis.findings)
 
 
-# ------------------------------------------------------------------ the front ends, in subprocesses
+# ------------------------------------------------------------------ the front ends
+# In subprocesses, the looping rule registered by a ``-c`` wrapper first: the process-pool path of the
+# command, and flake8. The command's own reporting, caching and fixing around a stopped file run in this
+# process (``looping_rule`` registered for the test only), where each run costs no interpreter start.
 CLI_WITH_LOOP = ("import sys; sys.path.insert(0, {tests!r}); import looping_rule; looping_rule.register(); "
                  "from starlette_lint.cli import main; sys.exit(main(sys.argv[1:]))")
 FLAKE8_WITH_LOOP = ("import sys; sys.path.insert(0, {tests!r}); import looping_rule; looping_rule.register(); "
                     "import flake8.plugins.finder as f; f.BANNED_PLUGINS['flake8-async'] = '0'; "
                     "from flake8.main.cli import main; sys.exit(main())")
+
+
+@pytest.fixture
+def looping_registered(monkeypatch):
+    """:class:`looping_rule.LoopingRule` in this process's rule registry for one test (as register() does)."""
+    monkeypatch.setitem(REGISTRY, CODE, LoopingRule())
+
+
+def _cli_with_loop(*args: str, cwd: Path):
+    """The command with the looping rule registered, in a subprocess."""
+    return run_python("-c", CLI_WITH_LOOP.format(tests=str(TESTS)), *args, cwd=cwd, timeout=120)
+
+
+def _flake8_with_loop(*args: str, cwd: Path):
+    """flake8 with the looping rule registered, in a subprocess."""
+    return run_python("-c", FLAKE8_WITH_LOOP.format(tests=str(TESTS)), *args, cwd=cwd, timeout=120)
 
 
 def _tree(tmp_path: Path, count: int) -> Path:
@@ -146,9 +163,8 @@ BOTH_PATHS = pytest.mark.parametrize("jobs", [pytest.param("1", marks=pytest.mar
 @BOTH_PATHS
 def test_cli_reports_stl000_and_checks_every_other_file(tmp_path, jobs):
     root = _tree(tmp_path, 10 if jobs == "2" else 3)  # more than 8 files: the process pool
-    proc = subprocess.run([sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--no-cache",
-                           "--isolated", "--file-timeout", "1", "--format", "json", "-j", jobs, "."],
-                          cwd=root, capture_output=True, text=True, timeout=120)
+    proc = _cli_with_loop("check", "--no-cache", "--isolated", "--file-timeout", "1", "--format", "json", "-j", jobs,
+                          ".", cwd=root)
     assert proc.returncode == 1, proc.stderr
     rows = [(Path(r["path"]).name, r["code"]) for r in json.loads(proc.stdout)]
     files = sorted(p.name for p in root.glob("*.py"))
@@ -160,22 +176,20 @@ def test_cli_reports_stl000_and_checks_every_other_file(tmp_path, jobs):
 
 
 @needs_async_exc
-def test_cli_exit_status_says_so_even_when_stl000_is_ignored(tmp_path):
+def test_cli_exit_status_says_so_even_when_stl000_is_ignored(tmp_path, looping_registered):
     (tmp_path / "app.py").write_text(f"from fastapi import FastAPI\n# {MARK}\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--no-cache",
-                           "--isolated", "--file-timeout", "0.5", "--ignore", "STL000", "."],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = run_cli("check", "--no-cache", "--isolated", "--file-timeout", "0.5", "--ignore", "STL000", ".",
+                   cwd=tmp_path)
     assert proc.returncode == 1 and proc.stdout == ""
     assert "not fully checked" in proc.stderr
 
 
 @needs_async_exc
-def test_a_timed_out_result_is_not_cached(tmp_path):
+def test_a_timed_out_result_is_not_cached(tmp_path, looping_registered):
     (tmp_path / "app.py").write_text(LOOPING, encoding="utf-8")
-    argv = [sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--isolated",
-            "--cache-dir", str(tmp_path / "cache"), "--file-timeout", "0.5", "-v", "."]
+    args = ["check", "--isolated", "--cache-dir", str(tmp_path / "cache"), "--file-timeout", "0.5", "-v", "."]
     for _ in range(2):
-        proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        proc = run_cli(*args, cwd=tmp_path)
         assert proc.returncode == 1 and "STL000" in proc.stdout
         assert "0 from cache, 1 analysed" in proc.stderr
 
@@ -184,9 +198,8 @@ def test_a_timed_out_result_is_not_cached(tmp_path):
 @BOTH_PATHS
 def test_flake8_reports_stl000_and_checks_every_other_file(tmp_path, jobs):
     root = _tree(tmp_path, 4)
-    proc = subprocess.run([sys.executable, "-c", FLAKE8_WITH_LOOP.format(tests=str(TESTS)), "--isolated",
-                           "--select", "STL", "--starlette-file-timeout", "1", "-j", jobs, "."],
-                          cwd=root, capture_output=True, text=True, timeout=120)
+    proc = _flake8_with_loop("--isolated", "--select", "STL", "--starlette-file-timeout", "1", "-j", jobs, ".",
+                             cwd=root)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
     assert sorted(line.split(":")[0].lstrip("./") for line in lines if "STL101" in line) == \
@@ -197,9 +210,8 @@ def test_flake8_reports_stl000_and_checks_every_other_file(tmp_path, jobs):
 
 def test_flake8_rejects_a_bad_budget(tmp_path):
     (tmp_path / "app.py").write_text(ENDPOINT, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "STL",
-                           "--starlette-file-timeout", "soon", "."],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = run_flake8("--isolated", "--select", "STL", "--starlette-file-timeout", "soon", ".", cwd=tmp_path,
+                      timeout=120, core=True)
     assert proc.returncode != 0 and "--starlette-file-timeout" in proc.stderr
 
 
@@ -219,14 +231,13 @@ def test_without_async_exceptions_the_clock_is_checked_between_steps(monkeypatch
 
 @needs_async_exc
 @pytest.mark.parametrize("mode", ["--fix", "--diff"])
-def test_a_timeout_in_a_fix_round_writes_nothing_and_caches_nothing(tmp_path, mode):
+def test_a_timeout_in_a_fix_round_writes_nothing_and_caches_nothing(tmp_path, mode, looping_registered):
     source = ENDPOINT + f"# {AFTER_FIX}\n"
     target = tmp_path / "app.py"
     target.write_text(source, encoding="utf-8")
-    argv = [sys.executable, "-c", CLI_WITH_LOOP.format(tests=str(TESTS)), "check", "--isolated", "-v",
-            "--cache-dir", str(tmp_path / "cache"), "--file-timeout", "0.5", mode, "app.py"]
+    args = ["check", "--isolated", "-v", "--cache-dir", str(tmp_path / "cache"), "--file-timeout", "0.5", mode, "app.py"]
     for _ in range(2):
-        proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        proc = run_cli(*args, cwd=tmp_path)
         assert proc.returncode == 1, proc.stderr
         assert target.read_text(encoding="utf-8") == source  # the half-checked fix is not written
         assert "not fully checked" in proc.stderr and "0 from cache" in proc.stderr

@@ -55,9 +55,8 @@ def test_plugin_opt_in_set_matches_rules():
 
 def test_plugin_import_does_not_import_libcst():
     """flake8 imports every plugin on every run: ours must not pull in LibCST until a file needs it."""
-    import subprocess
-    import sys
+    from helpers import run_python
 
-    code = "import sys, starlette_lint.plugin; print('libcst' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    proc = run_python("-c", "import sys, starlette_lint.plugin; print('libcst' in sys.modules)", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
@@ -14,12 +16,18 @@ from starlette_lint.rules import all_rules
 FILES = fixture_files()
 
 
+@lru_cache(maxsize=None)
+def findings_of(path: Path) -> tuple:
+    """A fixture's findings with its ``# config:`` header: analysed once, read by every test below."""
+    text = path.read_text(encoding="utf-8")
+    return tuple(check_source(text, str(path), fixture_config(text)))
+
+
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES])
 def test_fixture(path):
     text = path.read_text(encoding="utf-8")
     expected, _ = parse_markers(text)
-    config = fixture_config(text)
-    findings = check_source(text, str(path), config)
+    findings = findings_of(path)
     got = Counter((f.line, f.code) for f in findings)
     want = Counter((e.line, e.code) for e in expected)
     missing = sorted((want - got).elements())
@@ -56,6 +64,5 @@ def test_every_rule_has_positive_and_negative_fixtures():
 def test_messages_name_the_rule_context():
     """Every finding message is a sentence, not a bare code."""
     for path in FILES:
-        text = path.read_text(encoding="utf-8")
-        for f in check_source(text, str(path), fixture_config(text)):
+        for f in findings_of(path):
             assert len(f.message) > 20, f

@@ -1,35 +1,28 @@
-"""The real flake8, in a subprocess, with the installed plugin."""
+"""The real flake8, in a subprocess, with the installed plugin.
+
+Every installed plugin is loaded for the version listing; the other runs load flake8's core and ours
+(``helpers.run_flake8(core=True)``): the other plugins' findings are never read, and they cost half
+of a run. tests/test_cli.py and tests/test_peers.py run flake8 with all of them."""
 
 from __future__ import annotations
 
-import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import concurrently, parse_output, run_flake8
 from markers import FIXTURES, fixture_config, fixture_files, parse_markers
 from starlette_lint.codes import OPT_IN_CODES as OPT_IN
 
-FLAKE8 = [sys.executable, "-m", "flake8", "--isolated"]
-
-
-def run_flake8(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*FLAKE8, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
 
 def parse(output: str) -> set[tuple[str, int, int, str]]:
-    out = set()
-    for line in output.splitlines():
-        m = re.match(r"^(.*):(\d+):(\d+): (STL\d{3}) ", line)
-        if m:
-            out.add((Path(m.group(1)).name, int(m.group(2)), int(m.group(3)), m.group(4)))
-    return out
+    """Our findings in flake8's output: ``{(file name, line, column, code)}``."""
+    return {(Path(r.path).name, r.line, r.col, r.code) for r in parse_output(output) if r.code.startswith("STL")}
 
 
 def test_version_lists_plugin():
-    proc = run_flake8("--version")
+    proc = run_flake8("--isolated", "--version")
     assert "starlette-lint" in proc.stdout
 
 
@@ -58,10 +51,15 @@ def test_fixtures_through_flake8_match_markers():
     groups: dict[tuple[str, ...], list[Path]] = {}
     for p in fixture_files():
         groups.setdefault(flake8_options(fixture_config(p.read_text(encoding="utf-8"))), []).append(p)
+    # one flake8 per header, side by side; from the fixtures folder: flake8's plugin reads
+    # tests/fixtures/pyproject.toml there. flake8's core and our plugin only (the other plugins'
+    # findings are not looked at, and would take most of the time)
+    runs = [lambda options=options, files=files: run_flake8("--isolated", *options, *map(str, files), cwd=FIXTURES,
+                                                            core=True)
+            for options, files in groups.items()]
+    procs = concurrently(*runs, workers=4)
     got: set[tuple[str, int, int, str]] = set()
-    for options, files in groups.items():
-        # from the fixtures folder: flake8's plugin reads tests/fixtures/pyproject.toml there
-        proc = run_flake8(*options, *map(str, files), cwd=FIXTURES)
+    for proc in procs:
         assert proc.returncode in (0, 1), proc.stderr
         got |= parse(proc.stdout)
     want_lines = set()
@@ -85,7 +83,7 @@ def test_noqa(tmp_path):
     )
     target = tmp_path / "app.py"
     target.write_text(src)
-    proc = run_flake8("--select", "STL201", str(target))
+    proc = run_flake8("--isolated", "--select", "STL201", str(target), core=True)
     lines = sorted(ln for _, ln, _, c in parse(proc.stdout) if c == "STL201")
     assert lines == [2, 5], proc.stdout
 
@@ -95,7 +93,7 @@ def test_syntax_error_gives_e999_and_no_crash(tmp_path):
     bad.write_text("from fastapi import FastAPI\napp = FastAPI(\n")
     good = tmp_path / "good.py"
     good.write_text("from starlette.applications import Starlette\napp = Starlette(on_startup=[])\n")
-    proc = run_flake8("--select", "E999,STL", str(bad), str(good))
+    proc = run_flake8("--isolated", "--select", "E999,STL", str(bad), str(good), core=True)
     assert "E999" in proc.stdout
     assert "good.py:2:" in proc.stdout and "STL201" in proc.stdout
     assert "Traceback" not in proc.stderr
@@ -125,7 +123,7 @@ def codes_reported(proc: subprocess.CompletedProcess) -> set[str]:
 
 def test_opt_in_app_reports_every_opt_in_code_when_all_are_chosen(tmp_path):
     (tmp_path / "app.py").write_text(OPT_IN_APP)
-    proc = run_flake8("--extend-select", ",".join(sorted(OPT_IN)), "app.py", cwd=tmp_path)
+    proc = run_flake8("--extend-select", ",".join(sorted(OPT_IN)), "app.py", cwd=tmp_path, core=True)
     assert codes_reported(proc) == {"STL201", *OPT_IN}
 
 
@@ -140,7 +138,7 @@ def test_opt_in_app_reports_every_opt_in_code_when_all_are_chosen(tmp_path):
 ])
 def test_opt_in_codes_need_their_exact_code(tmp_path, args, opt_in_reported):
     (tmp_path / "app.py").write_text(OPT_IN_APP)
-    got = codes_reported(run_flake8(*args, "app.py", cwd=tmp_path))
+    got = codes_reported(run_flake8(*args, "app.py", cwd=tmp_path, core=True))
     assert got & OPT_IN == opt_in_reported
     assert "STL201" in got
 
@@ -148,7 +146,8 @@ def test_opt_in_codes_need_their_exact_code(tmp_path, args, opt_in_reported):
 def test_enable_extensions_does_not_select_past_select(tmp_path):
     """``--select E --enable-extensions STL501``: flake8 reported nothing of ours before, nor now."""
     (tmp_path / "app.py").write_text(OPT_IN_APP)
-    assert codes_reported(run_flake8("--select", "E", "--enable-extensions", "STL501", "app.py", cwd=tmp_path)) == set()
+    proc = run_flake8("--select", "E", "--enable-extensions", "STL501", "app.py", cwd=tmp_path, core=True)
+    assert codes_reported(proc) == set()
 
 
 @pytest.mark.parametrize("flake8_config, opt_in_reported", [
@@ -160,8 +159,7 @@ def test_opt_in_codes_from_flake8_config(tmp_path, flake8_config, opt_in_reporte
     (tmp_path / ".git").mkdir()  # no configuration from above tmp_path
     (tmp_path / "app.py").write_text(OPT_IN_APP)
     (tmp_path / "setup.cfg").write_text(f"[flake8]\n{flake8_config}\n")
-    proc = subprocess.run([sys.executable, "-m", "flake8", "app.py"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300)
+    proc = run_flake8("app.py", cwd=tmp_path, core=True)
     got = codes_reported(proc)
     assert got & OPT_IN == opt_in_reported
     assert "STL201" in got
@@ -175,7 +173,7 @@ def test_opt_in_codes_from_a_nested_table(tmp_path):
     (tmp_path / "svc").mkdir()
     (tmp_path / "svc" / "app.py").write_text(OPT_IN_APP)
     (tmp_path / "svc" / "pyproject.toml").write_text('[tool.starlette-lint]\nextend-select = ["STL501"]\n')
-    proc = run_flake8(".", cwd=tmp_path)
+    proc = run_flake8(".", cwd=tmp_path, core=True)
     rows = {(Path(line.split(":")[0]).as_posix(), line.split()[1]) for line in proc.stdout.splitlines()}
     assert {code for path, code in rows if code in OPT_IN} == {"STL501"}, proc.stdout + proc.stderr
     assert {path for path, code in rows if code == "STL501"} == {"svc/app.py"}

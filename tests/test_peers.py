@@ -11,11 +11,10 @@ non-blocking form, a local function that only shares the name...). ASYNC240
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
+from helpers import run_flake8
 from markers import fixture_config, fixture_files
 from starlette_lint.engine import check_source
 
@@ -31,10 +30,7 @@ def _event_loop_fixtures():
 
 def test_we_report_every_blocking_call_flake8_async_reports():
     files = _event_loop_fixtures()
-    proc = subprocess.run(
-        [sys.executable, "-m", "flake8", "--isolated", "--select", "ASYNC2,ASYNC3", *map(str, files)],
-        capture_output=True, text=True, timeout=600,
-    )
+    proc = run_flake8("--isolated", "--select", "ASYNC2,ASYNC3", *map(str, files), timeout=600)
     assert proc.returncode in (0, 1), proc.stderr
     by_name = {p.name: p for p in files}
     ours: dict[str, set[int]] = {}

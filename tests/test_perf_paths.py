@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +17,7 @@ from typing import Iterator
 import libcst as cst
 import pytest
 
+from helpers import FLAKE8_CORE_BOOT, run_python
 from starlette_lint import engine, runner
 from starlette_lint.codes import RULE_CODES
 from starlette_lint.config import DEFAULT, from_mapping
@@ -27,7 +26,6 @@ from starlette_lint.model import _SKIP_FIELDS, iter_children, walk
 from starlette_lint.prefilter import is_relevant
 from starlette_lint.rules import all_rules
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 
 APP = '''\
@@ -66,9 +64,7 @@ print(json.dumps({"code": code, "modules": mods}))
 
 
 def _probe(cwd: Path, *args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "STARLETTE_LINT_CACHE_DIR")}
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = run_python("-c", _PROBE, *args, cwd=cwd, timeout=120)
     assert proc.stdout.strip(), proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -252,12 +248,11 @@ def test_parse_restores_node_validation() -> None:
         cst.Name("not an identifier")  # what the fixers rely on: hand-built nodes are still checked
 
 
-# flake8 in a child process, counting what the plugin does there; its last line says
+# flake8 (its core and our plugin: helpers.FLAKE8_CORE_BOOT) in a child process, counting what the plugin does
+# there; its last line says
 # "<gc.freeze calls> <frozen objects> <engine imported> <large-stack threads started>".
-_FLAKE8_PROBE = r"""
-import gc, sys, threading
-import flake8.plugins.finder as finder
-finder.BANNED_PLUGINS["flake8-async"] = "0"  # a LibCST user that recurses past the limit on long chains
+_FLAKE8_PROBE = FLAKE8_CORE_BOOT + r"""
+import gc, threading
 sys.argv = ["flake8", "--isolated", "-j1", "--select", "STL", sys.argv[1]]
 freezes, started = [], []
 freeze, start = gc.freeze, threading.Thread.start
@@ -274,8 +269,7 @@ print(len(freezes), gc.get_freeze_count(), "starlette_lint.engine" in sys.module
 
 def _probe_flake8(folder: Path) -> tuple[list[str], list[str]]:
     """(flake8's output lines, the probe's counters)."""
-    proc = subprocess.run([sys.executable, "-c", _FLAKE8_PROBE, str(folder)], capture_output=True, text=True,
-                          cwd=folder)
+    proc = run_python("-c", _FLAKE8_PROBE, str(folder), cwd=folder)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     return lines[:-1], lines[-1].split()

@@ -1,4 +1,8 @@
-"""Positions computed per top-level statement (with Python's ast) equal a full replay from the top."""
+"""Positions computed per top-level statement (with Python's ast) equal a full replay from the top.
+
+Each fixture is analysed as ``tests/test_fixtures.py`` analyses it: with the configuration of its
+``# config:`` header (:func:`markers.fixture_config`), so every node its markers expect is positioned.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,24 @@ import ast
 import libcst as cst
 import pytest
 
-from markers import FIXTURES, fixture_files
+from markers import FIXTURES, fixture_config, fixture_files, parse_markers
 from starlette_lint.engine import analyze_source
 from starlette_lint.positions import _replay, positions
 
 FILES = fixture_files()
 
 
-def _all_reported_nodes(text: str, name: str):
-    analysis = analyze_source(text, name)
+def _all_reported_nodes(text: str, name: str, config=None):
+    analysis = analyze_source(text, name, config)
     return analysis.module, [r.node for r, _ in analysis.reports]
 
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES])
 def test_statement_positions_match_full_replay(path):
     text = path.read_text(encoding="utf-8")
-    module, nodes = _all_reported_nodes(text, str(path))
+    module, nodes = _all_reported_nodes(text, str(path), fixture_config(text))
     if module is None or not nodes:
+        assert not parse_markers(text)[0], "the markers expect findings: the fixture must be analysed as they say"
         pytest.skip("no findings")
     full = _replay(module, module, {id(n): n for n in nodes}, 1)
     fast = positions(module, nodes, ast.parse(text))

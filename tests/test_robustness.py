@@ -28,6 +28,8 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+import helpers
+from helpers import CLI, FLAKE8_CORE_BOOT, by_file as reported, concurrently, environment, spawn_cli
 from starlette_lint import engine, guard
 from starlette_lint.cli import main as cli_main
 from starlette_lint.engine import INTERNAL, analyze_source, call_with_big_stack, check_source
@@ -45,23 +47,11 @@ FUZZ = int(os.environ.get("STARLETTE_LINT_FUZZ", "40"))
 FUZZ_SETTINGS = settings(max_examples=FUZZ, deadline=None, database=None, derandomize=True,
                          suppress_health_check=list(HealthCheck))
 
-# flake8 runs here with only its core, pycodestyle and our plugin: flake8-async (installed for the peer
-# comparison) dies by itself on some of these inputs (SIGSEGV in its own LibCST parse), and pyflakes and mccabe
-# recurse past Python's limit on deep expressions ("pyflakes[F]" failed during execution), which aborts the
-# whole flake8 run before our findings are printed. ``-I``: the working directory is not on sys.path (a test
-# file named json.py must not shadow the standard library), as with the installed console scripts.
-FLAKE8_BOOT = """
-import sys
-import flake8.plugins.finder as finder
-finder.BANNED_PLUGINS['flake8-async'] = '0'
-try:
-    _builtin = finder._flake8_plugins
-    finder._flake8_plugins = lambda *a: (p for p in _builtin(*a) if p.entry_point.name not in ('F', 'C90'))
-except AttributeError:  # another flake8: keep its plugins
-    pass
-"""
-FLAKE8 = [sys.executable, "-I", "-c", FLAKE8_BOOT + "from flake8.main.cli import main; sys.exit(main())", "--isolated"]
-CLI = [sys.executable, "-I", "-m", "starlette_lint.cli", "check", "--isolated"]
+# flake8 runs here with only its core, pycodestyle and our plugin (see helpers.FLAKE8_CORE_BOOT: flake8-async,
+# pyflakes and mccabe die or recurse too deep by themselves on some of these inputs); the command with -I too.
+CLI_FLAGS = ("-I",)
+CHECK = (sys.executable, *CLI_FLAGS, *CLI[1:], "check", "--isolated")  # for tests that start it themselves
+
 
 APP = (
     "from fastapi import FastAPI\n"
@@ -76,25 +66,16 @@ APP = (
     "    return {}\n"
 )
 APP_LINE = 9  # the STL101 finding of APP
-OUT = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<msg>.*)$")
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+def spawn_check(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``starlette-lint check --isolated`` in a subprocess."""
+    return spawn_cli("check", "--isolated", *args, cwd=cwd, timeout=timeout, python_flags=CLI_FLAGS)
 
 
-def run_flake8(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*FLAKE8, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
-
-
-def reported(output: str) -> dict[str, list[tuple[int, str, str]]]:
-    """``{file name: [(line, code, message)]}`` from flake8-style text output."""
-    out: dict[str, list[tuple[int, str, str]]] = {}
-    for line in output.splitlines():
-        m = OUT.match(line)
-        if m:
-            out.setdefault(Path(m["path"]).name, []).append((int(m["line"]), m["code"], m["msg"]))
-    return out
+def spawn_flake8(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``flake8 --isolated`` (core and our plugin) in a subprocess."""
+    return helpers.run_flake8("--isolated", *args, cwd=cwd, timeout=timeout, core=True)
 
 
 def codes(findings) -> set[str]:
@@ -160,13 +141,33 @@ def test_odd_input_engine(name):
     assert codes(found) & {"E999", "STL000", "STL101"} == cli_codes & {"E999", "STL000", "STL101"}
 
 
-def test_odd_inputs_cli_and_flake8(tmp_path):
+@pytest.fixture(scope="module")
+def odd_trees(tmp_path_factory) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """The odd inputs, the newer syntax and the mutated files, each in a folder: one run of the command and
+    one of flake8 over the three (each process costs more than the files; the tests read their own files)."""
+    root = tmp_path_factory.mktemp("odd_trees")
+    (root / "odd").mkdir()
     for name, (content, _, _) in ODD.items():
-        (tmp_path / name).write_bytes(content)
-    cli = run_cli("--no-cache", ".", cwd=tmp_path)
+        (root / "odd" / name).write_bytes(content)
+    (root / "new_syntax").mkdir()
+    for name, snippet in NEW_SYNTAX.items():
+        (root / "new_syntax" / f"{name}.py").write_text(APP + "\n\n" + snippet, encoding="utf-8")
+    (root / "mutated").mkdir()
+    rnd = random.Random(20240601)
+    for i in range(60):
+        source = mutate(FIXTURE_SOURCES[i % len(FIXTURE_SOURCES)], rnd, rnd.randint(1, 5))
+        (root / "mutated" / f"m{i:02}.py").write_text(source, encoding="utf-8", errors="surrogatepass")
+    names = [*ODD, *(f"{n}.py" for n in NEW_SYNTAX), *(f"m{i:02}.py" for i in range(60))]
+    assert len(set(names)) == len(names)  # the outputs are read by file name
+    cli, flake8 = concurrently(lambda: spawn_check("--no-cache", ".", cwd=root),
+                               lambda: spawn_flake8("--select", "STL,E9", ".", cwd=root))
+    return cli, flake8
+
+
+def test_odd_inputs_cli_and_flake8(odd_trees):
+    cli, flake8 = odd_trees
     assert cli.returncode == 1, cli.stderr
     assert "Traceback" not in cli.stderr
-    flake8 = run_flake8("--select", "STL,E9", ".", cwd=tmp_path)
     assert flake8.returncode == 1, flake8.stderr
     assert "Traceback" not in flake8.stderr
     by_cli, by_flake8 = reported(cli.stdout), reported(flake8.stdout)
@@ -228,16 +229,13 @@ def test_newer_syntax_engine(name):
         assert [f.code for f in cli] == ([INTERNAL] if python_ok else ["E999"])
 
 
-def test_newer_syntax_flake8_and_cli(tmp_path):
-    for name, snippet in NEW_SYNTAX.items():
-        (tmp_path / f"{name}.py").write_text(APP + "\n\n" + snippet, encoding="utf-8")
-    flake8 = run_flake8("--select", "STL,E999", ".", cwd=tmp_path)
-    cli = run_cli("--no-cache", ".", cwd=tmp_path)
+def test_newer_syntax_flake8_and_cli(odd_trees):
+    cli, flake8 = odd_trees
     assert "Traceback" not in flake8.stderr + cli.stderr
     by_flake8, by_cli = reported(flake8.stdout), reported(cli.stdout)
     for name, snippet in NEW_SYNTAX.items():
         source = APP + "\n\n" + snippet
-        got = codes(by_flake8.get(f"{name}.py", []))
+        got = codes(by_flake8.get(f"{name}.py", [])) - {"E902"}  # the shared run selects E9, this test E999
         # flake8 parses with the running Python first; our plugin never sees what it rejects
         assert got == ({"STL101"} if _parses_with_python(source) else {"E999"}) | (got & {"STL402"}), (name, got)
         if _parses_with_libcst(source):
@@ -301,8 +299,7 @@ def _deep_source(name: str) -> str:
 @pytest.mark.slow  # ~10 s; the flake8 main-thread path of deep inputs stays in the default run (test_perf_paths)
 def test_deep_inputs_engine_in_child_process():
     cases = {name: _deep_source(name) for name in DEEP}
-    proc = subprocess.run([sys.executable, "-I", "-c", _ENGINE_CHILD], input=json.dumps(cases), capture_output=True,
-                          text=True, timeout=600)
+    proc = helpers.run_python("-I", "-c", _ENGINE_CHILD, stdin=json.dumps(cases), timeout=600)
     started = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("start ")]
     assert proc.returncode == 0, f"child died ({proc.returncode}) in {started[-1:]}: {proc.stderr[-2000:]}"
     results = {r[0]: r for r in (json.loads(line[5:]) for line in proc.stdout.splitlines() if line.startswith("done "))}
@@ -327,14 +324,14 @@ def test_deep_inputs_engine_in_child_process():
 def test_deep_inputs_cli_and_flake8(tmp_path):
     for name in DEEP:
         (tmp_path / f"{name}.py").write_text(_deep_source(name), encoding="utf-8")
-    cli = run_cli("--no-cache", ".", cwd=tmp_path, timeout=600)
+    cli = spawn_check("--no-cache", ".", cwd=tmp_path, timeout=600)
     assert cli.returncode == 1 and "Traceback" not in cli.stderr, cli.stderr[-2000:]
     by_cli = reported(cli.stdout)
     # flake8 itself dies on some of them before any plugin runs (its ast.parse: "maximum recursion depth
     # exceeded during ast construction"): those are left out of its run
     flake8_files = [f"{n}.py" for n in DEEP if _python_builds_ast(_deep_source(n))]
     assert len(flake8_files) >= 8
-    flake8 = run_flake8("--select", "STL,E999", "-j", "1", *flake8_files, cwd=tmp_path, timeout=600)
+    flake8 = spawn_flake8("--select", "STL,E999", "-j", "1", *flake8_files, cwd=tmp_path, timeout=600)
     assert flake8.returncode == 1 and "Traceback" not in flake8.stderr, (flake8.returncode, flake8.stderr[-2000:])
     by_flake8 = reported(flake8.stdout)
     for name, (_, expect) in DEEP.items():
@@ -361,9 +358,9 @@ def test_fifty_thousand_lines(tmp_path):
     assert line > 50_000
     (tmp_path / "big.py").write_text(source, encoding="utf-8")
     start = time.perf_counter()
-    cli = run_cli("--no-cache", "big.py", cwd=tmp_path)
+    cli, flake8 = concurrently(lambda: spawn_check("--no-cache", "big.py", cwd=tmp_path),
+                               lambda: spawn_flake8("--select", "STL", "big.py", cwd=tmp_path))
     assert (line, "STL101") in {(ln, c) for ln, c, _ in reported(cli.stdout)["big.py"]}, cli.stdout
-    flake8 = run_flake8("--select", "STL", "big.py", cwd=tmp_path)
     assert (line, "STL101") in {(ln, c) for ln, c, _ in reported(flake8.stdout)["big.py"]}, flake8.stderr[-2000:]
     assert time.perf_counter() - start < 120
 
@@ -497,7 +494,7 @@ def test_cli_bug_is_one_line_without_debug(monkeypatch, tmp_path, capsys):
         cli_main(["check", "--isolated", "--no-cache", "--debug", "app.py"])
 
 
-_FLAKE8_WITH_BROKEN_RULE = FLAKE8_BOOT + """
+_FLAKE8_WITH_BROKEN_RULE = FLAKE8_CORE_BOOT + """
 from starlette_lint.rules import get_rule
 def explode(self, model, fw):
     raise RuntimeError('kaboom')
@@ -510,8 +507,8 @@ sys.exit(main())
 
 def test_failing_rule_through_flake8(tmp_path):
     (tmp_path / "app.py").write_text(APP + "app2 = FastAPI(on_startup=[])\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-I", "-c", _FLAKE8_WITH_BROKEN_RULE, "--isolated", "-j", "1", "--select", "STL",
-                           "app.py"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    proc = helpers.run_python("-I", "-c", _FLAKE8_WITH_BROKEN_RULE, "--isolated", "-j", "1", "--select", "STL", "app.py",
+                              cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "app.py:1:1: STL000 internal error in STL201" in proc.stdout
     assert f"app.py:{APP_LINE}:5: STL101" in proc.stdout
@@ -628,14 +625,8 @@ def test_fuzz_mutated_real_files(which, seed, steps):
     _check_all_ways(mutate(FIXTURE_SOURCES[which], random.Random(seed), steps))
 
 
-def test_mutated_files_through_cli_and_flake8(tmp_path):
-    rnd = random.Random(20240601)
-    for i in range(60):
-        source = mutate(FIXTURE_SOURCES[i % len(FIXTURE_SOURCES)], rnd, rnd.randint(1, 5))
-        (tmp_path / f"m{i:02}.py").write_text(source, encoding="utf-8", errors="surrogatepass")
-    cli = run_cli("--no-cache", ".", cwd=tmp_path)
-    flake8 = run_flake8("--select", "STL,E9", ".", cwd=tmp_path)
-    for proc in (cli, flake8):
+def test_mutated_files_through_cli_and_flake8(odd_trees):
+    for proc in odd_trees:
         assert proc.returncode in (0, 1), proc.stderr[-2000:]
         assert "Traceback" not in proc.stderr
         crashes = [m for found in reported(proc.stdout).values() for _, c, m in found
@@ -653,14 +644,14 @@ def test_unreadable_entries_are_reported_and_others_checked(tmp_path):
         sock.bind(str(tmp_path / "sock.py"))
         (tmp_path / "dir.py").mkdir()
         (tmp_path / "dir.py" / "inner.py").write_text(APP, encoding="utf-8")
-        walked = run_cli("--no-cache", ".", cwd=tmp_path, timeout=120)
+        walked = spawn_check("--no-cache", ".", cwd=tmp_path, timeout=120)
         assert walked.returncode == 1 and "Traceback" not in walked.stderr
         assert "dangling.py: skipped: broken symbolic link" in walked.stderr
         found = reported(walked.stdout)
         assert {"good.py", "inner.py"} <= set(found)
         assert found["pipe.py"] == [(1, "E902", "OSError: not a regular file")]
         assert codes(found["sock.py"]) == {"E902"}
-        named = run_cli("--no-cache", "dangling.py", "pipe.py", "good.py", cwd=tmp_path, timeout=120)
+        named = spawn_check("--no-cache", "dangling.py", "pipe.py", "good.py", cwd=tmp_path, timeout=120)
         found = reported(named.stdout)
         assert codes(found["dangling.py"]) == {"E902"} and codes(found["pipe.py"]) == {"E902"}
         assert "STL101" in codes(found["good.py"])
@@ -675,7 +666,7 @@ def test_file_without_read_permission(tmp_path):
     secret.write_text(APP, encoding="utf-8")
     secret.chmod(0)
     try:
-        proc = run_cli("--no-cache", ".", cwd=tmp_path)
+        proc = spawn_check("--no-cache", ".", cwd=tmp_path)
         found = reported(proc.stdout)
         assert codes(found["secret.py"]) == {"E902"} and "STL101" in codes(found["good.py"])
     finally:
@@ -694,10 +685,12 @@ def test_concurrent_runs_share_the_cache(tmp_path):
     tree = tmp_path / "tree"
     tree.mkdir()
     _tree(tree, 24)
-    baseline = run_cli("--no-cache", "--format", "json", ".", cwd=tree)
+    # the reference and the last run in this process; the two runs that share the cache in subprocesses
+    baseline = helpers.run_cli("check", "--isolated", "--no-cache", "--format", "json", ".", cwd=tree)
     assert baseline.returncode == 1
     args = ["--cache-dir", str(tmp_path / "cache"), "--format", "json", "-j", "2", "."]
-    procs = [subprocess.Popen([*CLI, *args], cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen([*CHECK, *args], cwd=tree, env=environment(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     for (out, err), p in zip(outs, procs):
@@ -707,7 +700,7 @@ def test_concurrent_runs_share_the_cache(tmp_path):
     entries = sorted((tmp_path / "cache").rglob("*.json"))
     assert entries and not list((tmp_path / "cache").rglob(".tmp-*"))
     entries[0].write_text("{not json", encoding="utf-8")
-    third = run_cli(*args[:-1], "--verbose", ".", cwd=tree)
+    third = helpers.run_cli("check", "--isolated", *args[:-1], "--verbose", ".", cwd=tree)
     assert json.loads(third.stdout) == json.loads(baseline.stdout)
     assert "23 from cache" in third.stderr, third.stderr
 
@@ -763,18 +756,26 @@ def test_killed_fix_never_leaves_a_half_written_file(tmp_path):
     reference = tmp_path / "reference"
     reference.mkdir()
     before = _fixable_tree(reference, 1)
-    assert run_cli("--no-cache", "--fix", "app000.py", cwd=reference).returncode == 1
+    assert spawn_check("--no-cache", "--fix", "app000.py", cwd=reference).returncode == 1
     after = (reference / "app000.py").read_bytes()
     assert after != before
-    for round_, delay in enumerate((0.8, 1.6, 2.4)):
+    # three runs side by side, each killed at its own moment
+    delays = (0.8, 1.6, 2.4)
+    trees, procs = [], []
+    for round_ in range(len(delays)):
         tree = tmp_path / f"tree{round_}"
         tree.mkdir()
         _fixable_tree(tree, 80)
-        proc = subprocess.Popen([*CLI, "--no-cache", "-j", "1", "--fix", "."], cwd=tree,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        trees.append(tree)
+    started = time.monotonic()
+    for tree in trees:
+        procs.append(subprocess.Popen([*CHECK, "--no-cache", "-j", "1", "--fix", "."], cwd=tree, env=environment(),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for proc, delay in zip(procs, delays):
+        time.sleep(max(0.0, started + delay - time.monotonic()))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
+    for tree in trees:
         for path in tree.iterdir():
             if path.suffix == ".py":
                 assert path.read_bytes() in (before, after), path.name
@@ -788,7 +789,7 @@ def test_fix_on_deep_expression(tmp_path, n):
     source = (FIX_FIXTURES / "stl101_asyncio.py.before").read_text(encoding="utf-8") + \
         "x = " + " + ".join(["a"] * n) + "\n"
     (tmp_path / "deep.py").write_text(source, encoding="utf-8")
-    proc = run_cli("--no-cache", "--fix", "deep.py", cwd=tmp_path)
+    proc = spawn_check("--no-cache", "--fix", "deep.py", cwd=tmp_path)
     assert "fixed" in proc.stderr and "STL000" not in proc.stdout, proc.stdout + proc.stderr
     assert "await asyncio.sleep(0.5)" in (tmp_path / "deep.py").read_text(encoding="utf-8")
 
@@ -809,7 +810,7 @@ def test_every_rule_is_exercised_by_the_fuzz_inputs():
 def test_pythons_verdict_prints_no_warnings(tmp_path):
     # compile() warns about what it accepts; the CLI asks it only for its verdict
     (tmp_path / "w.py").write_text(APP + "x = 1()\ny = '\\.'\ndef (:\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-W", "always", *CLI[1:], "--no-cache", "w.py"], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=120)
+    proc = spawn_cli("check", "--isolated", "--no-cache", "w.py", cwd=tmp_path, timeout=120,
+                     python_flags=("-W", "always", *CLI_FLAGS))
     assert codes(reported(proc.stdout)["w.py"]) == {"E999"}
     assert "Warning" not in proc.stderr, proc.stderr

@@ -13,36 +13,36 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import ROOT, run_python, spawn_cli
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 OLD = ("starlette==0.47.3", "fastapi==0.116.1")
 
 
 @pytest.fixture(scope="module")
 def old_site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("starlette-0.47")
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), *OLD],
-                          capture_output=True, text=True, timeout=600)
+    proc = run_python("-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), *OLD, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return target
 
 
 def old_env(site: Path) -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    """The environment overrides that put the old releases first."""
+    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
 
 
 def test_runtime_proofs_on_starlette_0_47(old_site):
-    probe = subprocess.run([sys.executable, "-c", "import starlette, fastapi; print(starlette.__version__, fastapi.__version__)"],
-                           env=old_env(old_site), capture_output=True, text=True)
+    probe = run_python("-c", "import starlette, fastapi; print(starlette.__version__, fastapi.__version__)",
+                       env=old_env(old_site), timeout=120)
     assert probe.stdout.split() == ["0.47.3", "0.116.1"], probe.stderr
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/runtime"],
-                          cwd=ROOT, env=old_env(old_site), capture_output=True, text=True, timeout=900)
+    proc = run_python("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/runtime", cwd=ROOT, env=old_env(old_site),
+                      timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout
 
@@ -94,8 +94,7 @@ def _project(root: Path, requirement: str) -> Path:
 
 
 def _lint(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "starlette_lint.cli", "check", "--no-cache", *args, "appmodule.py"],
-                          cwd=root, capture_output=True, text=True, timeout=300)
+    return spawn_cli("check", "--no-cache", *args, "appmodule.py", cwd=root, timeout=300)
 
 
 def test_project_pinned_to_0_47_is_fixed_into_code_that_runs_on_0_47(tmp_path, old_site):
@@ -119,8 +118,7 @@ def test_project_pinned_to_0_47_is_fixed_into_code_that_runs_on_0_47(tmp_path, o
     assert "HTTP_422_UNPROCESSABLE_ENTITY" in code and "HTTP_422_UNPROCESSABLE_CONTENT" not in code
     assert "@asynccontextmanager" in code and 'TemplateResponse(request, "page.html"' in code
 
-    served = subprocess.run([sys.executable, "-c", SERVE], cwd=root, env=old_env(old_site), capture_output=True,
-                            text=True, timeout=120)
+    served = run_python("-c", SERVE, cwd=root, env=old_env(old_site), timeout=120)
     assert served.returncode == 0, served.stderr[-3000:]
     assert served.stdout.split() == ["0.47.3", "422", "200"]
 
@@ -130,6 +128,5 @@ def test_the_same_module_on_a_0_48_floor_gets_the_rename_that_0_47_cannot_import
     fixed = _lint(root, "--fix")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "HTTP_422_UNPROCESSABLE_CONTENT" in (root / "appmodule.py").read_text()
-    served = subprocess.run([sys.executable, "-c", SERVE], cwd=root, env=old_env(old_site), capture_output=True,
-                            text=True, timeout=120)
+    served = run_python("-c", SERVE, cwd=root, env=old_env(old_site), timeout=120)
     assert served.returncode != 0 and "HTTP_422_UNPROCESSABLE_CONTENT" in served.stderr

@@ -32,8 +32,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from helpers import concurrently, run_flake8, spawn_cli  # noqa: E402
 from scope_programs import programs, scope_programs  # noqa: E402
-from test_robustness import run_cli, run_flake8  # noqa: E402
 
 TERMINATION = Path(__file__).resolve().parent / "fixtures" / "termination"
 FUZZ = int(os.environ.get("STARLETTE_LINT_FUZZ", "40"))
@@ -93,6 +93,17 @@ def batch(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def front_ends(batch) -> dict:
+    """The command and flake8, each once over the generated batch and the regression shapes, side by side."""
+    cli, flake8 = concurrently(
+        lambda: spawn_cli("check", "--isolated", "--no-cache", "--extend-select", OPT_IN, str(batch), ".",
+                          cwd=TERMINATION, timeout=SUBPROCESS_TIMEOUT, python_flags=("-I",)),
+        lambda: run_flake8("--isolated", "--select", "STL", "--enable-extensions", OPT_IN, str(batch), ".",
+                           cwd=TERMINATION, timeout=SUBPROCESS_TIMEOUT, core=True))
+    return {"cli": cli, "flake8": flake8}
+
+
 def _assert_ended_cleanly(proc, what: str) -> None:
     assert proc.returncode in (0, 1), f"{what}: exit {proc.returncode}\n{proc.stderr[-3000:]}"
     assert "Traceback" not in proc.stderr, f"{what}:\n{proc.stderr[-3000:]}"
@@ -100,19 +111,17 @@ def _assert_ended_cleanly(proc, what: str) -> None:
     assert stuck == [], f"{what}:\n" + "\n".join(stuck[:20])
 
 
-def test_generated_batch_and_fixtures_through_cli(batch):
+def test_generated_batch_and_fixtures_through_cli(front_ends):
     """``starlette-lint check`` once over the generated batch and the regression shapes."""
-    proc = run_cli("--no-cache", "--extend-select", OPT_IN, str(batch), ".", cwd=TERMINATION,
-                   timeout=SUBPROCESS_TIMEOUT)
+    proc = front_ends["cli"]
     _assert_ended_cleanly(proc, "starlette-lint check")
     assert proc.returncode == 1
     assert "gen_" in proc.stdout and "module_global.py" in proc.stdout  # both folders were analysed
 
 
-def test_generated_batch_and_fixtures_through_flake8(batch):
+def test_generated_batch_and_fixtures_through_flake8(front_ends):
     """Real flake8 (the plugin, as users run it) once over the same two folders."""
-    proc = run_flake8("--select", "STL", "--enable-extensions", OPT_IN, str(batch), ".", cwd=TERMINATION,
-                      timeout=SUBPROCESS_TIMEOUT)
+    proc = front_ends["flake8"]
     _assert_ended_cleanly(proc, "flake8")
     assert proc.returncode == 1
     assert "gen_" in proc.stdout and "module_global.py" in proc.stdout

@@ -4,12 +4,11 @@ configuration keys, claims on each side of a change, fixes gated on the range, -
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import concurrently, run_cli, run_flake8, spawn_cli
 from markers import FIXTURES
 from starlette_lint.config import ConfigError, from_mapping, load
 from starlette_lint.engine import check_source
@@ -230,11 +229,6 @@ def test_pinned_fixture_messages_claim_no_1x_breakage():
 
 
 # ------------------------------------------------------------------ the command
-def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "starlette_lint.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
-
-
 STATUS_APP = "from starlette.status import HTTP_422_UNPROCESSABLE_ENTITY\n\nCODE = HTTP_422_UNPROCESSABLE_ENTITY\n"
 
 
@@ -246,7 +240,7 @@ STATUS_APP = "from starlette.status import HTTP_422_UNPROCESSABLE_ENTITY\n\nCODE
 def test_status_rename_fix_follows_the_lower_bound(tmp_path, requirement, renamed, reported):
     (tmp_path / "requirements.txt").write_text(requirement + "\n")
     (tmp_path / "app.py").write_text(STATUS_APP)
-    proc = _run(tmp_path, "check", "--no-cache", "--fix", "--format", "json", "app.py")
+    proc = run_cli("check", "--no-cache", "--fix", "--format", "json", "app.py", cwd=tmp_path)
     left = json.loads(proc.stdout)
     assert ("HTTP_422_UNPROCESSABLE_CONTENT" in (tmp_path / "app.py").read_text()) == renamed
     assert bool(left) == (reported and not renamed), left
@@ -256,13 +250,13 @@ def test_status_rename_fix_follows_the_lower_bound(tmp_path, requirement, rename
 
 def test_show_settings_names_the_releases_and_their_source(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["fastapi~=0.115.0"]\n')
-    proc = _run(tmp_path, "check", "--show-settings", ".")
+    proc = spawn_cli("check", "--show-settings", ".", cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "starlette: >=0.37.2,<0.47" in proc.stdout
     assert "fastapi: >=0.115,<0.116" in proc.stdout
     assert "[project.dependencies]: fastapi~=0.115.0" in proc.stdout
     assert "file-timeout: 10" in proc.stdout
-    isolated = _run(tmp_path, "check", "--show-settings", "--isolated", ".")
+    isolated = spawn_cli("check", "--show-settings", "--isolated", ".", cwd=tmp_path, timeout=120)
     assert "installed" in isolated.stdout
 
 
@@ -271,8 +265,7 @@ def test_flake8_follows_the_project_pin(tmp_path):
     (tmp_path / "app.py").write_text(
         "from starlette.applications import Starlette\n\napp = Starlette()\n"
         "app.add_event_handler('startup', print)\n@app.route('/')\nasync def home(request):\n    pass\n")
-    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", "app.py"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    proc = run_flake8("--select", "STL", "app.py", cwd=tmp_path, timeout=120, core=True)
     lines = proc.stdout.splitlines()
     assert len(lines) == 1 and "STL801" in lines[0] and "deprecated since Starlette 0.23" in lines[0], proc.stdout
 
@@ -324,12 +317,17 @@ def _monorepo(tmp_path: Path) -> Path:
 
 def test_each_file_gets_its_own_projects_releases_in_both_front_ends(tmp_path):
     root = _monorepo(tmp_path)
-    cli = _run(root, "check", "--format", "json", "old/app.py", "new/app.py")
+
+    def command_twice():
+        first = spawn_cli("check", "--format", "json", "old/app.py", "new/app.py", cwd=root, timeout=120)
+        return first, spawn_cli("check", "--format", "json", ".", cwd=root, timeout=120)  # the cached run too
+
+    def flake8_once():
+        return run_flake8("--select", "STL", "old/app.py", "new/app.py", cwd=root, timeout=120, core=True)
+
+    (cli, again), flake8 = concurrently(command_twice, flake8_once)
     assert [(r["path"].replace("\\", "/"), r["code"]) for r in json.loads(cli.stdout)] == [("new/app.py", "STL802")]
-    again = _run(root, "check", "--format", "json", ".")  # the cached run too
     assert [r["code"] for r in json.loads(again.stdout)] == ["STL802"]
-    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", "old/app.py", "new/app.py"],
-                            cwd=root, capture_output=True, text=True, timeout=120)
     assert [line.split(":")[0] for line in flake8.stdout.splitlines()] == ["new/app.py"], flake8.stdout
 
 
@@ -351,7 +349,7 @@ app.include_router(router)
 def test_router_lifespan_fix_needs_include_router_to_merge_it(tmp_path, fastapi, fixed):
     (tmp_path / "requirements.txt").write_text(fastapi + "\n")
     (tmp_path / "app.py").write_text(ROUTER_APP)
-    proc = _run(tmp_path, "check", "--no-cache", "--fix", "--format", "json", "app.py")
+    proc = run_cli("check", "--no-cache", "--fix", "--format", "json", "app.py", cwd=tmp_path)
     assert ("lifespan=" in (tmp_path / "app.py").read_text()) == fixed
     if not fixed:
         [finding] = json.loads(proc.stdout)
@@ -361,8 +359,7 @@ def test_router_lifespan_fix_needs_include_router_to_merge_it(tmp_path, fastapi,
 def test_flake8_reports_a_bad_configured_release_in_one_line(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.starlette-lint]\nstarlette-version = "latest"\n')
     (tmp_path / "app.py").write_text("import starlette\n")
-    proc = subprocess.run([sys.executable, "-m", "flake8", "app.py"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    proc = run_flake8("app.py", cwd=tmp_path, timeout=120, core=True)
     assert proc.returncode != 0 and "starlette-version" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -370,13 +367,10 @@ def test_flake8_reports_a_bad_configured_release_in_one_line(tmp_path):
 def test_flake8_options_set_the_releases_and_are_validated(tmp_path):
     (tmp_path / "app.py").write_text(
         "from starlette.applications import Starlette\n\napp = Starlette()\napp.add_event_handler('startup', print)\n")
-    pinned = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", "--starlette-version=<0.48", "app.py"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    pinned = run_flake8("--select", "STL", "--starlette-version=<0.48", "app.py", cwd=tmp_path, timeout=120, core=True)
     assert pinned.stdout == "" and pinned.returncode == 0, pinned.stdout + pinned.stderr
     (tmp_path / "setup.cfg").write_text("[flake8]\nstarlette-version = >=1.0\n")
-    configured = subprocess.run([sys.executable, "-m", "flake8", "--select", "STL", "app.py"],
-                                cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    configured = run_flake8("--select", "STL", "app.py", cwd=tmp_path, timeout=120, core=True)
     assert "STL202" in configured.stdout and "removed in Starlette 1.0" in configured.stdout
-    bad = subprocess.run([sys.executable, "-m", "flake8", "--starlette-version=latest", "app.py"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120)
+    bad = run_flake8("--starlette-version=latest", "app.py", cwd=tmp_path, timeout=120, core=True)
     assert bad.returncode != 0 and "starlette-version" in bad.stderr + bad.stdout
