@@ -1062,7 +1062,7 @@ class Model:
         again on each collection: in a flake8 run that costs about a fifth of
         the parse. Clearing the records lets reference counting free the tree
         at once. Front ends call this when they are done with a file; nothing
-        may use the model (or the rules' facts cached on it) afterwards.
+        may use the model (or the framework and the facts built from it) afterwards.
         """
         if not self.__dict__:
             return  # released already

@@ -5,29 +5,29 @@ every run, so LibCST and the rules are imported only when a file passes the
 prefilter (it imports starlette, fastapi or uvicorn): projects without web
 code never pay for them.
 
-One entry point, ``STL``. The opt-in codes (``codes.OPT_IN_CODES``) are in flake8's default
-ignore, as flake8-bugbear does with its B9 codes; an opt-in rule runs when flake8 will report
-its code and that exact code is chosen: by flake8 (``--select``/``--extend-select``, or
-``--enable-extensions`` as before the single entry point) or by the file's
-``[tool.starlette-lint]`` table (``select``/``extend-select``). A prefix (``--select STL``,
-``--extend-select STL5``) never turns an opt-in rule on.
+One entry point, ``STL``. An opt-in rule (``codes.OPT_IN_CODES``) runs only when its exact
+code is chosen: by flake8 (``--select``/``--extend-select``, or ``--enable-extensions`` as
+before the single entry point) or by the file's ``[tool.starlette-lint]`` table
+(``select``/``extend-select``). A prefix (``--select STL``, ``--extend-select STL5``) never
+turns one on. The plugin never reports an opt-in code it was not asked for, so flake8's
+own select and ignore then decide as for any code (no default-ignore list is needed, and
+no table has to be found before flake8 starts).
 """
 
 from __future__ import annotations
 
 import ast
-import fnmatch
 import functools
 import gc
 import importlib
 import os
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
 from .codes import OPT_IN_CODES
-from .config import Config, ConfigError, find_pyproject, load, parse_blocking_calls, parse_timeout, with_releases
+from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout, with_releases
 from .config import clear as clear_config_files
 from .prefilter import is_relevant
 
@@ -70,9 +70,7 @@ class StarletteLintChecker:
     config: ClassVar[Optional[Config]] = None
     # flake8's options, applied on top of each file's own [tool.starlette-lint] (Config.merged keywords)
     overrides: ClassVar[Optional[dict[str, Any]]] = None
-    # opt-in codes flake8 will report (set by parse_options; all of them when flake8 did not parse
-    # options, e.g. the plugin used directly), and those flake8's own options name exactly
-    reportable: ClassVar[frozenset[str]] = OPT_IN
+    # the opt-in codes flake8's own options name exactly (set by parse_options)
     chosen: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
@@ -82,8 +80,6 @@ class StarletteLintChecker:
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
-        # off unless chosen: --extend-select STL501 (an explicit choice) beats this default ignore
-        manager.extend_default_ignore(sorted(OPT_IN))
         for name, what in (
             ("extend-blocking-calls", "extra blocking calls: module.func or module.func=async_alternative"),
             ("safe-calls", "calls never reported as blocking (qualified names)"),
@@ -154,9 +150,7 @@ class StarletteLintChecker:
         return os.path.dirname(os.path.abspath(self.filename)) if self.filename not in ("-", "stdin") else "."
 
     def _opt_in_on(self, code: str) -> bool:
-        """An opt-in code runs when flake8 will report it and flake8 or this file's table chose it."""
-        if code not in StarletteLintChecker.reportable:
-            return False
+        """An opt-in code runs when flake8's options or this file's table name it exactly."""
         return code in StarletteLintChecker.chosen or self._config().enabled(code, opt_in=True)
 
     def _findings(self) -> list["Finding"]:
@@ -169,7 +163,7 @@ class StarletteLintChecker:
         from .rules import all_rules
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        # the selected rules; an opt-in one only when it is chosen and flake8 will report it
+        # the selected rules; an opt-in one only when it is chosen
         rules = [r for r in all_rules() if (self._opt_in_on(r.code) if r.opt_in else config.enabled(r.code))]
         with gc_paused():  # until the tree is freed: the collector never walks it
             analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
@@ -218,39 +212,10 @@ def _config_in(directory: str) -> "Config | str":
 
 
 def _select_opt_in(options: Any) -> None:
-    """Decide, before flake8 builds its style guide from ``options``, which opt-in codes it reports.
-
-    flake8 calls ``parse_options`` after reading its options and config and before it makes the
-    decision engine (flake8.options.parse_args, then Application.make_guide), so what is changed
-    here is what flake8 decides with:
-
-    * ``--enable-extensions STL501`` (command line or flake8 config) keeps meaning what it meant
-      when each opt-in code had an off-by-default entry point: the code is in flake8's default
-      select and out of its default ignore;
-    * a code a ``[tool.starlette-lint]`` table selects (the one above each path flake8 checks, or
-      one below it) is out of flake8's default ignore, so flake8 reports what the plugin reports
-      for the files of that table, as with any default-on code.
-    Then the plugin asks flake8's own decision engine which opt-in codes it will report.
-    """
-    StarletteLintChecker.reportable, StarletteLintChecker.chosen = OPT_IN, frozenset()
-    if not hasattr(options, "extended_default_ignore"):  # not flake8's namespace: the tables alone decide
-        return
-    named = {c for c in [*(options.select or ()), *(getattr(options, "extend_select", None) or ())] if c in OPT_IN}
-    extensions = _enabled_extensions() & OPT_IN
-    tables = _table_codes(options)
-    options.extended_default_ignore = [c for c in options.extended_default_ignore
-                                       if c not in extensions | tables]
-    options.extended_default_select = [*options.extended_default_select,
-                                       *sorted(extensions - set(options.extended_default_select))]
-    try:
-        from flake8.style_guide import Decision, DecisionEngine
-
-        engine = DecisionEngine(options)
-        reportable = frozenset(c for c in OPT_IN if engine.decision_for(c) is Decision.Selected)
-    except (ImportError, AttributeError, TypeError):  # a flake8 without this engine: flake8 filters alone
-        reportable = OPT_IN
-    StarletteLintChecker.reportable = reportable
-    StarletteLintChecker.chosen = frozenset(named | extensions)
+    """The opt-in codes flake8's options name exactly: ``select``/``extend-select`` (command
+    line or flake8 configuration) and ``--enable-extensions``."""
+    named = [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+    StarletteLintChecker.chosen = frozenset(c for c in [*named, *_enabled_extensions()] if c in OPT_IN)
 
 
 def _enabled_extensions() -> frozenset[str]:
@@ -269,50 +234,3 @@ def _enabled_extensions() -> frozenset[str]:
             return frozenset(names or ())
         frame = frame.f_back
     return frozenset()
-
-
-def _table_codes(options: Any) -> frozenset[str]:
-    """The opt-in codes the ``[tool.starlette-lint]`` tables of this run select: the table above
-    each path flake8 checks and the tables in the folders below (skipping flake8's excludes).
-
-    Finding too many costs nothing (the plugin still runs an opt-in rule only for the files
-    whose table selects it); one missed would be a finding flake8 drops. The walk reads names
-    only, the folders flake8 walks next; each table is read once (config's memo, which the
-    run then uses)."""
-    exclude = [*(getattr(options, "exclude", None) or ()), *(getattr(options, "extend_exclude", None) or ())]
-    found: set[str] = set()
-
-    def add(directory: str) -> None:
-        try:
-            if find_pyproject(directory) is None:
-                return
-            config = load(directory)
-        except (ConfigError, OSError, ValueError):  # a bad table is reported as STL000 on its files
-            return
-        found.update(c for c in config.select + config.extend_select if c in OPT_IN)
-
-    for path in _paths(options):
-        add(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
-        if not os.path.isdir(path):
-            continue
-        for root, dirs, files in os.walk(path):
-            dirs[:] = [d for d in dirs if not _excluded(os.path.join(root, d), exclude)]
-            if "pyproject.toml" in files and root != path:
-                add(root)
-    return frozenset(found)
-
-
-def _paths(options: Any) -> Iterable[str]:
-    for path in getattr(options, "filenames", None) or ["."]:
-        yield "." if path == "-" else path
-
-
-def _excluded(path: str, patterns: list[str]) -> bool:
-    """flake8's exclude test (flake8.utils.matches_filename): the base name, then the absolute path."""
-    if not patterns:
-        return False
-    base = os.path.basename(path)
-    if any(fnmatch.fnmatch(base, p) for p in patterns):
-        return True
-    absolute = os.path.abspath(path)
-    return any(fnmatch.fnmatch(absolute, p) for p in patterns)

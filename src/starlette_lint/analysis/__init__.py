@@ -2,6 +2,7 @@
 
 Each module answers one question the rules ask, in one place:
 
+* :mod:`.blocking`: the request path of a module and the blocking calls on it (STL1xx);
 * :mod:`.request_objects`: which names are request objects (the one detector);
 * :mod:`.lifecycle`: which functions run only once the application has started, and
   which receivers of ``add_middleware``-style calls are applications;

@@ -17,7 +17,7 @@ import libcst as cst
 
 from .. import names as N
 from ..framework import ENDPOINT, ENDPOINT_METHOD, EXCEPTION_HANDLER, MIDDLEWARE, WEBSOCKET_ENDPOINT, Framework
-from ..model import Function, Scope, all_params
+from ..model import LOCAL, Function, Scope, all_params
 
 RequestKind = Literal["request", "websocket", "connection"]
 REQUEST_TYPES: dict[str, RequestKind] = {
@@ -73,11 +73,20 @@ def _request_params(fw: Framework, fn: Function) -> dict[str, RequestKind]:
             index = 1
         elif ENDPOINT_METHOD in roles and N.WEBSOCKET_ENDPOINT in ancestors and fn.name in N.WEBSOCKET_ENDPOINT_METHODS:
             index, kind = 1, "websocket"
-        elif MIDDLEWARE in roles and fn.name == "dispatch" and N.BASE_HTTP_MIDDLEWARE in ancestors:
+        elif MIDDLEWARE in roles and fn.name == "dispatch" and _may_be_base_http_middleware(ancestors):
             index = 1
     if index is not None and index < len(positional):
         out.setdefault(positional[index].name.value, kind)
     return out
+
+
+def _may_be_base_http_middleware(ancestors: list[str]) -> bool:
+    """A middleware class (the framework step saw it configured) whose ``dispatch`` Starlette
+    calls with the request: a ``BaseHTTPMiddleware`` subclass, or a subclass of a class from
+    another module (``class Timing(BaseMiddleware)``, ``BaseMiddleware`` imported), which this
+    module cannot see into. Not a class whose every base is known and none is one."""
+    return N.BASE_HTTP_MIDDLEWARE in ancestors or any(
+        not a.startswith(("starlette.", "fastapi.", "builtins.")) and not a.startswith(LOCAL + ".") for a in ancestors)
 
 
 def asgi_params(params: Sequence[cst.Param]) -> bool:

@@ -350,8 +350,10 @@ class UnguardedUvicornRun(Rule):
             if not _runs_at_import(site):
                 continue
             guarded = guarded if guarded is not None else guarded_call_ids(model)
+            if id(site.node) in guarded:
+                continue
             conditional = conditional if conditional is not None else conditional_call_ids(model)
-            if id(site.node) in guarded or id(site.node) in conditional:
+            if id(site.node) in conditional:
                 continue
             what = "uvicorn.run()" if model.call_qualname(site) in UVICORN_RUN else "uvicorn.Server(...).run()"
             yield self.report(

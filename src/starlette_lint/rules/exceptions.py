@@ -1,7 +1,7 @@
 """STL4xx: exception handlers.
 
 The shared analysis (registrations, registration keys, what an app serves and
-its error contract) lives in :mod:`.error_contract`.
+its error contract) lives in :mod:`..analysis.error_contract`.
 """
 
 from __future__ import annotations
