@@ -1,0 +1,346 @@
+"""The modules of a project, summarised for analysis across module boundaries (project mode).
+
+A file's own analysis (``Model``, ``Framework``) runs on LibCST; what another module of the
+same project contributes is read from Python's ``ast`` (C speed: no fix is ever applied
+there) into a :class:`ModuleSummary`:
+
+* its imports, resolved to absolute names (``from .db import get_session`` in ``app.api``
+  is ``app.db.get_session``);
+* its functions and methods, sync or async, with the calls each makes directly, resolved
+  through the imports (``time.sleep``, ``app.services.tts.speak``);
+* its classes and their bases, resolved the same way;
+* what its module-level names are bound to when that is a call (``router = APIRouter()``,
+  ``engine = create_engine(...)``).
+
+:class:`ProjectIndex` finds the project of a file from its package root (the nearest folder
+up the tree that is not a package), summarises modules on first use, follows re-exports
+(``from .routing import AuditedRouter`` in ``__init__.py``), and answers what the framework
+step asks through its seam (:class:`.framework.Elsewhere`): which app or router kind a class
+from another module builds.
+
+Every walk here is bounded (visited sets, depth limits): circular imports, classes that are
+their own ancestors and re-export loops end.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+from . import names as N
+
+_MAX_DEPTH = 20  # re-exports and base classes followed at most this far
+_NODES = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+@dataclass(frozen=True)
+class CallRef:
+    """A call a function makes directly: the qualified name of what it calls, where, and how."""
+
+    target: str  # absolute dotted name, "()" marking a call's result (``requests.Session().get``)
+    line: int
+    awaited: bool
+
+
+@dataclass
+class FunctionSummary:
+    qualname: str  # ``app.services.tts.speak``, ``app.api.Items.get`` for a method
+    is_async: bool
+    line: int
+    calls: list[CallRef] = field(default_factory=list)
+
+
+@dataclass
+class ClassSummary:
+    qualname: str
+    bases: list[str]  # absolute names of the bases the module can name (others are left out)
+    line: int
+    unresolved_bases: bool = False  # a base that is not a plain (dotted) name
+
+
+@dataclass
+class ModuleSummary:
+    name: str  # ``app.api``
+    path: str
+    is_package: bool  # an ``__init__.py``
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> absolute name
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)  # local dotted name -> summary
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
+    assigned: dict[str, str] = field(default_factory=dict)  # module-level name -> what called, + "()"
+    parse_error: Optional[str] = None
+
+    def local(self, name: str) -> Optional[str]:
+        """The absolute name a module-level name of this module stands for (its own definition,
+        or what it imports), or None."""
+        if name in self.functions or name in self.classes or name in self.assigned:
+            return f"{self.name}.{name}"
+        return self.imports.get(name)
+
+
+# ------------------------------------------------------------------ the project of a file
+def package_root(path: Union[str, Path]) -> Path:
+    """The folder a file's top-level package sits in: the nearest folder up the tree that has no
+    ``__init__.py`` (``src/`` in a src layout; the file's own folder for a script)."""
+    folder = Path(path).resolve().parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def module_name(path: Union[str, Path], root: Union[str, Path]) -> Optional[str]:
+    """``root/app/api.py`` -> ``app.api`` (``app/__init__.py`` -> ``app``); None outside ``root``."""
+    try:
+        parts = list(Path(path).resolve().relative_to(Path(root).resolve()).with_suffix("").parts)
+    except ValueError:
+        return None
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+# ------------------------------------------------------------------ one module
+def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_package: bool = False) -> ModuleSummary:
+    """The summary of one module's source (a module Python cannot parse has an empty one)."""
+    summary = ModuleSummary(name, path, is_package)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        summary.parse_error = f"{type(exc).__name__}: {exc}"
+        return summary
+    package = name if is_package else name.rpartition(".")[0]
+    for node in ast.walk(tree):  # imports anywhere bind names the module's functions may use
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    summary.imports.setdefault(alias.asname, alias.name)
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    summary.imports.setdefault(top, top)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node.module, node.level, package)
+            if base is None:
+                continue
+            for alias in node.names:
+                if alias.name != "*":
+                    summary.imports.setdefault(alias.asname or alias.name, f"{base}.{alias.name}")
+    bases: dict[str, list[Optional[str]]] = {}
+    for stmt in tree.body:
+        _top_level(summary, stmt, bases)
+    for local, written in bases.items():  # once every module-level name is known
+        resolved = [_resolve_local(summary, b) for b in written if b is not None]
+        cls = summary.classes[local]
+        cls.bases = [r for r in resolved if r is not None]
+        cls.unresolved_bases = len(cls.bases) != len(written)
+    return summary
+
+
+def _absolute(module: Optional[str], level: int, package: str) -> Optional[str]:
+    """The absolute module of ``from <level dots><module> import ...`` in ``package``."""
+    if not level:
+        return module
+    parts = package.split(".") if package else []
+    if level - 1 >= len(parts):
+        return None  # beyond the top-level package (ImportError when run)
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base.append(module)
+    return ".".join(base) or None
+
+
+def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Optional[str]]]) -> None:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        _function(summary, stmt, stmt.name)
+    elif isinstance(stmt, ast.ClassDef):
+        summary.classes[stmt.name] = ClassSummary(f"{summary.name}.{stmt.name}", [], stmt.lineno)
+        bases[stmt.name] = [_dotted(b) for b in stmt.bases]  # resolved after the whole module
+        for item in stmt.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                _function(summary, item, f"{stmt.name}.{item.name}")
+    elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        called = _dotted(stmt.value.func)
+        target = _resolve_local(summary, called) if called is not None else None
+        for t in targets:
+            if isinstance(t, ast.Name) and target is not None:
+                summary.assigned[t.id] = target + "()"
+    elif isinstance(stmt, (ast.If, ast.Try)):
+        # ``if TYPE_CHECKING:`` / ``try: ... except ImportError:`` blocks at module level
+        for inner in [*stmt.body, *getattr(stmt, "orelse", ()), *getattr(stmt, "finalbody", ())]:
+            _top_level(summary, inner, bases)
+
+
+def _function(summary: ModuleSummary, node: _NODES, local: str) -> None:
+    fn = FunctionSummary(f"{summary.name}.{local}", isinstance(node, ast.AsyncFunctionDef), node.lineno)
+    awaited = {id(n.value) for n in _own_nodes(node) if isinstance(n, ast.Await)}
+    for n in _own_nodes(node):
+        if isinstance(n, ast.Call):
+            called = _dotted(n.func)
+            target = _resolve_local(summary, called) if called is not None else None
+            if target is not None:
+                fn.calls.append(CallRef(target, n.lineno, id(n) in awaited))
+    summary.functions[local] = fn
+
+
+def _own_nodes(fn: _NODES) -> Iterator[ast.AST]:
+    """The nodes of a function's body, not those of nested functions, classes or lambdas (they run
+    at another time, often in a thread)."""
+    stack: list[ast.AST] = list(reversed(fn.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in reversed(list(ast.iter_child_nodes(node))):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+def _dotted(expr: ast.expr) -> Optional[str]:
+    """``a.b.c`` for a plain name or attribute chain; ``a.b()`` keeps a call's result as ``()``."""
+    parts: list[str] = []
+    while True:
+        if isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        elif isinstance(expr, ast.Call) and not parts[-1:] == ["()"]:
+            parts.append("()")
+            expr = expr.func
+        elif isinstance(expr, ast.Name):
+            parts.append(expr.id)
+            break
+        else:
+            return None
+    text = ""
+    for part in reversed(parts):
+        text += part if part == "()" or not text else "." + part
+    return text
+
+
+def _resolve_local(summary: ModuleSummary, dotted: Optional[str]) -> Optional[str]:
+    """A dotted name as written in the module, made absolute through its imports and definitions."""
+    if not dotted:
+        return None
+    head, dot, rest = dotted.partition(".")
+    head, call, _ = head.partition("(")
+    absolute = summary.local(head)
+    if absolute is None:
+        return N.canonical(f"builtins.{head}") if head in _BUILTINS else None
+    return N.canonical(absolute + ("()" if call else "") + (dot + rest if dot else ""))
+
+
+_BUILTINS = frozenset({"open", "input", "print", "exec", "eval", "compile", "__import__"})
+
+
+# ------------------------------------------------------------------ the project
+class ProjectIndex:
+    """The summaries of a project's modules, read on first use from the package root."""
+
+    def __init__(self, root: Union[str, Path]) -> None:
+        self.root = Path(root).resolve()
+        self._modules: dict[str, Optional[ModuleSummary]] = {}
+
+    @classmethod
+    def of(cls, path: Union[str, Path]) -> "ProjectIndex":
+        """The index of the project a file belongs to (its package root)."""
+        return cls(package_root(path))
+
+    def module(self, name: str) -> Optional[ModuleSummary]:
+        """The summary of module ``name`` of this project, or None when the project has no such module."""
+        if name in self._modules:
+            return self._modules[name]
+        found: Optional[ModuleSummary] = None
+        if all(part.isidentifier() for part in name.split(".")):
+            base = self.root.joinpath(*name.split("."))
+            for path, is_package in ((base / "__init__.py", True), (base.with_suffix(".py"), False)):
+                if path.is_file():
+                    try:
+                        source = path.read_bytes()
+                    except OSError:
+                        break
+                    found = summarize(source, name, str(path), is_package)
+                    break
+        self._modules[name] = found
+        return found
+
+    def modules(self) -> Iterator[ModuleSummary]:
+        """Every module below the root (hidden folders and virtualenvs skipped), summarised."""
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d.isidentifier()
+                             and not (Path(folder, d) / "pyvenv.cfg").exists())
+            for file in sorted(files):
+                if file.endswith(".py"):
+                    name = module_name(Path(folder, file), self.root)
+                    summary = self.module(name) if name else None
+                    if summary is not None:
+                        yield summary
+
+    def resolve(self, qualname: str) -> Optional[str]:
+        """The project definition an absolute name stands for, following re-exports
+        (``app.routing.AuditedRouter`` for ``app.AuditedRouter`` when ``app/__init__.py`` imports
+        it); None when it is not a definition of this project."""
+        seen: set[str] = set()
+        current = qualname
+        for _ in range(_MAX_DEPTH):
+            if current in seen or "(" in current:
+                return None
+            seen.add(current)
+            module, _, name = current.rpartition(".")
+            summary = self.module(module) if module else None
+            if summary is None:
+                return None
+            if name in summary.functions or name in summary.classes or name in summary.assigned:
+                return current
+            target = summary.imports.get(name)
+            if target is None:
+                return None
+            current = target
+        return None
+
+    def function(self, qualname: str) -> Optional[FunctionSummary]:
+        """The project function (or ``Class.method``) an absolute name stands for."""
+        found = self.resolve(qualname)
+        if found is not None:
+            module, _, name = found.rpartition(".")
+            summary = self.module(module)
+            return summary.functions.get(name) if summary is not None else None
+        # ``app.api.Items.get``: a method, named through its class
+        owner, _, method = qualname.rpartition(".")
+        cls = self.resolve(owner)
+        if cls is None:
+            return None
+        module, _, name = cls.rpartition(".")
+        summary = self.module(module)
+        return summary.functions.get(f"{name}.{method}") if summary is not None else None
+
+    def ancestors(self, qualname: str) -> list[str]:
+        """The absolute names of a project class's bases and theirs, across modules (each once;
+        loops end); empty for a name that is not a project class."""
+        out: list[str] = []
+        seen: set[str] = set()
+        todo = [qualname]
+        while todo and len(seen) < 200:
+            name = self.resolve(todo.pop())
+            if name is None or name in seen:
+                continue
+            seen.add(name)
+            module, _, local = name.rpartition(".")
+            summary = self.module(module)
+            cls = summary.classes.get(local) if summary is not None else None
+            if cls is None:
+                continue
+            for base in cls.bases:
+                out.append(base)
+                todo.append(base)
+        return list(dict.fromkeys(out))
+
+    def app_kind(self, qualname: str) -> Optional[N.AppKind]:
+        """The app or router kind a project class builds (a subclass of ``FastAPI``, ``APIRouter``,
+        ``Starlette`` or ``Router`` in another module), or None: the framework step's seam."""
+        for base in self.ancestors(qualname):
+            kind = N.APP_CLASSES.get(N.canonical(base))
+            if kind is not None:
+                return kind
+        return None

@@ -1,0 +1,108 @@
+"""The project index: the modules of a project summarised from Python's ast, names resolved
+across them (relative imports, re-exports, loops), and the framework step's seam fed from it.
+
+tests/projects/src_layout is a src-layout package: ``shop/__init__.py`` re-exports an
+``APIRouter`` subclass from ``shop/routing.py``; ``shop/api.py`` builds its router from it and
+calls a blocking helper in ``shop/services/tts.py``; ``cycle_a``/``cycle_b`` import each other
+(and re-export each other's names in a loop); ``routing.py`` has two classes that are each
+other's base; ``broken.py`` does not parse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette_lint.engine import analyze_source
+from starlette_lint.project import CallRef, ProjectIndex, module_name, package_root, summarize
+
+PROJECT = Path(__file__).parent / "projects" / "src_layout"
+SRC = PROJECT / "src"
+API = SRC / "shop" / "api.py"
+
+
+def test_the_package_root_of_a_src_layout_is_src() -> None:
+    assert package_root(API) == SRC.resolve()
+    assert package_root(SRC / "shop" / "services" / "tts.py") == SRC.resolve()
+    assert package_root(PROJECT / "pyproject.toml") == PROJECT.resolve()  # not a package: its own folder
+
+
+def test_module_names() -> None:
+    assert module_name(API, SRC) == "shop.api"
+    assert module_name(SRC / "shop" / "__init__.py", SRC) == "shop"
+    assert module_name(SRC / "shop" / "services" / "tts.py", SRC) == "shop.services.tts"
+    assert module_name(API, PROJECT / "elsewhere") is None
+
+
+def test_imports_resolve_relative_and_aliased_names() -> None:
+    api = ProjectIndex(SRC).module("shop.api")
+    assert api is not None and not api.is_package
+    assert api.imports["clock"] == "time"
+    assert api.imports["AuditedRouter"] == "shop.AuditedRouter"
+    assert api.imports["cycle_a"] == "shop.cycle_a"
+    assert api.imports["speak"] == "shop.services.tts.speak"
+    assert api.assigned["router"] == "shop.AuditedRouter()"
+
+
+def test_functions_record_their_direct_calls_through_imports() -> None:
+    index = ProjectIndex(SRC)
+    say = index.function("shop.api.say")
+    assert say is not None and say.is_async
+    assert [c.target for c in say.calls][-2:] == ["time.sleep", "shop.services.tts.speak"]
+    speak = index.function("shop.services.tts.speak")
+    assert speak is not None and not speak.is_async
+    assert CallRef("requests.post", 7, False) in speak.calls
+    warm = index.function("shop.api.warm")
+    assert warm is not None and warm.calls == [CallRef("shop.cycle_a.ping", 14, True)]
+
+
+def test_re_exports_are_followed_to_the_definition() -> None:
+    index = ProjectIndex(SRC)
+    assert index.resolve("shop.AuditedRouter") == "shop.routing.AuditedRouter"
+    assert index.resolve("shop.routing.AuditedRouter") == "shop.routing.AuditedRouter"
+    assert index.resolve("shop.missing") is None
+    assert index.resolve("fastapi.APIRouter") is None  # not the project's
+
+
+def test_loops_end() -> None:
+    index = ProjectIndex(SRC)
+    assert index.resolve("shop.cycle_a.Ping") is None  # Ping -> cycle_b.Pong -> cycle_a.Ping -> ...
+    assert index.function("shop.cycle_b.pong") is not None  # modules that import each other are read once each
+    assert set(index.ancestors("shop.routing.Loop")) == {"shop.routing.Later", "shop.routing.Loop"}
+    assert index.app_kind("shop.routing.Loop") is None
+
+
+def test_app_kind_of_a_class_from_another_module() -> None:
+    index = ProjectIndex(SRC)
+    assert index.app_kind("shop.AuditedRouter") == "apirouter"
+    assert index.app_kind("shop.routing.AuditedRouter") == "apirouter"
+    assert index.app_kind("shop.api.say") is None
+    assert index.app_kind("fastapi.FastAPI") is None  # the framework step knows its own classes
+
+
+def test_bad_modules_are_empty_never_an_error() -> None:
+    index = ProjectIndex(SRC)
+    broken = index.module("shop.broken")
+    assert broken is not None and broken.parse_error is not None and not broken.functions
+    tts = index.module("shop.services.tts")
+    assert tts is not None and "nothing" not in tts.imports  # ``from ...outside``: beyond the top package
+    assert index.module("shop.nowhere") is None
+    assert index.module("not a module") is None
+    assert summarize("x = (" * 5000 + ")" * 5000, "deep").parse_error is not None
+
+
+def test_every_module_of_the_project_is_summarised_once() -> None:
+    names = [m.name for m in ProjectIndex(SRC).modules()]
+    assert names == sorted(set(names))
+    assert {"shop", "shop.api", "shop.routing", "shop.services", "shop.services.tts", "shop.broken"} <= set(names)
+
+
+def test_the_index_feeds_the_framework_step() -> None:
+    """``router = AuditedRouter()`` is an APIRouter only for the project: through the seam, its
+    ``on_event`` hook is judged like any APIRouter's."""
+    source = API.read_text(encoding="utf-8")
+    alone = analyze_source(source, str(API))
+    assert "STL202" not in [f.code for f in alone.findings]
+    told = analyze_source(source, str(API), elsewhere=ProjectIndex.of(API))
+    hooks = [f for f in told.findings if f.code == "STL202"]
+    assert [f.line for f in hooks] == [12]
+    assert "APIRouter" in hooks[0].message
