@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import concurrently, parse_output, run_flake8, spawn_cli
+from markers import parse_markers
 from starlette_lint.engine import analyze_source
-from starlette_lint.project import CallRef, ProjectIndex, module_name, package_root, summarize
+from starlette_lint.project import CallRef, ProjectIndex, ProjectView, module_name, package_root, summarize
 
 PROJECT = Path(__file__).parent / "projects" / "src_layout"
 SRC = PROJECT / "src"
@@ -47,12 +49,15 @@ def test_functions_record_their_direct_calls_through_imports() -> None:
     index = ProjectIndex(SRC)
     say = index.function("shop.api.say")
     assert say is not None and say.is_async
-    assert [c.target for c in say.calls][-2:] == ["time.sleep", "shop.services.tts.speak"]
+    assert [(c.target, c.conditional) for c in say.calls] == [
+        ("fastapi.exceptions.HTTPException", True), ("time.sleep", False), ("shop.services.tts.speak", False)]
     speak = index.function("shop.services.tts.speak")
     assert speak is not None and not speak.is_async
-    assert CallRef("requests.post", 7, False) in speak.calls
+    assert CallRef("requests.post", 8, False) in speak.calls
     warm = index.function("shop.api.warm")
-    assert warm is not None and warm.calls == [CallRef("shop.cycle_a.ping", 14, True)]
+    assert warm is not None and warm.calls == [CallRef("shop.cycle_a.ping", 16, True)]
+    maybe = index.function("shop.services.tts.speak_if_asked")
+    assert maybe is not None and maybe.calls == [CallRef("shop.services.tts.speak", 13, False, True)]
 
 
 def test_re_exports_are_followed_to_the_definition() -> None:
@@ -98,11 +103,42 @@ def test_every_module_of_the_project_is_summarised_once() -> None:
 
 def test_the_index_feeds_the_framework_step() -> None:
     """``router = AuditedRouter()`` is an APIRouter only for the project: through the seam, its
-    ``on_event`` hook is judged like any APIRouter's."""
+    ``on_event`` hook is judged like any APIRouter's, and helpers in other modules are followed."""
     source = API.read_text(encoding="utf-8")
     alone = analyze_source(source, str(API))
-    assert "STL202" not in [f.code for f in alone.findings]
-    told = analyze_source(source, str(API), elsewhere=ProjectIndex.of(API))
+    assert sorted({f.code for f in alone.findings}) == ["STL101"]
+    told = analyze_source(source, str(API), elsewhere=ProjectView.of(ProjectIndex.of(API), str(API)))
     hooks = [f for f in told.findings if f.code == "STL202"]
-    assert [f.line for f in hooks] == [12]
+    assert [f.line for f in hooks] == [14]
     assert "APIRouter" in hooks[0].message
+    chains = [f.message for f in told.findings if f.code == "STL107"]
+    assert chains[1].startswith("blocking call chain announce -> shop.services.notify.announce() -> "
+                                "shop.services.tts.speak() -> requests.post() in async path operation announce "
+                                "(POST /speech/announce); run the helper in a thread")
+
+
+def test_views_make_relative_names_absolute() -> None:
+    index = ProjectIndex(SRC)
+    view = ProjectView.of(index, str(API))
+    assert view.absolute(".services.tts.speak") == "shop.services.tts.speak"
+    assert view.absolute("..beyond") is None
+    assert view.absolute("requests.post") == "requests.post"
+    package = ProjectView.of(index, str(SRC / "shop" / "__init__.py"))
+    assert package.absolute(".routing.AuditedRouter") == "shop.routing.AuditedRouter"
+    assert view.blocking_chain("shop.api.sync_say", lambda q: q == "requests.post") is None  # its own module
+    assert view.blocking_chain(".services.tts.speak_later", lambda q: True) is None  # async: not followed
+
+
+def test_both_front_ends_report_the_markers_of_the_project() -> None:
+    """project-mode = true in the fixture project's table: the command and flake8 (run from the
+    project, each reading that table) report exactly the files' markers, the same findings."""
+    want = set()
+    for path in sorted(SRC.rglob("*.py")):
+        expected, _ = parse_markers(path.read_text(encoding="utf-8"))
+        want |= {(path.relative_to(PROJECT).as_posix(), e.line, e.code) for e in expected}
+    cli, flake8 = concurrently(lambda: spawn_cli("check", "--no-cache", "src", cwd=PROJECT),
+                               lambda: run_flake8("--select", "STL", "src", cwd=PROJECT, core=True))
+    for proc in (cli, flake8):
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        got = {(Path(r.path).as_posix(), r.line, r.code) for r in parse_output(proc.stdout)}
+        assert got == want, proc.stdout

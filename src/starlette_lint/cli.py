@@ -164,6 +164,7 @@ def _fingerprint(config: Config) -> str:
         "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
         "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
         "root": config.root, "test_paths": config.test_paths, "docs_paths": config.docs_paths,
+        "project_mode": config.project_mode,
         # set per directory by cmd_check when detected; --isolated: the installed releases
         "target": repr(config.target or versions.environment_target()),
         # without a configuration, file classes are judged relative to the working directory
@@ -172,8 +173,8 @@ def _fingerprint(config: Config) -> str:
 
 
 def _cache_dir(config: Config, args: argparse.Namespace, cwd: Path) -> Optional[str]:
-    if args.no_cache:
-        return None
+    if args.no_cache or config.project_mode:
+        return None  # project mode: a file's findings depend on other files, which the key does not hash
     if args.cache_dir:
         return str(Path(args.cache_dir).resolve())
     env = os.environ.get("STARLETTE_LINT_CACHE_DIR")
@@ -205,6 +206,7 @@ def settings_lines(path: str, config: Config) -> list[str]:
         f"  file-timeout: {config.file_timeout:g}",
         f"  test-paths: {list(config.test_paths)}",
         f"  docs-paths: {list(config.docs_paths)}",
+        f"  project-mode: {'true' if config.project_mode else 'false'}",
         f"  rules enabled ({len(enabled)}): {' '.join(enabled)}",
         "  target releases:",
     ]

@@ -20,6 +20,7 @@ Keys (all optional)::
     docs-paths = ["docs/", "examples/"]   # what is documentation and example code (likewise)
     starlette-version = ">=0.40,<0.48"  # the Starlette releases the project runs on (see versions.py)
     fastapi-version = "~=0.116.0"        # likewise for FastAPI (it implies a Starlette range)
+    project-mode = true                 # follow calls into the project's other modules (project.py)
 
 Without ``starlette-version`` / ``fastapi-version`` the releases are read from the project's
 dependency declarations (pyproject.toml, requirements*.txt, lock files), else from what is
@@ -80,6 +81,8 @@ class Config:
     # read from the project's files per checked file's directory; else those installed, else the latest
     target: Optional[Target] = None
     detect_releases: bool = False  # set for configurations read from the project (not --isolated)
+    # follow calls into the project's other modules (project.py; experimental, off by default)
+    project_mode: bool = False
 
     # ------------------------------------------------------------ selection
     def enabled(self, code: str, opt_in: bool = False) -> bool:
@@ -220,10 +223,14 @@ def from_mapping(data: dict[str, Any], source: Optional[str] = None, root: Optio
             kw["docs_paths"] = tuple(_as_list(key, value))
         elif key in ("starlette-version", "fastapi-version"):
             kw[key.replace("-", "_")] = _specifier(f"[tool.{SECTION}] {key}", value)
+        elif key == "project-mode":
+            if not isinstance(value, bool):
+                raise ConfigError(f"[tool.{SECTION}] {key}: expected true or false, got {value!r}")
+            kw["project_mode"] = value
         else:
             known = ("select, ignore, extend-select, per-file-ignores, extend-blocking-calls, safe-calls, "
                      "endpoint-decorators, extend-exclude, file-timeout, test-paths, docs-paths, "
-                     "starlette-version, fastapi-version")
+                     "starlette-version, fastapi-version, project-mode")
             raise ConfigError(f"unknown key {key!r} in [tool.{SECTION}] (known keys: {known})")
     config = Config(**kw)
     if config.starlette_version or config.fastapi_version:

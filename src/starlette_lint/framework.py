@@ -22,6 +22,7 @@ walking the tree again:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal, Optional, Protocol, TypeVar, cast
 
 import libcst as cst
@@ -217,20 +218,38 @@ class Lifespan:
         self.function = function
 
 
+@dataclass(frozen=True)
+class RemoteChain:
+    """How calling a function of another module blocks: its helpers (absolute names, outermost
+    first, the called function itself first) and the blocking call the last one makes."""
+
+    helpers: tuple[str, ...]
+    call: str  # the blocking call's qualified name (``requests.post``)
+    caller: str  # the helper that makes it
+    line: int  # where, in that helper's module
+
+
 class Elsewhere(Protocol):
     """What the framework step may learn from the project's other modules (the project-mode seam).
 
     A single-file analysis knows nothing there (:data:`NOWHERE`); a project index answers
-    for the names a module imports from the project.
+    for the names a module imports from the project (:class:`.project.ProjectView`).
     """
 
     def app_kind(self, qualname: str) -> Optional[AppKind]:
         """The kind of app a class named by an imported qualified name builds (an
         ``APIRouter`` subclass defined in another module), or None when unknown."""
 
+    def blocking_chain(self, qualname: str, blocks: Callable[[str], bool]) -> Optional[RemoteChain]:
+        """When calling a function of another module blocks the caller (``blocks`` says which
+        calls block), the chain down to that call; None when it does not or is unknown."""
+
 
 class _Nowhere:
     def app_kind(self, qualname: str) -> Optional[AppKind]:
+        return None
+
+    def blocking_chain(self, qualname: str, blocks: Callable[[str], bool]) -> Optional[RemoteChain]:
         return None
 
 

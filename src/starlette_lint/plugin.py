@@ -160,14 +160,20 @@ class StarletteLintChecker:
             return []
         _load_engine()
         from .engine import analyze_source, gc_paused
+        from .framework import NOWHERE
         from .rules import all_rules
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         # the selected rules; an opt-in one only when it is chosen
         rules = [r for r in all_rules() if (self._opt_in_on(r.code) if r.opt_in else config.enabled(r.code))]
         with gc_paused():  # until the tree is freed: the collector never walks it
+            elsewhere = NOWHERE
+            if config.project_mode:
+                from .project import view_for
+
+                elsewhere = view_for(self.filename)
             analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
-                                      tree=tree)
+                                      tree=tree, elsewhere=elsewhere)
             findings = analysis.findings
             analysis.release()
             del analysis

@@ -28,11 +28,14 @@ import ast
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Callable, Iterator, Optional, Union, cast
 
 from . import names as N
+from .framework import RemoteChain
 
 _MAX_DEPTH = 20  # re-exports and base classes followed at most this far
+_MAX_HOPS = 8  # helpers followed at most this deep from a request-path call
+_TRY: tuple[type[ast.AST], ...] = (ast.Try, getattr(ast, "TryStar", ast.Try))  # ``except*`` from Python 3.11
 _NODES = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
@@ -43,6 +46,7 @@ class CallRef:
     target: str  # absolute dotted name, "()" marking a call's result (``requests.Session().get``)
     line: int
     awaited: bool
+    conditional: bool = False  # under an if, a match case, an except handler, or the right of and/or
 
 
 @dataclass
@@ -51,6 +55,8 @@ class FunctionSummary:
     is_async: bool
     line: int
     calls: list[CallRef] = field(default_factory=list)
+    decorated: bool = False  # a decorator may run it elsewhere (``@lru_cache``, ``@sync_to_async``)
+    is_generator: bool = False  # its body runs when iterated (often in a thread)
 
 
 @dataclass
@@ -175,27 +181,61 @@ def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Opt
 
 
 def _function(summary: ModuleSummary, node: _NODES, local: str) -> None:
-    fn = FunctionSummary(f"{summary.name}.{local}", isinstance(node, ast.AsyncFunctionDef), node.lineno)
-    awaited = {id(n.value) for n in _own_nodes(node) if isinstance(n, ast.Await)}
-    for n in _own_nodes(node):
+    fn = FunctionSummary(f"{summary.name}.{local}", isinstance(node, ast.AsyncFunctionDef), node.lineno,
+                         decorated=bool(node.decorator_list))
+    nodes = list(_own_nodes(node))
+    awaited = {id(n.value) for n, _ in nodes if isinstance(n, ast.Await)}
+    for n, conditional in nodes:
         if isinstance(n, ast.Call):
             called = _dotted(n.func)
             target = _resolve_local(summary, called) if called is not None else None
             if target is not None:
-                fn.calls.append(CallRef(target, n.lineno, id(n) in awaited))
+                fn.calls.append(CallRef(target, n.lineno, id(n) in awaited, conditional))
+        elif isinstance(n, (ast.Yield, ast.YieldFrom)):
+            fn.is_generator = True
     summary.functions[local] = fn
 
 
-def _own_nodes(fn: _NODES) -> Iterator[ast.AST]:
-    """The nodes of a function's body, not those of nested functions, classes or lambdas (they run
-    at another time, often in a thread)."""
-    stack: list[ast.AST] = list(reversed(fn.body))
+def _own_nodes(fn: _NODES) -> Iterator[tuple[ast.AST, bool]]:
+    """The nodes of a function's body, each with whether it runs only on a condition; not those of
+    nested functions, classes or lambdas (they run at another time, often in a thread)."""
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(fn.body)]
     while stack:
-        node = stack.pop()
-        yield node
-        for child in reversed(list(ast.iter_child_nodes(node))):
+        node, conditional = stack.pop()
+        yield node, conditional
+        for child, under in reversed(list(_children(node, conditional))):
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
+                stack.append((child, under))
+
+
+def _children(node: ast.AST, conditional: bool) -> Iterator[tuple[ast.AST, bool]]:
+    """A node's children, marked conditional below a branch (an if's or a conditional
+    expression's branches, match cases, except handlers, the right operands of and/or)."""
+    if isinstance(node, (ast.If, ast.IfExp)):
+        yield node.test, conditional
+        body = node.body if isinstance(node.body, list) else [node.body]
+        orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
+        for child in [*body, *orelse]:
+            yield child, True
+    elif isinstance(node, ast.Match):
+        yield node.subject, conditional
+        for case in node.cases:
+            yield case, True
+    elif isinstance(node, _TRY):
+        parts = cast(ast.Try, node)  # ast.TryStar (``except*``) has the same fields
+        for child in parts.body:
+            yield child, conditional
+        for handler in parts.handlers:
+            yield handler, True
+        for child in [*parts.orelse, *parts.finalbody]:
+            yield child, conditional
+    elif isinstance(node, ast.BoolOp):
+        yield node.values[0], conditional
+        for child in node.values[1:]:
+            yield child, True
+    else:
+        for child in ast.iter_child_nodes(node):
+            yield child, conditional
 
 
 def _dotted(expr: ast.expr) -> Optional[str]:
@@ -344,3 +384,85 @@ class ProjectIndex:
             if kind is not None:
                 return kind
         return None
+
+
+class ProjectView:
+    """A project index as one checked module sees it: the framework step's seam
+    (:class:`.framework.Elsewhere`) for that module. Names the module's analysis resolves
+    relatively (``.services.tts.speak``) are made absolute from its own module name."""
+
+    def __init__(self, index: ProjectIndex, module: Optional[str], is_package: bool = False) -> None:
+        self.index = index
+        self.module = module
+        self.package = (module if is_package else module.rpartition(".")[0]) if module else ""
+
+    @classmethod
+    def of(cls, index: ProjectIndex, filename: str) -> "ProjectView":
+        return cls(index, module_name(filename, index.root), Path(filename).name == "__init__.py")
+
+    def absolute(self, qualname: str) -> Optional[str]:
+        """``.services.tts.speak`` -> ``shop.services.tts.speak``; absolute names pass through."""
+        if not qualname.startswith("."):
+            return qualname
+        level = len(qualname) - len(qualname.lstrip("."))
+        return _absolute(qualname[level:] or None, level, self.package)
+
+    def app_kind(self, qualname: str) -> Optional[N.AppKind]:
+        absolute = self.absolute(qualname)
+        return self.index.app_kind(absolute) if absolute is not None else None
+
+    def blocking_chain(self, qualname: str, blocks: Callable[[str], bool]) -> Optional[RemoteChain]:
+        """When calling ``qualname`` (a sync function of another module of the project) blocks:
+        the helpers, outermost first, down to the first blocking call (``blocks``), following
+        only calls each helper makes unconditionally (not under an if, a match case or an except
+        handler), never an async function, a generator or a decorated one. Breadth first: the
+        shortest chain; loops end."""
+        start = self.absolute(qualname)
+        if start is None or self.module is not None and start.startswith(self.module + "."):
+            return None  # this module's own functions: the same-module analysis follows them
+        first = self.index.function(start)
+        if first is None or not _plain(first):
+            return None
+        queue: list[tuple[FunctionSummary, tuple[str, ...]]] = [(first, (first.qualname,))]
+        seen = {first.qualname}
+        i = 0
+        while i < len(queue):
+            fn, path = queue[i]
+            i += 1
+            steady = [c for c in fn.calls if not c.conditional and not c.awaited]
+            for call in steady:
+                if blocks(call.target):
+                    return RemoteChain(path, call.target, fn.qualname, call.line)
+            if len(path) >= _MAX_HOPS:
+                continue
+            for call in steady:
+                callee = self.index.function(call.target)
+                if callee is not None and _plain(callee) and callee.qualname not in seen:
+                    seen.add(callee.qualname)
+                    queue.append((callee, path + (callee.qualname,)))
+        return None
+
+
+def _plain(fn: FunctionSummary) -> bool:
+    """A helper whose body runs when it is called, on the caller's thread."""
+    return not fn.is_async and not fn.is_generator and not fn.decorated
+
+
+_INDEXES: dict[Path, ProjectIndex] = {}  # package root -> its index, for this process
+
+
+def view_for(filename: str) -> ProjectView:
+    """The project a checked file belongs to, as that file sees it (one index per package root
+    and process, built on first use: the command's workers and flake8's each build their own)."""
+    if not filename or filename.startswith("<") or filename in ("-", "stdin"):
+        return ProjectView(ProjectIndex(Path.cwd()), None)
+    root = package_root(filename)
+    index = _INDEXES.get(root)
+    if index is None:
+        index = _INDEXES[root] = ProjectIndex(root)
+    return ProjectView.of(index, filename)
+
+
+def clear() -> None:
+    """Forget every index (files changed: a long-lived process, tests)."""
+    _INDEXES.clear()

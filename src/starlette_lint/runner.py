@@ -113,6 +113,7 @@ def _keep(findings: Iterable[Finding], config: Config, path: str, noqa: NoqaInde
 
 def _analyze(content: bytes, path: str, settings: Settings) -> tuple[Analysis, list[Finding], str]:
     from .engine import Analysis, analyze_source
+    from .framework import NOWHERE
 
     text, exact = _decode(content)
     noqa = NoqaIndex(text)
@@ -122,7 +123,13 @@ def _analyze(content: bytes, path: str, settings: Settings) -> tuple[Analysis, l
     # (a fifth of a check) and gives the same findings. Fixing needs the bytes, so
     # that LibCST keeps the file's encoding when it writes the module back.
     source = text if exact and settings.mode == "check" else content
-    analysis = analyze_source(source, path, settings.config, on_parse_error="syntax", debug=settings.debug)
+    elsewhere = NOWHERE
+    if settings.config.project_mode:
+        from .project import view_for
+
+        elsewhere = view_for(path)
+    analysis = analyze_source(source, path, settings.config, on_parse_error="syntax", debug=settings.debug,
+                              elsewhere=elsewhere)
     return analysis, _keep(analysis.findings, settings.config, path, noqa), text
 
 

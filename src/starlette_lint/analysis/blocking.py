@@ -24,10 +24,25 @@ from ..framework import (
     ENDPOINT_METHOD,
     EXCEPTION_HANDLER,
     PATH_OPERATION,
+    NOWHERE,
     REQUEST_ROLES,
     Framework,
+    RemoteChain,
 )
-from ..model import LOCAL, CallSite, ClassInfo, Function, Model, Scope, all_params, argument, keyword, string_value, walk
+from ..model import (
+    LOCAL,
+    CallSite,
+    ClassInfo,
+    Function,
+    Model,
+    Scope,
+    all_params,
+    argument,
+    iter_children,
+    keyword,
+    string_value,
+    walk,
+)
 
 
 _TRANSPARENT_DECORATORS = frozenset(
@@ -122,6 +137,17 @@ class Chain:
         self.hit = hit  # the blocking call at the end of the chain
 
 
+class RemoteHit:
+    """A call from request-path async code to a function of another module that blocks."""
+
+    __slots__ = ("site", "fn", "chain")
+
+    def __init__(self, site: CallSite, fn: Function, chain: RemoteChain) -> None:
+        self.site = site
+        self.fn = fn  # the async caller
+        self.chain = chain
+
+
 class EventLoopFacts:
     """Request-path functions, blocking calls and blocking chains of one module (computed once)."""
 
@@ -141,6 +167,7 @@ class EventLoopFacts:
         for fn, _ in self.request_path.values():
             self.hits.extend(self._hits(fn))
         self.chains = self._chains()
+        self.remote_chains = self._remote_chains()
 
     # ------------------------------------------------------------ roots
     def _roots(self) -> list[Function]:
@@ -503,6 +530,39 @@ class EventLoopFacts:
                 out.append(Chain(site, fn, helpers, step[1]))
         return out
 
+    def _remote_chains(self) -> list[RemoteHit]:
+        """Calls from request-path async code to a sync function of another module of the project
+        that blocks (project mode: what the framework step's seam knows; nothing otherwise). Only
+        a call the async function makes unconditionally, not awaited, not in a lambda."""
+        elsewhere = self.fw.elsewhere
+        out: list[RemoteHit] = []
+        if elsewhere is NOWHERE:
+            return out  # one file alone
+        catalog = self.catalog
+
+        def blocks(qualname: str) -> bool:
+            entry = catalog.lookup(qualname)  # only rows that need no look at the call site
+            return entry is not None and not entry.guard and not entry.quiet_when and not entry.needs
+
+        for fn, _ in self.request_path.values():
+            candidates = []
+            for site in fn.calls:
+                if site.awaited or site.in_lambda:
+                    continue
+                q = self.model.call_qualname(site)
+                if q is None or q.startswith(LOCAL) or "()" in q or catalog.lookup(q) is not None:
+                    continue
+                candidates.append((site, q))
+            conditional: Optional[set[int]] = None  # found when a chain needs it
+            for site, q in candidates:
+                chain = elsewhere.blocking_chain(q, blocks)
+                if chain is None:
+                    continue
+                conditional = conditional if conditional is not None else _conditional_calls(fn.node)
+                if id(site.node) not in conditional:
+                    out.append(RemoteHit(site, fn, chain))
+        return out
+
     # ------------------------------------------------------------ messages
     def context(self, fn: Function) -> str:
         text = self._describe(fn)
@@ -575,6 +635,41 @@ def _statements(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
                 stack.append(child)
             elif isinstance(child, (tuple, list)):
                 stack.extend(c for c in child if isinstance(c, cst.CSTNode))
+
+
+def _conditional_calls(fn: cst.FunctionDef) -> set[int]:
+    """ids of the calls a function's own body makes only on a condition: in an if's or a
+    conditional expression's branches, a match case, an except handler, or the right operand
+    of and/or (nested functions, classes and lambdas are not entered)."""
+    out: set[int] = set()
+    stack: list[tuple[cst.CSTNode, bool]] = [(fn.body, False)]
+    while stack:
+        node, conditional = stack.pop()
+        if conditional and isinstance(node, cst.Call):
+            out.add(id(node))
+        if isinstance(node, (cst.If, cst.IfExp)):
+            stack.append((node.test, conditional))
+            stack.append((node.body, True))
+            if node.orelse is not None:
+                stack.append((node.orelse, True))
+            continue
+        if isinstance(node, cst.Match):
+            stack.append((node.subject, conditional))
+            stack.extend((case, True) for case in node.cases)
+            continue
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            stack.append((node.body, conditional))
+            stack.extend((handler, True) for handler in node.handlers)
+            stack.extend((part, conditional) for part in (node.orelse, node.finalbody) if part is not None)
+            continue
+        if isinstance(node, cst.BooleanOperation):
+            stack.append((node.left, conditional))
+            stack.append((node.right, True))
+            continue
+        for child in iter_children(node):
+            if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.append((child, conditional))
+    return out
 
 
 def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:

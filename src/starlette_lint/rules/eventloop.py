@@ -415,6 +415,13 @@ class BlockingHelper(Rule):
     The block is one call away: line-by-line linters do not see it, and it
     stalls every request on the worker just the same.
 
+    In project mode (`project-mode = true`), helpers in the project's other
+    modules are followed too, with their module names in the chain
+    (`say -> shop.services.tts.speak() -> requests.post()`): each hop only
+    when the helper makes the next call unconditionally (not under an `if`, a
+    `match` case or an `except` handler), and only to a blocking call the
+    catalogue names without looking at its arguments.
+
     ## Example
     ```python
     def load_rows():
@@ -447,6 +454,14 @@ class BlockingHelper(Rule):
                 chain.site.node,
                 f"blocking call chain {chain.fn.name} -> {steps} -> {call_label(chain.hit)} in "
                 f"{f.context(chain.fn)}; run the helper in a thread: await run_in_threadpool({first}, ...)",
+            )
+        for remote in f.remote_chains:  # project mode: helpers in other modules of the project
+            first = spell(remote.site.node.func)
+            steps = " -> ".join(f"{h}()" for h in remote.chain.helpers)
+            yield self.report(
+                remote.site.node,
+                f"blocking call chain {remote.fn.name} -> {steps} -> {remote.chain.call}() in "
+                f"{f.context(remote.fn)}; run the helper in a thread: await run_in_threadpool({first}, ...)",
             )
 
 
