@@ -125,8 +125,41 @@ def test_views_make_relative_names_absolute() -> None:
     assert view.absolute("requests.post") == "requests.post"
     package = ProjectView.of(index, str(SRC / "shop" / "__init__.py"))
     assert package.absolute(".routing.AuditedRouter") == "shop.routing.AuditedRouter"
-    assert view.blocking_chain("shop.api.sync_say", lambda q: q == "requests.post") is None  # its own module
-    assert view.blocking_chain(".services.tts.speak_later", lambda q: True) is None  # async: not followed
+    assert view.blocking_chain("shop.api.sync_say", _Judge()) is None  # its own module
+    assert view.blocking_chain(".services.tts.speak_later", _Judge()) is None  # async: not followed
+
+
+class _Judge:
+    """requests.post and time.sleep block (time.sleep(0) does not); ``safe`` names are never followed."""
+
+    def __init__(self, *safe: str) -> None:
+        self._safe = frozenset(safe)
+
+    def blocks(self, qualname: str, quiet: frozenset[str]) -> bool:
+        return qualname == "requests.post" or qualname == "time.sleep" and "@0" not in quiet
+
+    def safe(self, qualname: str) -> bool:
+        return qualname in self._safe
+
+    def __hash__(self) -> int:
+        return hash(self._safe)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Judge) and other._safe == self._safe
+
+
+def test_chains_through_modules() -> None:
+    view = ProjectView.of(ProjectIndex(SRC), str(API))
+    chain = view.blocking_chain(".services.notify.announce", _Judge())
+    assert chain is not None
+    assert chain.helpers == ("shop.services.notify.announce", "shop.services.tts.speak")
+    assert (chain.call, chain.caller, chain.line) == ("requests.post", "shop.services.tts.speak", 8)
+    # a safe call is neither reported nor followed: safe-calls silences a chain at any hop
+    assert view.blocking_chain(".services.notify.announce", _Judge("shop.services.tts.speak")) is None
+    assert view.blocking_chain(".services.notify.announce", _Judge("shop.services.notify.announce")) is None
+    assert view.blocking_chain("shop.services.extra.nap", _Judge()) is not None
+    for quiet in ("no_nap", "job_factory", "shadowed", "lazy_urls", "polled"):
+        assert view.blocking_chain(f"shop.services.extra.{quiet}", _Judge()) is None, quiet
 
 
 def test_both_front_ends_report_the_markers_of_the_project() -> None:

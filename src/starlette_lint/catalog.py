@@ -467,13 +467,14 @@ class Catalog:
         self._memo[qualname] = hit
         return hit
 
-    def _is_safe(self, qualname: str) -> bool:
+    def is_safe(self, qualname: str) -> bool:
+        """A call ``safe-calls`` names: never reported, nor followed into."""
         if qualname in self.safe:
             return True
         return any(p.fullmatch(qualname) for p in self.safe_patterns)
 
     def _lookup(self, qualname: str) -> Optional[Entry]:
-        if self._is_safe(qualname):
+        if self.is_safe(qualname):
             return None
         hit = self.exact.get(qualname)
         if hit is None:
@@ -482,7 +483,7 @@ class Catalog:
                 norm = self.normalize(recv)
                 if norm != recv:
                     folded = f"{norm}.{meth}"
-                    if self._is_safe(folded):
+                    if self.is_safe(folded):
                         return None
                     hit = self.exact.get(folded)
                 if hit is None:

@@ -260,6 +260,9 @@ class Progress:
 def cmd_check(args: argparse.Namespace) -> int:
     config_files.clear()  # configuration and project files are read afresh by every run
     versions.clear()
+    project = sys.modules.get("starlette_lint.project")  # loaded only by a project-mode run
+    if project is not None:
+        project.clear()
     _validate_cli_args(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")

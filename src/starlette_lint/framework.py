@@ -240,16 +240,31 @@ class Elsewhere(Protocol):
         """The kind of app a class named by an imported qualified name builds (an
         ``APIRouter`` subclass defined in another module), or None when unknown."""
 
-    def blocking_chain(self, qualname: str, blocks: Callable[[str], bool]) -> Optional[RemoteChain]:
-        """When calling a function of another module blocks the caller (``blocks`` says which
-        calls block), the chain down to that call; None when it does not or is unknown."""
+    def blocking_chain(self, qualname: str, calls: CallJudge) -> Optional[RemoteChain]:
+        """When calling a function of another module blocks the caller (``calls`` says which
+        calls block, and which are never followed), the chain down to that call; None when it
+        does not or is unknown."""
+
+
+class CallJudge(Protocol):
+    """What blocks, for a chain search across modules (hashable: searches are memoised by it)."""
+
+    def blocks(self, qualname: str, quiet: frozenset[str]) -> bool:
+        """A call of ``qualname`` blocks (``quiet``: its arguments given literally False or 0,
+        ``@i`` by position and ``name@`` by keyword)."""
+
+    def safe(self, qualname: str) -> bool:
+        """A call never reported nor followed (``safe-calls``)."""
+
+    def __hash__(self) -> int:
+        """Judges are hashable: equal judges share memoised searches."""
 
 
 class _Nowhere:
     def app_kind(self, qualname: str) -> Optional[AppKind]:
         return None
 
-    def blocking_chain(self, qualname: str, blocks: Callable[[str], bool]) -> Optional[RemoteChain]:
+    def blocking_chain(self, qualname: str, calls: CallJudge) -> Optional[RemoteChain]:
         return None
 
 

@@ -118,6 +118,9 @@ class StarletteLintChecker:
         timeout = str(getattr(options, "starlette_file_timeout", "") or "").strip()
         releases = {p: str(getattr(options, f"{p}_version", "") or "").strip() for p in ("starlette", "fastapi")}
         clear_config_files()
+        project = sys.modules.get("starlette_lint.project")  # loaded only by a project-mode run
+        if project is not None:
+            project.clear()
         try:
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
             seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else None

@@ -28,13 +28,14 @@ import ast
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Union, cast
+from typing import Iterator, Optional, Union, cast
 
 from . import names as N
-from .framework import RemoteChain
+from .framework import CallJudge, RemoteChain
 
 _MAX_DEPTH = 20  # re-exports and base classes followed at most this far
 _MAX_HOPS = 8  # helpers followed at most this deep from a request-path call
+_MAX_BYTES = 1_000_000  # a larger module is not summarised (generated code: parsing it would cost seconds)
 _TRY: tuple[type[ast.AST], ...] = (ast.Try, getattr(ast, "TryStar", ast.Try))  # ``except*`` from Python 3.11
 _NODES = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -46,7 +47,8 @@ class CallRef:
     target: str  # absolute dotted name, "()" marking a call's result (``requests.Session().get``)
     line: int
     awaited: bool
-    conditional: bool = False  # under an if, a match case, an except handler, or the right of and/or
+    conditional: bool = False  # may not run: see _children
+    quiet: frozenset[str] = frozenset()  # arguments given literally False/0: "@1" by position, "secs@" by keyword
 
 
 @dataclass
@@ -77,6 +79,7 @@ class ModuleSummary:
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     assigned: dict[str, str] = field(default_factory=dict)  # module-level name -> what called, + "()"
     parse_error: Optional[str] = None
+    package: str = ""  # what relative imports start from
 
     def local(self, name: str) -> Optional[str]:
         """The absolute name a module-level name of this module stands for (its own definition,
@@ -119,21 +122,9 @@ def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_
         summary.parse_error = f"{type(exc).__name__}: {exc}"
         return summary
     package = name if is_package else name.rpartition(".")[0]
-    for node in ast.walk(tree):  # imports anywhere bind names the module's functions may use
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    summary.imports.setdefault(alias.asname, alias.name)
-                else:
-                    top = alias.name.split(".", 1)[0]
-                    summary.imports.setdefault(top, top)
-        elif isinstance(node, ast.ImportFrom):
-            base = _absolute(node.module, node.level, package)
-            if base is None:
-                continue
-            for alias in node.names:
-                if alias.name != "*":
-                    summary.imports.setdefault(alias.asname or alias.name, f"{base}.{alias.name}")
+    summary.package = package
+    for node in _module_level(tree.body):
+        _bind_import(summary.imports, node, package)
     bases: dict[str, list[Optional[str]]] = {}
     for stmt in tree.body:
         _top_level(summary, stmt, bases)
@@ -143,6 +134,37 @@ def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_
         cls.bases = [r for r in resolved if r is not None]
         cls.unresolved_bases = len(cls.bases) != len(written)
     return summary
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The module's own statements, with those of its top-level if/try blocks (not function bodies)."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (ast.If, *_TRY)):
+            block = cast(ast.Try, stmt)  # an if, try or try/except*: the fields read here, when present
+            inner = [*block.body, *getattr(block, "orelse", ()), *getattr(block, "finalbody", ())]
+            for handler in getattr(block, "handlers", ()):
+                inner.extend(handler.body)
+            stack.extend(reversed(inner))
+
+
+def _bind_import(into: dict[str, str], node: ast.AST, package: str) -> None:
+    """The names an import statement binds, made absolute (the first binding of a name wins)."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                into.setdefault(alias.asname, alias.name)
+            else:
+                top = alias.name.split(".", 1)[0]
+                into.setdefault(top, top)
+    elif isinstance(node, ast.ImportFrom):
+        base = _absolute(node.module, node.level, package)
+        if base is not None:
+            for alias in node.names:
+                if alias.name != "*":
+                    into.setdefault(alias.asname or alias.name, f"{base}.{alias.name}")
 
 
 def _absolute(module: Optional[str], level: int, package: str) -> Optional[str]:
@@ -172,7 +194,9 @@ def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Opt
         called = _dotted(stmt.value.func)
         target = _resolve_local(summary, called) if called is not None else None
         for t in targets:
-            if isinstance(t, ast.Name) and target is not None:
+            if isinstance(t, ast.Name) and t.id in summary.functions:
+                summary.functions[t.id].decorated = True  # ``speak = lru_cache(speak)``: wrapped
+            elif isinstance(t, ast.Name) and target is not None:
                 summary.assigned[t.id] = target + "()"
     elif isinstance(stmt, (ast.If, ast.Try)):
         # ``if TYPE_CHECKING:`` / ``try: ... except ImportError:`` blocks at module level
@@ -185,21 +209,50 @@ def _function(summary: ModuleSummary, node: _NODES, local: str) -> None:
                          decorated=bool(node.decorator_list))
     nodes = list(_own_nodes(node))
     awaited = {id(n.value) for n, _ in nodes if isinstance(n, ast.Await)}
+    # names the function binds itself shadow the module's (a parameter named like a module is not it)
+    args = node.args
+    shadowed = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+    imports: dict[str, str] = {}
+    for n, _ in nodes:
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            shadowed.add(n.id)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            _bind_import(imports, n, summary.package)
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            shadowed.difference_update(n.names)
     for n, conditional in nodes:
         if isinstance(n, ast.Call):
             called = _dotted(n.func)
-            target = _resolve_local(summary, called) if called is not None else None
+            head = called.split(".", 1)[0].split("(", 1)[0] if called else ""
+            if head in imports:
+                target: Optional[str] = N.canonical(imports[head] + called[len(head):]) if called else None
+            elif head in shadowed:
+                target = None
+            else:
+                target = _resolve_local(summary, called) if called is not None else None
             if target is not None:
-                fn.calls.append(CallRef(target, n.lineno, id(n) in awaited, conditional))
+                fn.calls.append(CallRef(target, n.lineno, id(n) in awaited, conditional, _quiet(n)))
         elif isinstance(n, (ast.Yield, ast.YieldFrom)):
             fn.is_generator = True
     summary.functions[local] = fn
 
 
+def _quiet(call: ast.Call) -> frozenset[str]:
+    """The arguments given literally as False or 0: ``@i`` by position, ``name@`` by keyword."""
+    out = {f"@{i}" for i, a in enumerate(call.args) if _false_or_zero(a)}
+    out |= {f"{k.arg}@" for k in call.keywords if k.arg and _false_or_zero(k.value)}
+    return frozenset(out)
+
+
+def _false_or_zero(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and not isinstance(expr.value, str) and expr.value in (False, 0)
+
+
 def _own_nodes(fn: _NODES) -> Iterator[tuple[ast.AST, bool]]:
     """The nodes of a function's body, each with whether it runs only on a condition; not those of
     nested functions, classes or lambdas (they run at another time, often in a thread)."""
-    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(fn.body)]
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(fn.body)
+                                         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     while stack:
         node, conditional = stack.pop()
         yield node, conditional
@@ -233,6 +286,22 @@ def _children(node: ast.AST, conditional: bool) -> Iterator[tuple[ast.AST, bool]
         yield node.values[0], conditional
         for child in node.values[1:]:
             yield child, True
+    elif isinstance(node, ast.While):  # may run no time
+        yield node.test, conditional
+        for child in [*node.body, *node.orelse]:
+            yield child, True
+    elif isinstance(node, ast.GeneratorExp):  # runs only when consumed
+        for child in ast.iter_child_nodes(node):
+            yield child, True
+    elif isinstance(node, ast.comprehension):
+        yield node.iter, conditional
+        yield node.target, conditional
+        for child in node.ifs:
+            yield child, True
+    elif isinstance(node, ast.Assert):
+        yield node.test, conditional
+        if node.msg is not None:
+            yield node.msg, True
     else:
         for child in ast.iter_child_nodes(node):
             yield child, conditional
@@ -281,6 +350,7 @@ class ProjectIndex:
     def __init__(self, root: Union[str, Path]) -> None:
         self.root = Path(root).resolve()
         self._modules: dict[str, Optional[ModuleSummary]] = {}
+        self._chains: dict[tuple[str, CallJudge], Optional[RemoteChain]] = {}
 
     @classmethod
     def of(cls, path: Union[str, Path]) -> "ProjectIndex":
@@ -297,10 +367,13 @@ class ProjectIndex:
             for path, is_package in ((base / "__init__.py", True), (base.with_suffix(".py"), False)):
                 if path.is_file():
                     try:
-                        source = path.read_bytes()
+                        too_large = path.stat().st_size > _MAX_BYTES
+                        source = b"" if too_large else path.read_bytes()
                     except OSError:
                         break
                     found = summarize(source, name, str(path), is_package)
+                    if too_large:
+                        found.parse_error = f"larger than {_MAX_BYTES:,} bytes: not summarised"
                     break
         self._modules[name] = found
         return found
@@ -376,6 +449,33 @@ class ProjectIndex:
                 todo.append(base)
         return list(dict.fromkeys(out))
 
+    def blocking_chain(self, start: str, calls: CallJudge) -> Optional[RemoteChain]:
+        """:meth:`ProjectView.blocking_chain` from an absolute name (memoised per judge)."""
+        key = (start, calls)
+        if key in self._chains:
+            return self._chains[key]
+        found: Optional[RemoteChain] = None
+        first = self.function(start)
+        if first is not None and _plain(first):
+            queue: list[tuple[FunctionSummary, tuple[str, ...]]] = [(first, (first.qualname,))]
+            seen = {first.qualname}
+            i = 0
+            while i < len(queue) and found is None:
+                fn, path = queue[i]
+                i += 1
+                steady = [c for c in fn.calls if not c.conditional and not c.awaited and not calls.safe(c.target)]
+                hit = next((c for c in steady if calls.blocks(c.target, c.quiet)), None)
+                if hit is not None:
+                    found = RemoteChain(path, hit.target, fn.qualname, hit.line)
+                elif len(path) < _MAX_HOPS:
+                    for call in steady:
+                        callee = self.function(call.target)
+                        if callee is not None and _plain(callee) and callee.qualname not in seen:
+                            seen.add(callee.qualname)
+                            queue.append((callee, path + (callee.qualname,)))
+        self._chains[key] = found
+        return found
+
     def app_kind(self, qualname: str) -> Optional[N.AppKind]:
         """The app or router kind a project class builds (a subclass of ``FastAPI``, ``APIRouter``,
         ``Starlette`` or ``Router`` in another module), or None: the framework step's seam."""
@@ -411,36 +511,18 @@ class ProjectView:
         absolute = self.absolute(qualname)
         return self.index.app_kind(absolute) if absolute is not None else None
 
-    def blocking_chain(self, qualname: str, blocks: Callable[[str], bool]) -> Optional[RemoteChain]:
+    def blocking_chain(self, qualname: str, calls: CallJudge) -> Optional[RemoteChain]:
         """When calling ``qualname`` (a sync function of another module of the project) blocks:
-        the helpers, outermost first, down to the first blocking call (``blocks``), following
-        only calls each helper makes unconditionally (not under an if, a match case or an except
-        handler), never an async function, a generator or a decorated one. Breadth first: the
-        shortest chain; loops end."""
+        the helpers, outermost first, down to the first blocking call, following only calls
+        each helper makes unconditionally (see ``_children``), never into an async function, a
+        generator, a decorated one or a safe call. Breadth first: the shortest chain; loops end.
+        Memoised in the index, per judge."""
         start = self.absolute(qualname)
-        if start is None or self.module is not None and start.startswith(self.module + "."):
-            return None  # this module's own functions: the same-module analysis follows them
-        first = self.index.function(start)
-        if first is None or not _plain(first):
+        if start is None or calls.safe(start):
             return None
-        queue: list[tuple[FunctionSummary, tuple[str, ...]]] = [(first, (first.qualname,))]
-        seen = {first.qualname}
-        i = 0
-        while i < len(queue):
-            fn, path = queue[i]
-            i += 1
-            steady = [c for c in fn.calls if not c.conditional and not c.awaited]
-            for call in steady:
-                if blocks(call.target):
-                    return RemoteChain(path, call.target, fn.qualname, call.line)
-            if len(path) >= _MAX_HOPS:
-                continue
-            for call in steady:
-                callee = self.index.function(call.target)
-                if callee is not None and _plain(callee) and callee.qualname not in seen:
-                    seen.add(callee.qualname)
-                    queue.append((callee, path + (callee.qualname,)))
-        return None
+        if self.module is not None and start.rpartition(".")[0] == self.module:
+            return None  # this module's own functions: the same-module analysis follows them
+        return self.index.blocking_chain(start, calls)
 
 
 def _plain(fn: FunctionSummary) -> bool:

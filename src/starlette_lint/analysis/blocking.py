@@ -16,7 +16,7 @@ import libcst as cst
 
 from .. import names as N
 from .. import noqa as _noqa
-from ..catalog import Entry, catalog_for
+from ..catalog import Catalog, Entry, catalog_for
 from ..config import DEFAULT
 from ..framework import (
     DEPENDENCY,
@@ -135,6 +135,36 @@ class Chain:
         self.fn = fn  # the async caller
         self.helpers = helpers  # sync functions, outermost first
         self.hit = hit  # the blocking call at the end of the chain
+
+
+class _Judge:
+    """What blocks in another module, by the catalogue: a row that needs no look at the call site
+    but for arguments given literally (``time.sleep(0)`` is quiet); ``safe-calls`` are never
+    followed. Equal for the same catalogue (chain searches are memoised by it)."""
+
+    __slots__ = ("catalog",)
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def blocks(self, qualname: str, quiet: frozenset[str]) -> bool:
+        entry = self.catalog.lookup(qualname)
+        if entry is None or entry.guard or entry.needs:
+            return False
+        for spec in entry.quiet_when:  # "name@index"
+            name, _, index = spec.partition("@")
+            if f"@{index}" in quiet or f"{name}@" in quiet:
+                return False
+        return True
+
+    def safe(self, qualname: str) -> bool:
+        return self.catalog.is_safe(qualname)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Judge) and other.catalog is self.catalog
+
+    def __hash__(self) -> int:
+        return id(self.catalog)
 
 
 class RemoteHit:
@@ -539,10 +569,7 @@ class EventLoopFacts:
         if elsewhere is NOWHERE:
             return out  # one file alone
         catalog = self.catalog
-
-        def blocks(qualname: str) -> bool:
-            entry = catalog.lookup(qualname)  # only rows that need no look at the call site
-            return entry is not None and not entry.guard and not entry.quiet_when and not entry.needs
+        judge = _Judge(catalog)
 
         for fn, _ in self.request_path.values():
             candidates = []
@@ -550,12 +577,13 @@ class EventLoopFacts:
                 if site.awaited or site.in_lambda:
                     continue
                 q = self.model.call_qualname(site)
-                if q is None or q.startswith(LOCAL) or "()" in q or catalog.lookup(q) is not None:
+                if q is None or q.startswith(LOCAL) or "()" in q or catalog.lookup(q) is not None \
+                        or catalog.is_safe(q):
                     continue
                 candidates.append((site, q))
             conditional: Optional[set[int]] = None  # found when a chain needs it
             for site, q in candidates:
-                chain = elsewhere.blocking_chain(q, blocks)
+                chain = elsewhere.blocking_chain(q, judge)
                 if chain is None:
                     continue
                 conditional = conditional if conditional is not None else _conditional_calls(fn.node)

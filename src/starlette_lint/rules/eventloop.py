@@ -419,8 +419,9 @@ class BlockingHelper(Rule):
     modules are followed too, with their module names in the chain
     (`say -> shop.services.tts.speak() -> requests.post()`): each hop only
     when the helper makes the next call unconditionally (not under an `if`, a
-    `match` case or an `except` handler), and only to a blocking call the
-    catalogue names without looking at its arguments.
+    `match` case, an `except` handler or a `while` loop), and only to a
+    blocking call the catalogue names without looking at the call site but
+    for literal arguments (`time.sleep(0)` does not block).
 
     ## Example
     ```python

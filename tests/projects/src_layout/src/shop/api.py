@@ -5,7 +5,7 @@ from shop import AuditedRouter
 from starlette.concurrency import run_in_threadpool
 
 from . import cycle_a
-from .services import notify
+from .services import extra, notify
 from .services.tts import speak, speak_if_asked, speak_later
 
 router = AuditedRouter(prefix="/speech")
@@ -54,3 +54,33 @@ async def sometimes(text: str, loud: bool = False):
 
 def sync_say(text: str):
     return speak(text)  # ok: STL107 - a plain def runs in the threadpool
+
+
+@router.post("/nap")
+async def nap():
+    extra.nap()  # error: STL107
+
+
+@router.post("/no-nap")
+async def no_nap():
+    extra.no_nap()  # ok: STL107 - time.sleep(0) does not block
+
+
+@router.post("/factory")
+async def factory():
+    return extra.job_factory()  # ok: STL107 - the blocking call is in a nested function
+
+
+@router.post("/shadow")
+async def shadow():
+    return extra.shadowed(None)  # ok: STL107 - a parameter named like a module
+
+
+@router.post("/lazy")
+async def lazy():
+    return extra.lazy_urls(["u"])  # ok: STL107 - a generator expression, never consumed here
+
+
+@router.post("/polled")
+async def polled():
+    return extra.polled(lambda: True)  # ok: STL107 - the sleep is in a while loop that may not run
