@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from helpers import concurrently, parse_output, run_flake8, spawn_cli
 from markers import parse_markers
 from starlette_lint.engine import analyze_source
 from starlette_lint.project import CallRef, ProjectIndex, ProjectView, module_name, package_root, summarize
 
-PROJECT = Path(__file__).parent / "projects" / "src_layout"
+PROJECTS = Path(__file__).parent / "projects"
+PROJECT = PROJECTS / "src_layout"
 SRC = PROJECT / "src"
 API = SRC / "shop" / "api.py"
 
@@ -162,15 +165,20 @@ def test_chains_through_modules() -> None:
         assert view.blocking_chain(f"shop.services.extra.{quiet}", _Judge()) is None, quiet
 
 
-def test_both_front_ends_report_the_markers_of_the_project() -> None:
+@pytest.mark.parametrize("project, checked", [
+    (PROJECT, "src"),  # a src layout
+    (PROJECTS / "namespace", "app"),  # namespace packages: no __init__.py, started as uvicorn app.main:app
+])
+def test_both_front_ends_report_the_markers_of_the_project(project: Path, checked: str) -> None:
     """project-mode = true in the fixture project's table: the command and flake8 (run from the
     project, each reading that table) report exactly the files' markers, the same findings."""
     want = set()
-    for path in sorted(SRC.rglob("*.py")):
+    for path in sorted((project / checked).rglob("*.py")):
         expected, _ = parse_markers(path.read_text(encoding="utf-8"))
-        want |= {(path.relative_to(PROJECT).as_posix(), e.line, e.code) for e in expected}
-    cli, flake8 = concurrently(lambda: spawn_cli("check", "--no-cache", "src", cwd=PROJECT),
-                               lambda: run_flake8("--select", "STL", "src", cwd=PROJECT, core=True))
+        want |= {(path.relative_to(project).as_posix(), e.line, e.code) for e in expected}
+    assert want
+    cli, flake8 = concurrently(lambda: spawn_cli("check", "--no-cache", checked, cwd=project),
+                               lambda: run_flake8("--select", "STL", checked, cwd=project, core=True))
     for proc in (cli, flake8):
         assert proc.returncode == 1, proc.stdout + proc.stderr
         got = {(Path(r.path).as_posix(), r.line, r.code) for r in parse_output(proc.stdout)}

@@ -362,21 +362,32 @@ class ProjectIndex:
         if name in self._modules:
             return self._modules[name]
         found: Optional[ModuleSummary] = None
-        if all(part.isidentifier() for part in name.split(".")):
-            base = self.root.joinpath(*name.split("."))
-            for path, is_package in ((base / "__init__.py", True), (base.with_suffix(".py"), False)):
-                if path.is_file():
-                    try:
-                        too_large = path.stat().st_size > _MAX_BYTES
-                        source = b"" if too_large else path.read_bytes()
-                    except OSError:
-                        break
-                    found = summarize(source, name, str(path), is_package)
-                    if too_large:
-                        found.parse_error = f"larger than {_MAX_BYTES:,} bytes: not summarised"
-                    break
+        parts = name.split(".")
+        if all(part.isidentifier() for part in parts):
+            bases = [self.root.joinpath(*parts)]
+            if parts[0] == self.root.name:
+                # ``app.services.tts`` seen from inside a folder ``app`` without ``__init__.py``: a
+                # namespace package (``uvicorn app.main:app``), found from the folder above
+                bases.append(self.root.parent.joinpath(*parts))
+            found = next((m for m in (self._read(base, name) for base in bases) if m is not None), None)
         self._modules[name] = found
         return found
+
+    @staticmethod
+    def _read(base: Path, name: str) -> Optional[ModuleSummary]:
+        """Module ``name`` as ``base/__init__.py`` or ``base.py``, summarised; None when neither exists."""
+        for path, is_package in ((base / "__init__.py", True), (base.with_suffix(".py"), False)):
+            if path.is_file():
+                try:
+                    too_large = path.stat().st_size > _MAX_BYTES
+                    source = b"" if too_large else path.read_bytes()
+                except OSError:
+                    return None
+                found = summarize(source, name, str(path), is_package)
+                if too_large:
+                    found.parse_error = f"larger than {_MAX_BYTES:,} bytes: not summarised"
+                return found
+        return None
 
     def modules(self) -> Iterator[ModuleSummary]:
         """Every module below the root (hidden folders and virtualenvs skipped), summarised."""

@@ -1,0 +1,5 @@
+import subprocess
+
+
+def speak(text):
+    return subprocess.run(["say", text], check=True)
