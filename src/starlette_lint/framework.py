@@ -412,8 +412,8 @@ class Framework:
         """The kind of app constructing ``qualname`` builds: the frameworks' classes, this
         module's subclasses of them, or (project mode) another module's."""
         kind = N.APP_CLASSES.get(qualname) or self._app_classes.get(qualname)
-        if kind is None and not qualname.startswith(LOCAL):
-            kind = self.elsewhere.app_kind(qualname)
+        if kind is None and self.elsewhere is not NOWHERE and not qualname.startswith(LOCAL):
+            kind = self.elsewhere.app_kind(qualname)  # a call per call site: only when there is a project
         return kind
 
     def _local_app_classes(self) -> dict[str, AppKind]:

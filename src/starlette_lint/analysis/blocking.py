@@ -577,8 +577,7 @@ class EventLoopFacts:
                 if site.awaited or site.in_lambda:
                     continue
                 q = self.model.call_qualname(site)
-                if q is None or q.startswith(LOCAL) or "()" in q or catalog.lookup(q) is not None \
-                        or catalog.is_safe(q):
+                if q is None or q.startswith(LOCAL) or "()" in q or catalog.lookup(q) is not None:
                     continue
                 candidates.append((site, q))
             conditional: Optional[set[int]] = None  # found when a chain needs it

@@ -32,7 +32,6 @@ class RequestParams:
     """``id(function) -> its request parameters``, found once per function (``fw.derived``)."""
 
     def __init__(self, fw: Framework) -> None:
-        self.fw = fw
         self.by_function: dict[int, dict[str, RequestKind]] = {}
 
 

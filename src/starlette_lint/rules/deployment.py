@@ -31,11 +31,6 @@ UVICORN_RUN = frozenset({"uvicorn.run", "uvicorn.main.run"})
 SERVER_RUN = frozenset({"uvicorn.Server().run", "uvicorn.server.Server().run", "uvicorn.main.Server().run"})
 
 
-def _app_label(app: App) -> str:
-    cls = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router", "apirouter": "APIRouter"}[app.kind]
-    return f"{cls}()" if app.name is None else f"{app.name} = {cls}()"
-
-
 def module_import_path(filename: str) -> Optional[str]:
     """``app/main.py`` -> ``app.main`` (packages followed through ``__init__.py``), or None."""
     if not filename or filename.startswith("<") or filename in ("-", "stdin"):
@@ -653,7 +648,7 @@ class MissingHealthCheck(Rule):
             add = '@app.get("/health")' if app.kind == "fastapi" else 'Route("/health", health)'
             yield self.report(
                 app.call,
-                f"{_app_label(app)} has no health-check route among its {len(paths)} route(s) ({shown}): "
+                f"{app.label} has no health-check route among its {len(paths)} route(s) ({shown}): "
                 f"orchestrators (Kubernetes probes, load balancers) cannot probe it; add a cheap "
                 f"{add} (or /healthz, /livez, /readyz, /ping)",
             )

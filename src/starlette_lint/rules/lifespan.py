@@ -15,11 +15,6 @@ from .base import Rule
 from ..analysis.deliberate import Deliberate, file_class, object_class, when_runs
 
 
-def _app_label(app: App) -> str:
-    cls = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router", "apirouter": "APIRouter"}[app.kind]
-    return f"{cls}()" if app.name is None else f"{app.name} = {cls}()"
-
-
 class OnStartupKwarg(Rule):
     """
     ## What it does
@@ -115,11 +110,11 @@ class OnStartupKwarg(Rule):
                         continue  # no lifespan= to move them to before FastAPI 0.93
                 else:
                     said = self.claims["Starlette()/Router()"].text(
-                        model.target, cls=_CLS_LABEL[app.kind], first=_first_hook_keyword(app), when=when_runs(app.scope))
+                        model.target, cls=app.class_label, first=_first_hook_keyword(app), when=when_runs(app.scope))
                     if said is None:
                         continue  # not deprecated yet on the releases the project targets
                     why = said
-                yield self.report(arg, f"{kw}= on {_app_label(app)}: {why}; {fix}")
+                yield self.report(arg, f"{kw}= on {app.label}: {why}; {fix}")
 
 
 ROUTER_LIFESPAN = (0, 112, 2)  # the first FastAPI whose include_router runs an APIRouter's lifespan=
@@ -164,7 +159,6 @@ def _passes_nothing(model: Model, app: App, arg: cst.Arg) -> bool:
 
 # --------------------------------------------------------------------------- shared facts
 _HOOK_METHODS = ("on_event", "add_event_handler")
-_CLS_LABEL = {"starlette": "Starlette", "fastapi": "FastAPI", "router": "Router", "apirouter": "APIRouter"}
 
 
 def _overrides(model: Model, app: App, method: str) -> bool:
@@ -250,7 +244,7 @@ def _handler_name(model: Model, ac: AppCall) -> Optional[str]:
 
 def _registration(model: Model, app: App, ac: AppCall) -> str:
     """``@api.on_event("startup") (handler connect)`` style label for messages."""
-    owner = app.name or _CLS_LABEL[app.kind] + "()"
+    owner = app.name or app.class_label + "()"
     event = _event(ac)
     shown = f'"{event}"' if event else "..."
     if ac.method == "on_event" and ac.decorates is not None:
@@ -389,7 +383,7 @@ class OnEventHandler(Rule):
                     continue  # works, and is not deprecated, on the releases the project targets
                 advice = (_router_advice(model, "handler") if app.kind == "apirouter" else
                           "move the handler into an @asynccontextmanager lifespan and pass lifespan=")
-                yield self.report(ac.call, f"{_registration(model, app, ac)} on {_app_label(app)} {why}; {advice}")
+                yield self.report(ac.call, f"{_registration(model, app, ac)} on {app.label} {why}; {advice}")
         yield from self._annotated(model, fw)
 
     def _annotated(self, model: Model, fw: Framework) -> Iterator[Report]:
@@ -511,7 +505,7 @@ class LifespanWithStartupHandlers(Rule):
                 continue
             yield self.report(
                 node,
-                f"{what} on {_app_label(app)}, which also has lifespan=: {why}; merge the handler into the lifespan",
+                f"{what} on {app.label}, which also has lifespan=: {why}; merge the handler into the lifespan",
             )
 
 
@@ -587,7 +581,7 @@ class GeneratorLifespan(Rule):
                 kind = "a generator"
             yield self.report(
                 fn.node,
-                f"lifespan {fn.qualname} of {_app_label(ls.app)} is {kind} without @asynccontextmanager: "
+                f"lifespan {fn.qualname} of {ls.app.label} is {kind} without @asynccontextmanager: "
                 f"{said}; {hint}",
             )
 
@@ -1087,7 +1081,7 @@ class LifespanNeverYields(Rule):
                 shape = f"is a plain {'coroutine ' if fn.is_async else ''}function that never yields"
             yield self.report(
                 fn.node,
-                f"lifespan {fn.qualname} of {_app_label(ls.app)} {shape}: startup fails (TypeError: it is not "
+                f"lifespan {fn.qualname} of {ls.app.label} {shape}: startup fails (TypeError: it is not "
                 f"an async context manager; uvicorn exits with code 3); make it an @asynccontextmanager "
                 f"async def that yields once",
             )

@@ -9,7 +9,7 @@ import libcst as cst
 
 from .. import names as N
 from ..finding import Report
-from ..framework import App, Framework
+from ..framework import Framework
 from ..model import Model, Scope, argument, bool_value, keyword, positional, string_value, walk
 from ..versions import Claim
 from .base import Rule
@@ -458,14 +458,9 @@ class DebugTrue(Rule):
                 continue
             yield self.report(
                 arg,
-                f"debug=True on {_app_label(app)}: unhandled errors are answered with a traceback page "
+                f"debug=True on {app.label}: unhandled errors are answered with a traceback page "
                 f"(exception text, paths, source lines); read it from configuration, default False",
             )
-
-
-def _app_label(app: App) -> str:
-    cls = {"starlette": "Starlette", "fastapi": "FastAPI"}.get(app.kind, app.kind)
-    return f"{cls}()" if app.name is None else f"{app.name} = {cls}()"
 
 
 # --------------------------------------------------------------------------- sessions
