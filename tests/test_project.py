@@ -17,7 +17,7 @@ import pytest
 from helpers import concurrently, parse_output, run_flake8, spawn_cli
 from markers import parse_markers
 from starlette_lint.engine import analyze_source
-from starlette_lint.project import CallRef, ProjectIndex, ProjectView, module_name, package_root, summarize
+from starlette_lint.project import CallRef, FunctionSummary, ProjectIndex, ProjectView, module_name, package_root, summarize
 
 PROJECTS = Path(__file__).parent / "projects"
 PROJECT = PROJECTS / "src_layout"
@@ -50,17 +50,24 @@ def test_imports_resolve_relative_and_aliased_names() -> None:
 
 def test_functions_record_their_direct_calls_through_imports() -> None:
     index = ProjectIndex(SRC)
-    say = index.function("shop.api.say")
-    assert say is not None and say.is_async
+    assert index.module("shop.api").lines is not None  # the index reads function bodies on demand
+
+    def function(name: str) -> FunctionSummary:
+        found = index.function(name)
+        assert found is not None, name
+        return index.read(found)
+
+    say = function("shop.api.say")
+    assert say.is_async
     assert [(c.target, c.conditional) for c in say.calls] == [
         ("fastapi.exceptions.HTTPException", True), ("time.sleep", False), ("shop.services.tts.speak", False)]
-    speak = index.function("shop.services.tts.speak")
+    speak = function("shop.services.tts.speak")
     assert speak is not None and not speak.is_async
-    assert CallRef("requests.post", 8, False) in speak.calls
-    warm = index.function("shop.api.warm")
+    assert CallRef("requests.post", 8, False, given=frozenset({"@0", "json@", "stream@"})) in speak.calls
+    warm = function("shop.api.warm")
     assert warm is not None and warm.calls == [CallRef("shop.cycle_a.ping", 16, True)]
-    maybe = index.function("shop.services.tts.speak_if_asked")
-    assert maybe is not None and maybe.calls == [CallRef("shop.services.tts.speak", 13, False, True)]
+    maybe = function("shop.services.tts.speak_if_asked")
+    assert maybe is not None and maybe.calls == [CallRef("shop.services.tts.speak", 13, False, True, given=frozenset({"@0"}))]
 
 
 def test_re_exports_are_followed_to_the_definition() -> None:
@@ -138,8 +145,8 @@ class _Judge:
     def __init__(self, *safe: str) -> None:
         self._safe = frozenset(safe)
 
-    def blocks(self, qualname: str, quiet: frozenset[str]) -> bool:
-        return qualname == "requests.post" or qualname == "time.sleep" and "@0" not in quiet
+    def blocks(self, qualname: str, quiet: frozenset[str], given: frozenset[str] = frozenset()) -> bool:
+        return qualname in ("requests.post", "requests.get") or qualname == "time.sleep" and "@0" not in quiet
 
     def safe(self, qualname: str) -> bool:
         return qualname in self._safe
@@ -165,8 +172,87 @@ def test_chains_through_modules() -> None:
         assert view.blocking_chain(f"shop.services.extra.{quiet}", _Judge()) is None, quiet
 
 
+def test_calls_resolve_through_locals_parameters_and_self() -> None:
+    source = """
+import requests
+from sqlalchemy.orm import Session
+from typing import Annotated, Optional
+
+class Client:
+    def __init__(self):
+        self.http = requests.Session()
+        self.name = "x"
+
+    def ping(self, db: Optional[Session], other: "Session | None", again: Annotated[Session, 1]):
+        self.http.get("u")
+        db.query(1)
+        other.commit()
+        again.flush()
+        with requests.Session() as s:
+            s.get("v")
+        r = requests.Session()
+        r.post("w")
+        twice = requests.Session()
+        twice = None
+        twice.get("never")
+        return self.later()
+
+    @classmethod
+    def make(cls):
+        return cls.build()
+
+    @staticmethod
+    def build(self):
+        self.get()
+
+def later():
+    return helper()
+
+def helper():
+    pass
+"""
+    summary = summarize(source, "m")
+    ping = summary.functions["Client.ping"]
+    assert [c.target for c in ping.calls] == [
+        "m.Client().http.get", "sqlalchemy.orm.Session().query", "sqlalchemy.orm.Session().commit",
+        "sqlalchemy.orm.Session().flush", "requests.Session", "requests.Session().get", "requests.Session",
+        "requests.Session().post", "requests.Session", "m.Client().later"]
+    assert summary.classes["Client"].attrs == {"http": "requests.Session()", "name": None}
+    assert [c.target for c in summary.functions["Client.make"].calls] == ["m.Client.build"]
+    assert summary.functions["Client.build"].calls == []  # a static method's first parameter is no instance
+    assert not summary.functions["Client.make"].decorated  # classmethod and staticmethod run in place
+    assert [c.target for c in summary.functions["later"].calls] == ["m.helper"]  # defined further down
+
+
+def test_calls_resolve_through_bindings_methods_and_constructors() -> None:
+    index = ProjectIndex(SRC)
+    assert index.locate("shop.services.db.SessionLocal().query") == "sqlalchemy.orm.sessionmaker()().query"
+    assert index.locate("shop.services.db.AsyncSessionLocal().query") == \
+        "sqlalchemy.ext.asyncio.async_sessionmaker()().query"  # class_=AsyncSession: no sync session
+    assert index.locate("shop.services.clients.Mailer().http.get") == "requests.Session().get"
+    for name, where in [("shop.services.clients.mailer.send", "shop.services.clients.Mailer.send"),
+                        ("shop.services.clients.Mailer().check", "shop.services.clients.Mailer.check"),
+                        ("shop.services.clients.Remote", "shop.services.clients.Remote.__init__"),
+                        ("shop.services.clients.Reports.build", "shop.services.clients.Reports.build")]:
+        found = index.locate(name)
+        assert not isinstance(found, str) and found.qualname == where, name
+    assert index.locate("requests.get") == "requests.get"
+    view = ProjectView.of(index, str(SRC / "shop" / "accounts.py"))
+    assert view.outside(".services.db.SessionLocal().scalars") == "sqlalchemy.orm.sessionmaker()().scalars"
+    assert view.outside("requests.get") is None
+
+
+def test_async_helpers_are_followed_when_awaited() -> None:
+    view = ProjectView.of(ProjectIndex(SRC), str(SRC / "shop" / "accounts.py"))
+    chain = view.blocking_chain(".services.clients.fetch_status", _Judge(), awaited=True)
+    assert chain is not None and chain.in_async and chain.call == "requests.get"
+    assert view.blocking_chain(".services.clients.fetch_status", _Judge()) is None  # not awaited: never runs
+    assert view.blocking_chain(".services.clients.fetch_status_threaded", _Judge(), awaited=True) is None
+
+
 @pytest.mark.parametrize("project, checked", [
     (PROJECT, "src"),  # a src layout
+    (PROJECTS / "same_name", "app"),  # package app with module app.app, package app.tasks with app.tasks.tasks
     (PROJECTS / "namespace", "app"),  # namespace packages: no __init__.py, started as uvicorn app.main:app
 ])
 def test_both_front_ends_report_the_markers_of_the_project(project: Path, checked: str) -> None:

@@ -118,14 +118,15 @@ class Cache:
             return
         target = self._entry(key)
         try:
-            self._prepare()
+            self.prepare()
             target.parent.mkdir(parents=True, exist_ok=True)
             data = json.dumps({"key": key, "findings": findings}, separators=(",", ":")).encode("utf-8")
             replace_file(str(target), data, prefix=".tmp-", suffix=".json")
         except OSError:
             pass  # a cache that cannot be written is no cache; never fail the run
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Create the directory, with its ``.gitignore`` and ``CACHEDIR.TAG``."""
         if self._ready or self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)

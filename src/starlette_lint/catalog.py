@@ -87,6 +87,13 @@ class Entry:
     configured: bool = False  # from ``extend-blocking-calls``
 
 
+# Sync SQLAlchemy sessions, and the factories that build one unless given ``class_=AsyncSession``.
+SYNC_SESSION_CLASSES = frozenset(
+    {"sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlmodel.Session", "sqlmodel.orm.session.Session"}
+)
+SESSION_FACTORIES = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
+
+
 # ------------------------------------------------------------------ alternatives
 SLEEP = "use await anyio.sleep() (or asyncio.sleep)"
 HTTP = "use httpx.AsyncClient (await client.get(...))"

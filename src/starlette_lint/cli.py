@@ -173,8 +173,8 @@ def _fingerprint(config: Config) -> str:
 
 
 def _cache_dir(config: Config, args: argparse.Namespace, cwd: Path) -> Optional[str]:
-    if args.no_cache or config.project_mode:
-        return None  # project mode: a file's findings depend on other files, which the key does not hash
+    if args.no_cache:
+        return None
     if args.cache_dir:
         return str(Path(args.cache_dir).resolve())
     env = os.environ.get("STARLETTE_LINT_CACHE_DIR")
@@ -296,8 +296,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                 per_folder[folder] = file_config
             if file_config not in index:
                 index[file_config] = len(settings)
-                settings.append(Settings(file_config, _fingerprint(file_config), _cache_dir(file_config, args, cwd),
-                                         mode, args.debug))
+                cache_dir = _cache_dir(file_config, args, cwd)
+                # project mode: a file's findings depend on other files, which a result's key does not
+                # hash; the project's module summaries are stored in the same directory instead
+                pm = file_config.project_mode
+                settings.append(Settings(file_config, _fingerprint(file_config), None if pm else cache_dir,
+                                         mode, args.debug, index_dir=cache_dir if pm else None))
             jobs_in.append(Job(path, index[file_config]))
     # the same file named twice (``check a.py .``): once
     seen: set[str] = set()

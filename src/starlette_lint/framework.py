@@ -227,6 +227,7 @@ class RemoteChain:
     call: str  # the blocking call's qualified name (``requests.post``)
     caller: str  # the helper that makes it
     line: int  # where, in that helper's module
+    in_async: bool = False  # that helper is async (awaited all the way): a thread around the first does not help
 
 
 class Elsewhere(Protocol):
@@ -240,18 +241,23 @@ class Elsewhere(Protocol):
         """The kind of app a class named by an imported qualified name builds (an
         ``APIRouter`` subclass defined in another module), or None when unknown."""
 
-    def blocking_chain(self, qualname: str, calls: CallJudge) -> Optional[RemoteChain]:
+    def blocking_chain(self, qualname: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
         """When calling a function of another module blocks the caller (``calls`` says which
-        calls block, and which are never followed), the chain down to that call; None when it
-        does not or is unknown."""
+        calls block, and which are never followed; ``awaited``: the call is awaited, so an async
+        function runs), the chain down to that call; None when it does not or is unknown."""
+
+    def outside(self, qualname: str) -> Optional[str]:
+        """What a call of a name imported from another module of the project calls outside the
+        project, through that module's bindings (``SessionLocal().query`` where ``SessionLocal =
+        sessionmaker(...)``), when that differs from the name; None otherwise."""
 
 
 class CallJudge(Protocol):
     """What blocks, for a chain search across modules (hashable: searches are memoised by it)."""
 
-    def blocks(self, qualname: str, quiet: frozenset[str]) -> bool:
+    def blocks(self, qualname: str, quiet: frozenset[str], given: frozenset[str]) -> bool:
         """A call of ``qualname`` blocks (``quiet``: its arguments given literally False or 0,
-        ``@i`` by position and ``name@`` by keyword)."""
+        ``given``: those given at all, ``@i`` by position and ``name@`` by keyword)."""
 
     def safe(self, qualname: str) -> bool:
         """A call never reported nor followed (``safe-calls``)."""
@@ -264,7 +270,10 @@ class _Nowhere:
     def app_kind(self, qualname: str) -> Optional[AppKind]:
         return None
 
-    def blocking_chain(self, qualname: str, calls: CallJudge) -> Optional[RemoteChain]:
+    def blocking_chain(self, qualname: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
+        return None
+
+    def outside(self, qualname: str) -> Optional[str]:
         return None
 
 

@@ -172,9 +172,9 @@ class StarletteLintChecker:
         with gc_paused():  # until the tree is freed: the collector never walks it
             elsewhere = NOWHERE
             if config.project_mode:
-                from .project import view_for
+                from .project import index_directory, view_for
 
-                elsewhere = view_for(self.filename)
+                elsewhere = view_for(self.filename, index_directory(config))
             analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
                                       tree=tree, elsewhere=elsewhere)
             findings = analysis.findings

@@ -25,13 +25,20 @@ their own ancestors and re-export loops end.
 from __future__ import annotations
 
 import ast
+import hashlib
+import io
+import json
 import os
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Union, cast
+from typing import Any, Callable, Iterator, Optional, Union, cast
 
 from . import names as N
-from .framework import CallJudge, RemoteChain
+from .cache import DIRNAME, Cache, package_fingerprint, replace_file
+from .config import Config
+from .catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES
+from .framework import CallJudge, Elsewhere, RemoteChain
 
 _MAX_DEPTH = 20  # re-exports and base classes followed at most this far
 _MAX_HOPS = 8  # helpers followed at most this deep from a request-path call
@@ -49,6 +56,7 @@ class CallRef:
     awaited: bool
     conditional: bool = False  # may not run: see _children
     quiet: frozenset[str] = frozenset()  # arguments given literally False/0: "@1" by position, "secs@" by keyword
+    given: frozenset[str] = frozenset()  # arguments given and not empty strings, spelled the same way
 
 
 @dataclass
@@ -57,7 +65,16 @@ class FunctionSummary:
     is_async: bool
     line: int
     calls: list[CallRef] = field(default_factory=list)
-    decorated: bool = False  # a decorator may run it elsewhere (``@lru_cache``, ``@sync_to_async``)
+    decorated: bool = False  # a decorator may run it elsewhere (``@lru_cache``, ``@sync_to_async``);
+    # ``@staticmethod``, ``@classmethod`` and ``@property`` do not count
+    # what calling it gives, absolute (``sqlalchemy.orm.sessionmaker()()``): what every ``return``
+    # gives, what a generator yields (``with get_db() as db`` under ``@contextmanager``, a
+    # ``Depends`` generator), else the return annotation's class; None when unknown or several
+    returns: Optional[str] = None
+    module: str = field(default="", compare=False)  # the module it is defined in
+    end: int = field(default=0, compare=False)  # its last line
+    indented: bool = field(default=False, compare=False)  # a method, or defined under an if/try
+    unread: bool = field(default=False, compare=False)  # its body is not read yet (see read_body)
     is_generator: bool = False  # its body runs when iterated (often in a thread)
 
 
@@ -67,6 +84,9 @@ class ClassSummary:
     bases: list[str]  # absolute names of the bases the module can name (others are left out)
     line: int
     unresolved_bases: bool = False  # a base that is not a plain (dotted) name
+    # what its attributes are bound to when that is a call (``self.http = requests.Session()`` in a
+    # method, ``http = requests.Session()`` in the class body); None when bound to several things
+    attrs: dict[str, Optional[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,11 +100,14 @@ class ModuleSummary:
     assigned: dict[str, str] = field(default_factory=dict)  # module-level name -> what called, + "()"
     parse_error: Optional[str] = None
     package: str = ""  # what relative imports start from
+    defined: set[str] = field(default_factory=set)  # module-level definitions, known before they are read
+    # bodies=False: the source, split on line ends, for bodies read one function at a time on demand
+    lines: Optional[list[str]] = field(default=None, repr=False)
 
     def local(self, name: str) -> Optional[str]:
         """The absolute name a module-level name of this module stands for (its own definition,
         or what it imports), or None."""
-        if name in self.functions or name in self.classes or name in self.assigned:
+        if name in self.defined or name in self.functions or name in self.classes or name in self.assigned:
             return f"{self.name}.{name}"
         return self.imports.get(name)
 
@@ -113,8 +136,14 @@ def module_name(path: Union[str, Path], root: Union[str, Path]) -> Optional[str]
 
 
 # ------------------------------------------------------------------ one module
-def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_package: bool = False) -> ModuleSummary:
-    """The summary of one module's source (a module Python cannot parse has an empty one)."""
+def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_package: bool = False,
+              bodies: bool = True) -> ModuleSummary:
+    """The summary of one module's source (a module Python cannot parse has an empty one).
+
+    ``bodies=False``: what a function calls is read when asked, one function at a time
+    (:func:`read_body`; the source is kept): most modules a project index reads are asked only
+    for names and their classes' bases, and few of their functions lie on a request path, while
+    walking every function body is most of the cost of a summary."""
     summary = ModuleSummary(name, path, is_package)
     try:
         tree = ast.parse(source)
@@ -125,9 +154,19 @@ def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_
     summary.package = package
     for node in _module_level(tree.body):
         _bind_import(summary.imports, node, package)
+    for node in _module_level(tree.body):  # a function may call one defined further down
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            summary.defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            summary.defined.update(t.id for t in targets if isinstance(t, ast.Name))
     bases: dict[str, list[Optional[str]]] = {}
     for stmt in tree.body:
-        _top_level(summary, stmt, bases)
+        _top_level(summary, stmt, bases, bodies)
+    if not bodies:
+        summary.lines = _lines(source)
+        for fn in summary.functions.values():
+            fn.unread = True
     for local, written in bases.items():  # once every module-level name is known
         resolved = [_resolve_local(summary, b) for b in written if b is not None]
         cls = summary.classes[local]
@@ -180,19 +219,26 @@ def _absolute(module: Optional[str], level: int, package: str) -> Optional[str]:
     return ".".join(base) or None
 
 
-def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Optional[str]]]) -> None:
+def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Optional[str]]], bodies: bool) -> None:
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        _function(summary, stmt, stmt.name)
+        _function(summary, stmt, stmt.name, None, bodies)
     elif isinstance(stmt, ast.ClassDef):
-        summary.classes[stmt.name] = ClassSummary(f"{summary.name}.{stmt.name}", [], stmt.lineno)
+        cls = summary.classes[stmt.name] = ClassSummary(f"{summary.name}.{stmt.name}", [], stmt.lineno)
         bases[stmt.name] = [_dotted(b) for b in stmt.bases]  # resolved after the whole module
         for item in stmt.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                _function(summary, item, f"{stmt.name}.{item.name}")
+                _function(summary, item, f"{stmt.name}.{item.name}", cls, bodies)
+            elif isinstance(item, (ast.Assign, ast.AnnAssign)) and isinstance(item.value, ast.Call):
+                value = _resolve_local(summary, _dotted(item.value))
+                for t in item.targets if isinstance(item, ast.Assign) else [item.target]:
+                    if isinstance(t, ast.Name):
+                        _bind_attr(cls, t.id, value)
     elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         called = _dotted(stmt.value.func)
         target = _resolve_local(summary, called) if called is not None else None
+        if target in SESSION_FACTORIES and _async_session_class(summary, stmt.value):
+            target = _ASYNC_SESSION_FACTORY  # ``sessionmaker(engine, class_=AsyncSession)``
         for t in targets:
             if isinstance(t, ast.Name) and t.id in summary.functions:
                 summary.functions[t.id].decorated = True  # ``speak = lru_cache(speak)``: wrapped
@@ -201,40 +247,244 @@ def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Opt
     elif isinstance(stmt, (ast.If, ast.Try)):
         # ``if TYPE_CHECKING:`` / ``try: ... except ImportError:`` blocks at module level
         for inner in [*stmt.body, *getattr(stmt, "orelse", ()), *getattr(stmt, "finalbody", ())]:
-            _top_level(summary, inner, bases)
+            _top_level(summary, inner, bases, bodies)
 
 
-def _function(summary: ModuleSummary, node: _NODES, local: str) -> None:
+def read_body(summary: ModuleSummary, fn: FunctionSummary) -> None:
+    """Read the body of a function :func:`summarize` left unread (``bodies=False``): only its own
+    lines are parsed (a method's inside a stand-in class, for the indentation)."""
+    if not fn.unread or summary.lines is None:
+        return
+    fn.unread = False
+    segment = "\n".join(summary.lines[fn.line - 1:fn.end])
+    offset = fn.line - 1
+    if fn.indented:
+        segment, offset = "class _:\n" + segment, offset - 1
+    try:
+        tree = ast.parse(segment)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    node = tree.body[0] if tree.body else None
+    if fn.indented and isinstance(node, ast.ClassDef):
+        node = node.body[0] if node.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return
+    local = fn.qualname[len(summary.name) + 1:]
+    owner = summary.classes.get(local.partition(".")[0]) if "." in local else None
+    _body(summary, node, fn, owner, offset)
+
+
+def _decoded(source: bytes) -> str:
+    """Module source as text, in the encoding it declares (PEP 263), else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    try:
+        return source.decode(encoding, errors="replace")
+    except LookupError:
+        return source.decode("utf-8", errors="replace")
+
+
+_ASYNC_SESSION_FACTORY = "sqlalchemy.ext.asyncio.async_sessionmaker"
+# Decorators that leave a method's body running where it is called.
+_IN_PLACE = frozenset({"staticmethod", "classmethod", "property", "builtins.staticmethod", "builtins.classmethod",
+                       "builtins.property", "typing.override", "typing_extensions.override", "abc.abstractmethod"})
+# Awaiting these awaits the coroutines passed to them: ``await asyncio.wait_for(fetch(), 5)``.
+_AWAITS_ARGUMENTS = frozenset({"asyncio.gather", "asyncio.wait_for", "asyncio.shield", "asyncio.tasks.gather",
+                               "asyncio.tasks.wait_for", "asyncio.tasks.shield"})
+
+
+def _async_session_class(summary: ModuleSummary, call: ast.Call) -> bool:
+    """``sessionmaker(..., class_=X)`` with an X that is not a sync Session."""
+    given = next((k.value for k in call.keywords if k.arg == "class_"), call.args[1] if len(call.args) > 1 else None)
+    return given is not None and _resolve_local(summary, _dotted(given)) not in SYNC_SESSION_CLASSES
+
+
+def _bind_attr(cls: ClassSummary, name: str, value: Optional[str]) -> None:
+    """An attribute bound to ``value``; bound to two different things, it is unknown (None)."""
+    if name not in cls.attrs:
+        cls.attrs[name] = value
+    elif cls.attrs[name] != value:
+        cls.attrs[name] = None
+
+
+def _annotated(summary: ModuleSummary, ann: ast.expr, depth: int = 0) -> Optional[str]:
+    """The class an annotation names (``Session``, ``Optional[Session]``, ``Session | None``,
+    ``Annotated[Session, Depends(...)]``, ``"Session"``), absolute; None when it names no single class."""
+    if depth > 5:
+        return None
+    if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+        try:
+            inner = ast.parse(ann.value, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        return _annotated(summary, inner, depth + 1)
+    if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+        sides = [x for x in (ann.left, ann.right) if not (isinstance(x, ast.Constant) and x.value is None)]
+        return _annotated(summary, sides[0], depth + 1) if len(sides) == 1 else None
+    if isinstance(ann, ast.Subscript):
+        outer = _resolve_local(summary, _dotted(ann.value))
+        args = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+        if outer in ("typing.Optional", "typing_extensions.Optional") and len(args) == 1:
+            return _annotated(summary, args[0], depth + 1)
+        if outer in ("typing.Annotated", "typing_extensions.Annotated") and args:
+            return _annotated(summary, args[0], depth + 1)
+        if outer in ("typing.Union", "typing_extensions.Union"):
+            kept = [x for x in args if not (isinstance(x, ast.Constant) and x.value is None)]
+            return _annotated(summary, kept[0], depth + 1) if len(kept) == 1 else None
+        return None
+    written = _dotted(ann)
+    return _resolve_local(summary, written) if written is not None and "(" not in written else None
+
+
+def _function(summary: ModuleSummary, node: _NODES, local: str, owner: Optional[ClassSummary], bodies: bool) -> None:
+    written = [_dotted(d) for d in node.decorator_list]
+    decorated = any(w is None or (w not in _IN_PLACE and _resolve_local(summary, w) not in _IN_PLACE
+                                  and not w.endswith((".setter", ".getter", ".deleter")))
+                    for w in written)
     fn = FunctionSummary(f"{summary.name}.{local}", isinstance(node, ast.AsyncFunctionDef), node.lineno,
-                         decorated=bool(node.decorator_list))
+                         decorated=decorated, module=summary.name, end=node.end_lineno or node.lineno,
+                         indented=node.col_offset > 0)
+    summary.functions[local] = fn
+    if bodies:
+        _body(summary, node, fn, owner)
+
+
+def _body(summary: ModuleSummary, node: _NODES, fn: FunctionSummary, owner: Optional[ClassSummary],
+          offset: int = 0) -> None:
+    """What a function's body calls, gives and binds on ``self`` (``offset``: added to line numbers)."""
+    written = [_dotted(d) for d in node.decorator_list]
     nodes = list(_own_nodes(node))
-    awaited = {id(n.value) for n, _ in nodes if isinstance(n, ast.Await)}
-    # names the function binds itself shadow the module's (a parameter named like a module is not it)
+    awaited: set[int] = set()
+    for n, _ in nodes:
+        if isinstance(n, ast.Await):
+            awaited.add(id(n.value))
+        elif isinstance(n, ast.AsyncWith):  # ``async with x() as y``: an async context manager
+            awaited.update(id(item.context_expr) for item in n.items)
+        elif isinstance(n, ast.AsyncFor):
+            awaited.add(id(n.iter))
+    # names the function binds itself shadow the module's (a parameter named like a module is not
+    # it); a parameter's annotation, ``self``/``cls`` of a method, and a local bound once say what it is
     args = node.args
-    shadowed = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+    params = [a for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
+    shadowed = {a.arg for a in params}
+    known: dict[str, str] = {}  # name -> what it is, absolute (``app.svc.Service()``: an instance)
+    positional = [*args.posonlyargs, *args.args]
+    if owner is not None and positional and "staticmethod" not in written:
+        known[positional[0].arg] = owner.qualname + ("" if "classmethod" in written else "()")
+    for a in params:
+        typed = _annotated(summary, a.annotation) if a.annotation is not None and a.arg not in known else None
+        if typed is not None:
+            known[a.arg] = typed + "()"
     imports: dict[str, str] = {}
+    stores: dict[str, int] = {}
+    values: dict[str, Union[ast.expr, str]] = {}  # a local's value: an expression, or a class (annotated)
     for n, _ in nodes:
         if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
             shadowed.add(n.id)
+            stores[n.id] = stores.get(n.id, 0) + 1
         elif isinstance(n, (ast.Import, ast.ImportFrom)):
             _bind_import(imports, n, summary.package)
         elif isinstance(n, (ast.Global, ast.Nonlocal)):
             shadowed.difference_update(n.names)
+            stores.update((name, 2) for name in n.names)  # bound elsewhere too
+        elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            values[n.targets[0].id] = n.value
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
+            typed = _annotated(summary, n.annotation)
+            if typed is not None:
+                values[n.target.id] = typed + "()"
+            elif n.value is not None:
+                values[n.target.id] = n.value
+        elif isinstance(n, (ast.With, ast.AsyncWith)):
+            for item in n.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    values[item.optional_vars.id] = item.context_expr
+
+    def resolve(dotted: str, depth: int = 0) -> Optional[str]:
+        head = dotted.split(".", 1)[0].split("(", 1)[0]
+        rest = dotted[len(head):]
+        if head in known and head not in stores:
+            return N.canonical(known[head] + rest)
+        if head in values and stores.get(head) == 1 and depth < 8:
+            value = values[head]
+            inner = value if isinstance(value, str) else _dotted(value)
+            base = (inner if isinstance(value, str) else resolve(inner, depth + 1)) if inner else None
+            return N.canonical(base + rest) if base is not None else None
+        if head in imports:
+            return N.canonical(imports[head] + rest)
+        if head in shadowed:
+            return None
+        return _resolve_local(summary, dotted)
+
+    self_name = positional[0].arg if owner is not None and positional and "staticmethod" not in written else None
+    gives: list[Optional[ast.expr]] = []  # what it yields
+    returned: list[Optional[ast.expr]] = []
     for n, conditional in nodes:
         if isinstance(n, ast.Call):
             called = _dotted(n.func)
-            head = called.split(".", 1)[0].split("(", 1)[0] if called else ""
-            if head in imports:
-                target: Optional[str] = N.canonical(imports[head] + called[len(head):]) if called else None
-            elif head in shadowed:
-                target = None
-            else:
-                target = _resolve_local(summary, called) if called is not None else None
-            if target is not None:
-                fn.calls.append(CallRef(target, n.lineno, id(n) in awaited, conditional, _quiet(n)))
+            target = resolve(called) if called else None
+            if target is None:
+                continue
+            fn.calls.append(CallRef(target, n.lineno + offset, id(n) in awaited, conditional, _quiet(n), _given(n)))
+            if id(n) in awaited and target in _AWAITS_ARGUMENTS:
+                awaited.update(id(a) for a in n.args)
         elif isinstance(n, (ast.Yield, ast.YieldFrom)):
             fn.is_generator = True
-    summary.functions[local] = fn
+            gives.append(n.value if isinstance(n, ast.Yield) else None)
+        elif isinstance(n, ast.Return) and n.value is not None:
+            returned.append(n.value)
+        elif self_name is not None and owner is not None and isinstance(n, (ast.Assign, ast.AnnAssign)):
+            # ``self.http = requests.Session()``: what the instance's attribute is
+            value = n.value
+            for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == self_name:
+                    inner = _dotted(value) if isinstance(value, ast.Call) else None
+                    _bind_attr(owner, t.attr, resolve(inner) if inner is not None else None)
+    fn.returns = _gives(gives if fn.is_generator else returned, resolve)
+    if fn.returns is None and node.returns is not None:
+        typed = _annotated(summary, _unwrapped(summary, node.returns))
+        fn.returns = typed + "()" if typed is not None else None
+
+
+def _gives(values: list[Optional[ast.expr]], resolve: Callable[[str], Optional[str]]) -> Optional[str]:
+    """The one thing all of ``values`` are (resolved), or None."""
+    found: set[Optional[str]] = set()
+    for value in values:
+        written = _dotted(value) if isinstance(value, (ast.Call, ast.Name, ast.Attribute)) else None
+        found.add(resolve(written) if written is not None else None)
+        if len(found) > 1:
+            return None
+    return found.pop() if found else None
+
+
+_WRAPPERS = frozenset({"typing.Iterator", "typing.Generator", "typing.AsyncIterator", "typing.AsyncGenerator",
+                       "typing.Iterable", "collections.abc.Iterator", "collections.abc.Generator",
+                       "collections.abc.AsyncIterator", "collections.abc.AsyncGenerator",
+                       "contextlib.AbstractContextManager", "typing.ContextManager"})
+
+
+def _unwrapped(summary: ModuleSummary, ann: ast.expr) -> ast.expr:
+    """``Iterator[Session]``, ``Generator[Session, None, None]`` -> ``Session`` (what a
+    generator yields); other annotations as they are."""
+    if isinstance(ann, ast.Subscript) and _resolve_local(summary, _dotted(ann.value)) in _WRAPPERS:
+        return ann.slice.elts[0] if isinstance(ann.slice, ast.Tuple) and ann.slice.elts else ann.slice
+    return ann
+
+
+def _given(call: ast.Call) -> frozenset[str]:
+    """The arguments given and not literally empty strings: ``@i`` by position, ``name@`` by keyword
+    (nothing after a ``*args``: their positions are unknown)."""
+    out: set[str] = set()
+    for i, a in enumerate(call.args):
+        if isinstance(a, ast.Starred):
+            break
+        if not (isinstance(a, ast.Constant) and a.value == ""):
+            out.add(f"@{i}")
+    out |= {f"{k.arg}@" for k in call.keywords
+            if k.arg and not (isinstance(k.value, ast.Constant) and k.value.value == "")}
+    return frozenset(out)
 
 
 def _quiet(call: ast.Call) -> frozenset[str]:
@@ -248,63 +498,102 @@ def _false_or_zero(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and not isinstance(expr.value, str) and expr.value in (False, 0)
 
 
-def _own_nodes(fn: _NODES) -> Iterator[tuple[ast.AST, bool]]:
-    """The nodes of a function's body, each with whether it runs only on a condition; not those of
-    nested functions, classes or lambdas (they run at another time, often in a thread)."""
-    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(fn.body)
-                                         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+def _own_nodes(fn: _NODES) -> list[tuple[ast.AST, bool]]:
+    """The nodes of a function's body in source order, each with whether it runs only on a
+    condition; not those of nested functions, classes or lambdas (they run at another time,
+    often in a thread). The hottest loop of an index: no generators, one dict lookup per node."""
+    out: list[tuple[ast.AST, bool]] = []
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(fn.body) if type(stmt) not in _SCOPES]
+    pop, push, emit = stack.pop, stack.append, out.append
     while stack:
-        node, conditional = stack.pop()
-        yield node, conditional
-        for child, under in reversed(list(_children(node, conditional))):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append((child, under))
+        node, conditional = pop()
+        emit((node, conditional))
+        kind = type(node)
+        branch = _BRANCHES.get(kind)
+        if branch is not None:
+            children = branch(node, conditional)
+        else:
+            children = []
+            for name in _FIELDS.get(kind) or _fields(kind):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    children.extend((child, conditional) for child in value if isinstance(child, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append((value, conditional))
+        for child in reversed(children):
+            if type(child[0]) not in _SCOPES:
+                push(child)
+    return out
 
 
-def _children(node: ast.AST, conditional: bool) -> Iterator[tuple[ast.AST, bool]]:
-    """A node's children, marked conditional below a branch (an if's or a conditional
-    expression's branches, match cases, except handlers, the right operands of and/or)."""
-    if isinstance(node, (ast.If, ast.IfExp)):
-        yield node.test, conditional
-        body = node.body if isinstance(node.body, list) else [node.body]
-        orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
-        for child in [*body, *orelse]:
-            yield child, True
-    elif isinstance(node, ast.Match):
-        yield node.subject, conditional
-        for case in node.cases:
-            yield case, True
-    elif isinstance(node, _TRY):
-        parts = cast(ast.Try, node)  # ast.TryStar (``except*``) has the same fields
-        for child in parts.body:
-            yield child, conditional
-        for handler in parts.handlers:
-            yield handler, True
-        for child in [*parts.orelse, *parts.finalbody]:
-            yield child, conditional
-    elif isinstance(node, ast.BoolOp):
-        yield node.values[0], conditional
-        for child in node.values[1:]:
-            yield child, True
-    elif isinstance(node, ast.While):  # may run no time
-        yield node.test, conditional
-        for child in [*node.body, *node.orelse]:
-            yield child, True
-    elif isinstance(node, ast.GeneratorExp):  # runs only when consumed
-        for child in ast.iter_child_nodes(node):
-            yield child, True
-    elif isinstance(node, ast.comprehension):
-        yield node.iter, conditional
-        yield node.target, conditional
-        for child in node.ifs:
-            yield child, True
-    elif isinstance(node, ast.Assert):
-        yield node.test, conditional
-        if node.msg is not None:
-            yield node.msg, True
-    else:
-        for child in ast.iter_child_nodes(node):
-            yield child, conditional
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # per node type: the fields that may hold nodes
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS[kind] = tuple(n for n in getattr(kind, "_fields", ()) if n != "ctx")
+    return names
+
+
+_Children = list[tuple[ast.AST, bool]]
+
+
+def _if(node: ast.AST, conditional: bool) -> _Children:
+    """An if's or a conditional expression's branches may not run."""
+    branch = cast(ast.IfExp, node)  # ast.If has the same fields, holding statement lists
+    body: list[ast.AST] = branch.body if isinstance(branch.body, list) else [branch.body]
+    orelse: list[ast.AST] = branch.orelse if isinstance(branch.orelse, list) else [branch.orelse]
+    return [(branch.test, conditional), *((child, True) for child in [*body, *orelse])]
+
+
+def _match(node: ast.AST, conditional: bool) -> _Children:
+    match = cast(ast.Match, node)
+    return [(match.subject, conditional), *((case, True) for case in match.cases)]
+
+
+def _try(node: ast.AST, conditional: bool) -> _Children:
+    """Except handlers may not run; the rest does (``ast.TryStar`` has the same fields)."""
+    parts = cast(ast.Try, node)
+    return [*((c, conditional) for c in parts.body), *((h, True) for h in parts.handlers),
+            *((c, conditional) for c in [*parts.orelse, *parts.finalbody])]
+
+
+def _bool_op(node: ast.AST, conditional: bool) -> _Children:
+    """The right operands of and/or may not run."""
+    values = cast(ast.BoolOp, node).values
+    return [(values[0], conditional), *((child, True) for child in values[1:])]
+
+
+def _while(node: ast.AST, conditional: bool) -> _Children:
+    """A while loop's body may run no time."""
+    loop = cast(ast.While, node)
+    return [(loop.test, conditional), *((child, True) for child in [*loop.body, *loop.orelse])]
+
+
+def _generator(node: ast.AST, conditional: bool) -> _Children:
+    """A generator expression runs only when consumed."""
+    return [(child, True) for child in ast.iter_child_nodes(node)]
+
+
+def _comprehension(node: ast.AST, conditional: bool) -> _Children:
+    """A comprehension's filters may not run."""
+    part = cast(ast.comprehension, node)
+    return [(part.iter, conditional), (part.target, conditional), *((child, True) for child in part.ifs)]
+
+
+def _assert(node: ast.AST, conditional: bool) -> _Children:
+    """An assert's message runs only when it fails."""
+    check = cast(ast.Assert, node)
+    out: _Children = [(check.test, conditional)]
+    if check.msg is not None:
+        out.append((check.msg, True))
+    return out
+
+
+_BRANCHES: dict[type, Callable[[ast.AST, bool], _Children]] = {
+    ast.If: _if, ast.IfExp: _if, ast.Match: _match, ast.Try: _try, _TRY[-1]: _try, ast.BoolOp: _bool_op,
+    ast.While: _while, ast.GeneratorExp: _generator, ast.comprehension: _comprehension, ast.Assert: _assert,
+}
 
 
 def _dotted(expr: ast.expr) -> Optional[str]:
@@ -347,10 +636,13 @@ _BUILTINS = frozenset({"open", "input", "print", "exec", "eval", "compile", "__i
 class ProjectIndex:
     """The summaries of a project's modules, read on first use from the package root."""
 
-    def __init__(self, root: Union[str, Path]) -> None:
+    def __init__(self, root: Union[str, Path], store: Optional["SummaryStore"] = None) -> None:
         self.root = Path(root).resolve()
+        self.store = store  # summaries on disk, shared by processes and runs
         self._modules: dict[str, Optional[ModuleSummary]] = {}
-        self._chains: dict[tuple[str, CallJudge], Optional[RemoteChain]] = {}
+        self._chains: dict[tuple[str, CallJudge, bool], Optional[RemoteChain]] = {}
+        self._located: dict[str, Union[FunctionSummary, str]] = {}
+        self._kinds: dict[str, Optional[N.AppKind]] = {}
 
     @classmethod
     def of(cls, path: Union[str, Path]) -> "ProjectIndex":
@@ -373,9 +665,9 @@ class ProjectIndex:
         self._modules[name] = found
         return found
 
-    @staticmethod
-    def _read(base: Path, name: str) -> Optional[ModuleSummary]:
-        """Module ``name`` as ``base/__init__.py`` or ``base.py``, summarised; None when neither exists."""
+    def _read(self, base: Path, name: str) -> Optional[ModuleSummary]:
+        """Module ``name`` as ``base/__init__.py`` or ``base.py``, summarised (or read from the
+        store, by its content); None when neither exists."""
         for path, is_package in ((base / "__init__.py", True), (base.with_suffix(".py"), False)):
             if path.is_file():
                 try:
@@ -383,9 +675,17 @@ class ProjectIndex:
                     source = b"" if too_large else path.read_bytes()
                 except OSError:
                     return None
-                found = summarize(source, name, str(path), is_package)
                 if too_large:
+                    found = ModuleSummary(name, str(path), is_package)
                     found.parse_error = f"larger than {_MAX_BYTES:,} bytes: not summarised"
+                    return found
+                key = self.store.key(name, is_package, source) if self.store is not None else ""
+                stored = self.store.get(key, str(path), source) if self.store is not None else None
+                if stored is not None:
+                    return stored
+                found = summarize(source, name, str(path), is_package, bodies=False)
+                if self.store is not None:
+                    self.store.put(key, found)
                 return found
         return None
 
@@ -424,20 +724,137 @@ class ProjectIndex:
         return None
 
     def function(self, qualname: str) -> Optional[FunctionSummary]:
-        """The project function (or ``Class.method``) an absolute name stands for."""
-        found = self.resolve(qualname)
-        if found is not None:
-            module, _, name = found.rpartition(".")
-            summary = self.module(module)
-            return summary.functions.get(name) if summary is not None else None
-        # ``app.api.Items.get``: a method, named through its class
+        """The project function an absolute name calls: a function; a method named through its
+        class (``app.api.Items.get``), an instance (``app.api.Items().get``) or a module-level
+        instance (``app.services.tts.engine.speak`` where ``engine = Speaker()``), inherited
+        methods included; a class's ``__init__`` for a class (its constructor runs it)."""
+        if "(" not in qualname:
+            found = self.resolve(qualname)
+            if found is not None:
+                module, _, name = found.rpartition(".")
+                summary = self.module(module)
+                if summary is not None and name in summary.functions:
+                    return summary.functions[name]
+                if summary is not None and name in summary.classes:
+                    return self.method(found, "__init__")
         owner, _, method = qualname.rpartition(".")
-        cls = self.resolve(owner)
-        if cls is None:
+        if not owner or "(" in method:
             return None
-        module, _, name = cls.rpartition(".")
-        summary = self.module(module)
-        return summary.functions.get(f"{name}.{method}") if summary is not None else None
+        if owner.endswith("()") and "(" not in owner[:-2]:
+            cls = self.resolve(owner[:-2])
+        elif "(" not in owner:
+            cls = self.resolve(owner)
+            bound = self.binding(cls) if cls is not None else None
+            if bound is not None:  # ``engine = Speaker()``: the instance's class
+                cls = self.resolve(bound[:-2]) if bound.endswith("()") and "(" not in bound[:-2] else None
+        else:
+            return None
+        return self.method(cls, method) if cls is not None else None
+
+    def method(self, cls: str, name: str) -> Optional[FunctionSummary]:
+        """Method ``name`` of project class ``cls``, defined there or inherited from a project base."""
+        for owner in [cls, *self.ancestors(cls)]:
+            found = self.resolve(owner)
+            if found is None:
+                continue
+            module, _, local = found.rpartition(".")
+            summary = self.module(module)
+            if summary is not None and local in summary.classes:
+                fn = summary.functions.get(f"{local}.{name}")
+                if fn is not None:
+                    return fn
+        return None
+
+    def read(self, fn: FunctionSummary) -> FunctionSummary:
+        """``fn`` with its body read (what it calls, gives, whether it is a generator)."""
+        summary = self.module(fn.module)
+        if summary is not None:
+            read_body(summary, fn)
+        return fn
+
+    def binding(self, definition: str) -> Optional[str]:
+        """What a project's module-level name is bound to by a call (``sqlalchemy.orm.sessionmaker()``
+        for ``app.db.SessionLocal``), or None."""
+        module, _, local = definition.rpartition(".")
+        summary = self.module(module) if module else None
+        return summary.assigned.get(local) if summary is not None else None
+
+    def _returns(self, definition: str) -> Optional[str]:
+        """What calling a project function gives (:attr:`FunctionSummary.returns`), or None."""
+        module, _, local = definition.rpartition(".")
+        summary = self.module(module) if module else None
+        if summary is None or local not in summary.functions:
+            return None
+        fn = summary.functions[local]
+        read_body(summary, fn)
+        return fn.returns
+
+    def attribute(self, cls: str, name: str) -> Optional[str]:
+        """What attribute ``name`` of a project class's instances is bound to (``requests.Session()``
+        for ``self.http = requests.Session()`` in a method), looked up in its bases too."""
+        for owner in [cls, *self.ancestors(cls)]:
+            found = self.resolve(owner)
+            module, _, local = found.rpartition(".") if found is not None else ("", "", "")
+            summary = self.module(module) if module else None
+            if summary is not None and local in summary.classes:
+                for method, fn in summary.functions.items():  # ``self.http = ...`` in any of its methods
+                    if method.startswith(local + "."):
+                        read_body(summary, fn)
+                info = summary.classes[local]
+                if name in info.attrs:
+                    return info.attrs[name]
+        return None
+
+    def locate(self, qualname: str) -> Union[FunctionSummary, str]:
+        """What a call of ``qualname`` runs: a project function to follow, or else the name of what
+        it calls outside the project, the project's bindings substituted (``app.db.SessionLocal().query``
+        is ``sqlalchemy.orm.sessionmaker()().query``; ``app.api.Client().http.get`` is
+        ``requests.Session().get`` when ``self.http = requests.Session()``). Memoised."""
+        found = self._located.get(qualname)
+        if found is not None:
+            return found
+        current = qualname
+        result: Union[FunctionSummary, str] = qualname
+        for _ in range(_MAX_DEPTH):
+            fn = self.function(current)
+            if fn is not None:
+                result = fn
+                break
+            result = current
+            expanded = self._expand(current)
+            if expanded is None or expanded == current:
+                break
+            current = expanded
+        self._located[qualname] = result
+        return result
+
+    def _expand(self, qualname: str) -> Optional[str]:
+        """``qualname`` with its first project binding substituted, or None when it has none."""
+        segments = qualname.split(".")
+        prefix = ""
+        for i, segment in enumerate(segments):
+            name = segment.split("(", 1)[0]
+            calls = segment[len(name):]
+            prefix = f"{prefix}.{name}" if prefix else name
+            found = self.resolve(prefix) if i else None
+            if found is None:
+                if calls:
+                    return None  # a call of something outside the project
+                continue
+            rest = segments[i + 1:]
+            bound = self.binding(found)
+            if bound is not None:
+                return ".".join([bound + calls, *rest])
+            gives = self._returns(found) if calls else None
+            if gives is not None:  # ``get_db().query`` where get_db gives a Session
+                return ".".join([gives + calls[2:], *rest])
+            if calls == "()" and rest:
+                attr = rest[0].split("(", 1)[0]
+                value = self.attribute(found, attr)
+                if value is not None:
+                    return ".".join([value + rest[0][len(attr):], *rest[1:]])
+            return None
+        return None
 
     def ancestors(self, qualname: str) -> list[str]:
         """The absolute names of a project class's bases and theirs, across modules (each once;
@@ -460,41 +877,136 @@ class ProjectIndex:
                 todo.append(base)
         return list(dict.fromkeys(out))
 
-    def blocking_chain(self, start: str, calls: CallJudge) -> Optional[RemoteChain]:
+    def blocking_chain(self, start: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
         """:meth:`ProjectView.blocking_chain` from an absolute name (memoised per judge)."""
-        key = (start, calls)
+        key = (start, calls, awaited)
         if key in self._chains:
             return self._chains[key]
         found: Optional[RemoteChain] = None
-        first = self.function(start)
-        if first is not None and _plain(first):
+        first = self.locate(start)
+        if isinstance(first, FunctionSummary) and _runs(self.read(first), awaited):
             queue: list[tuple[FunctionSummary, tuple[str, ...]]] = [(first, (first.qualname,))]
             seen = {first.qualname}
             i = 0
             while i < len(queue) and found is None:
                 fn, path = queue[i]
                 i += 1
-                steady = [c for c in fn.calls if not c.conditional and not c.awaited and not calls.safe(c.target)]
-                hit = next((c for c in steady if calls.blocks(c.target, c.quiet)), None)
-                if hit is not None:
-                    found = RemoteChain(path, hit.target, fn.qualname, hit.line)
-                elif len(path) < _MAX_HOPS:
-                    for call in steady:
-                        callee = self.function(call.target)
-                        if callee is not None and _plain(callee) and callee.qualname not in seen:
+                follow: list[FunctionSummary] = []
+                for call in fn.calls:
+                    if call.conditional or calls.safe(call.target):
+                        continue
+                    where = self.locate(call.target)
+                    if isinstance(where, FunctionSummary):
+                        if where.qualname not in seen and _runs(self.read(where), call.awaited):
+                            follow.append(where)
+                    elif not call.awaited and not calls.safe(where) and calls.blocks(where, call.quiet, call.given):
+                        found = RemoteChain(path, where, fn.qualname, call.line, fn.is_async)
+                        break
+                if found is None and len(path) < _MAX_HOPS:
+                    for callee in follow:
+                        if callee.qualname not in seen:
                             seen.add(callee.qualname)
                             queue.append((callee, path + (callee.qualname,)))
         self._chains[key] = found
         return found
 
+    def outside(self, qualname: str) -> Optional[str]:
+        """What a name that leads through the project's bindings calls outside it, when that differs
+        from the name itself (``app.db.SessionLocal().query`` -> ``sqlalchemy.orm.sessionmaker()().query``)."""
+        where = self.locate(qualname)
+        return where if isinstance(where, str) and where != qualname else None
+
     def app_kind(self, qualname: str) -> Optional[N.AppKind]:
         """The app or router kind a project class builds (a subclass of ``FastAPI``, ``APIRouter``,
-        ``Starlette`` or ``Router`` in another module), or None: the framework step's seam."""
+        ``Starlette`` or ``Router`` in another module), or None: the framework step's seam. Memoised."""
+        if qualname in self._kinds:
+            return self._kinds[qualname]
+        found: Optional[N.AppKind] = None
         for base in self.ancestors(qualname):
-            kind = N.APP_CLASSES.get(N.canonical(base))
-            if kind is not None:
-                return kind
+            found = N.APP_CLASSES.get(N.canonical(base))
+            if found is not None:
+                break
+        self._kinds[qualname] = found
+        return found
+
+
+class SummaryStore:
+    """Module summaries on disk, keyed by the module's name and content and the linter's own
+    source: ``flake8 -j`` workers, the command's workers and later runs read a module another
+    process summarised instead of parsing it again. One small JSON file per module under
+    ``<cache directory>/project-v1/<2 hex>/<key>.json``, written atomically; an unreadable
+    entry is a miss. JSON, not pickle: a cache directory inside a checked-out repository must
+    never be able to run code. Function bodies are not stored: they are read on demand from
+    the source (:func:`read_body`)."""
+
+    FORMAT = "project-v1"
+
+    def __init__(self, directory: Union[str, Path]) -> None:
+        self.directory = Path(directory)
+        self._cache = Cache(self.directory)
+
+    def key(self, name: str, is_package: bool, source: bytes) -> str:
+        digest = hashlib.sha256(package_fingerprint().encode())
+        digest.update(f"\0{name}\0{int(is_package)}\0".encode())
+        digest.update(source)
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / self.FORMAT / key[:2] / f"{key}.json"
+
+    def get(self, key: str, path: str, source: bytes) -> Optional[ModuleSummary]:
+        try:
+            with open(self._entry(key), encoding="utf-8") as fh:
+                data = json.load(fh)
+            summary = _from_json(data, key, path)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+        if summary is not None and summary.functions:
+            summary.lines = _lines(source)
+        return summary
+
+    def put(self, key: str, summary: ModuleSummary) -> None:
+        try:
+            self._cache.prepare()
+            target = self._entry(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = json.dumps(_to_json(summary, key), separators=(",", ":")).encode("utf-8")
+            replace_file(str(target), data, prefix=".tmp-", suffix=".json")
+        except OSError:
+            pass  # a store that cannot be written is no store; never fail the run
+
+
+def _to_json(summary: ModuleSummary, key: str) -> dict[str, object]:
+    return {
+        "key": key, "name": summary.name, "package": summary.package, "is_package": summary.is_package,
+        "parse_error": summary.parse_error, "imports": summary.imports, "assigned": summary.assigned,
+        "defined": sorted(summary.defined),
+        "functions": {k: [f.qualname, f.is_async, f.line, f.decorated, f.end, f.indented]
+                      for k, f in summary.functions.items()},
+        "classes": {k: [c.qualname, c.bases, c.line, c.unresolved_bases, c.attrs] for k, c in summary.classes.items()},
+    }
+
+
+def _from_json(data: Any, key: str, path: str) -> Optional[ModuleSummary]:
+    """A stored summary (its function bodies unread), or None when the entry is not for ``key``."""
+    if not isinstance(data, dict) or data.get("key") != key:
         return None
+    summary = ModuleSummary(str(data["name"]), path, bool(data["is_package"]), dict(data["imports"]),
+                            parse_error=data["parse_error"], package=str(data["package"]),
+                            assigned=dict(data["assigned"]), defined=set(data["defined"]))
+    for local, (qualname, is_async, line, decorated, end, indented) in data["functions"].items():
+        summary.functions[local] = FunctionSummary(qualname, bool(is_async), int(line), decorated=bool(decorated),
+                                                   module=summary.name, end=int(end), indented=bool(indented),
+                                                   unread=True)
+    for local, (qualname, bases, line, unresolved, attrs) in data["classes"].items():
+        summary.classes[local] = ClassSummary(qualname, list(bases), int(line), bool(unresolved), dict(attrs))
+    return summary
+
+
+def _lines(source: Union[str, bytes]) -> list[str]:
+    """Source split on line ends as Python counts them (``\\f`` and friends are not line ends)."""
+    text = source if isinstance(source, str) else _decoded(source)
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 class ProjectView:
@@ -522,40 +1034,100 @@ class ProjectView:
         absolute = self.absolute(qualname)
         return self.index.app_kind(absolute) if absolute is not None else None
 
-    def blocking_chain(self, qualname: str, calls: CallJudge) -> Optional[RemoteChain]:
-        """When calling ``qualname`` (a sync function of another module of the project) blocks:
-        the helpers, outermost first, down to the first blocking call, following only calls
-        each helper makes unconditionally (see ``_children``), never into an async function, a
-        generator, a decorated one or a safe call. Breadth first: the shortest chain; loops end.
-        Memoised in the index, per judge."""
+    def blocking_chain(self, qualname: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
+        """When calling ``qualname`` (a function or method of another module of the project: sync,
+        or async when ``awaited``) blocks: the helpers, outermost first, down to the first
+        blocking call, following only calls each helper makes unconditionally (see ``_children``):
+        sync helpers called, async ones awaited, never a generator, a decorated helper or a safe
+        call. Breadth first: the shortest chain; loops end. Memoised in the index, per judge."""
         start = self.absolute(qualname)
         if start is None or calls.safe(start):
             return None
-        if self.module is not None and start.rpartition(".")[0] == self.module:
+        if self._own(self.index.locate(start)):
             return None  # this module's own functions: the same-module analysis follows them
-        return self.index.blocking_chain(start, calls)
+        return self.index.blocking_chain(start, calls, awaited)
+
+    def outside(self, qualname: str) -> Optional[str]:
+        """What a name imported from the project calls outside it, through the project's bindings
+        (``SessionLocal().query`` with ``SessionLocal = sessionmaker(...)`` in ``app.db``), when
+        that differs from the name itself."""
+        start = self.absolute(qualname)
+        return self.index.outside(start) if start is not None else None
+
+    def _own(self, where: Union[FunctionSummary, str]) -> bool:
+        if not isinstance(where, FunctionSummary) or self.module is None:
+            return False
+        summary = self.index.module(self.module)
+        return summary is not None and where.qualname.startswith(self.module + ".") and \
+            summary.functions.get(where.qualname[len(self.module) + 1:]) is where
 
 
-def _plain(fn: FunctionSummary) -> bool:
-    """A helper whose body runs when it is called, on the caller's thread."""
-    return not fn.is_async and not fn.is_generator and not fn.decorated
+def _runs(fn: FunctionSummary, awaited: bool) -> bool:
+    """A helper whose body runs on the caller's thread when it is called so: a plain sync function
+    called, or an async one awaited (not a generator, nor wrapped by a decorator)."""
+    return fn.is_async == awaited and not fn.is_generator and not fn.decorated
 
 
 _INDEXES: dict[Path, ProjectIndex] = {}  # package root -> its index, for this process
+_ROOTS: dict[str, Path] = {}  # a checked file's folder -> its package root
 
 
-def view_for(filename: str) -> ProjectView:
+class _Deferred:
+    """The project view of a checked file, found on first use: a file the prefilter skips, or one
+    that asks nothing of other modules, costs no path lookups."""
+
+    def __init__(self, filename: str, cache_dir: Optional[str]) -> None:
+        self.filename = filename
+        self.cache_dir = cache_dir
+        self._view: Optional[ProjectView] = None
+
+    @property
+    def view(self) -> ProjectView:
+        if self._view is None:
+            self._view = _view(self.filename, self.cache_dir)
+        return self._view
+
+    def app_kind(self, qualname: str) -> Optional[N.AppKind]:
+        return self.view.app_kind(qualname)
+
+    def blocking_chain(self, qualname: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
+        return self.view.blocking_chain(qualname, calls, awaited)
+
+    def outside(self, qualname: str) -> Optional[str]:
+        return self.view.outside(qualname)
+
+
+def view_for(filename: str, cache_dir: Optional[str] = None) -> Elsewhere:
     """The project a checked file belongs to, as that file sees it (one index per package root
-    and process, built on first use: the command's workers and flake8's each build their own)."""
+    and process, built on first use; ``cache_dir``: where module summaries are stored, shared
+    by the command's workers, flake8's and later runs)."""
+    return _Deferred(filename, cache_dir)
+
+
+def index_directory(config: Config) -> Optional[str]:
+    """Where flake8's workers store module summaries: ``STARLETTE_LINT_CACHE_DIR``, else the
+    command's cache directory (beside the configuration, else in the working directory);
+    None when ``STARLETTE_LINT_CACHE_DIR`` is set empty (no store)."""
+    env = os.environ.get("STARLETTE_LINT_CACHE_DIR")
+    if env is not None:
+        return os.path.abspath(env) if env else None
+    return os.path.abspath(os.path.join(config.root or os.getcwd(), DIRNAME))
+
+
+def _view(filename: str, cache_dir: Optional[str]) -> ProjectView:
     if not filename or filename.startswith("<") or filename in ("-", "stdin"):
         return ProjectView(ProjectIndex(Path.cwd()), None)
-    root = package_root(filename)
+    folder = os.path.dirname(os.path.abspath(filename))
+    root = _ROOTS.get(folder)
+    if root is None:
+        root = _ROOTS[folder] = package_root(filename)
     index = _INDEXES.get(root)
     if index is None:
-        index = _INDEXES[root] = ProjectIndex(root)
+        index = _INDEXES[root] = ProjectIndex(root, SummaryStore(cache_dir) if cache_dir else None)
     return ProjectView.of(index, filename)
 
 
 def clear() -> None:
     """Forget every index (files changed: a long-lived process, tests)."""
     _INDEXES.clear()
+    _ROOTS.clear()

@@ -53,6 +53,7 @@ class Settings:
     cache_dir: Optional[str]
     mode: str = "check"  # check | fix | diff
     debug: bool = False
+    index_dir: Optional[str] = None  # project mode: where module summaries are stored
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _analyze(content: bytes, path: str, settings: Settings) -> tuple[Analysis, l
     if settings.config.project_mode:
         from .project import view_for
 
-        elsewhere = view_for(path)
+        elsewhere = view_for(path, settings.index_dir)
     analysis = analyze_source(source, path, settings.config, on_parse_error="syntax", debug=settings.debug,
                               elsewhere=elsewhere)
     return analysis, _keep(analysis.findings, settings.config, path, noqa), text

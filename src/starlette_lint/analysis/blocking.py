@@ -16,7 +16,7 @@ import libcst as cst
 
 from .. import names as N
 from .. import noqa as _noqa
-from ..catalog import Catalog, Entry, catalog_for
+from ..catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES, Catalog, Entry, catalog_for
 from ..config import DEFAULT
 from ..framework import (
     DEPENDENCY,
@@ -47,12 +47,6 @@ from ..model import (
 
 _TRANSPARENT_DECORATORS = frozenset(
     {"builtins.staticmethod", "builtins.classmethod", "starlette.authentication.requires"}
-)
-_SYNC_SESSION_CLASSES = frozenset(
-    {"sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlmodel.Session", "sqlmodel.orm.session.Session"}
-)
-_SESSION_FACTORIES = frozenset(
-    {"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"}
 )
 _SCOPED_SESSION = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"})
 _WRAP_FILE = frozenset({"anyio.wrap_file", "trio.wrap_file"})
@@ -139,22 +133,28 @@ class Chain:
 
 class _Judge:
     """What blocks in another module, by the catalogue: a row that needs no look at the call site
-    but for arguments given literally (``time.sleep(0)`` is quiet); ``safe-calls`` are never
-    followed. Equal for the same catalogue (chain searches are memoised by it)."""
+    but for the arguments given (``time.sleep(0)`` is quiet, ``smtplib.SMTP()`` with no host
+    connects nowhere). Of the rows with a named check of the call site, only a SQLAlchemy
+    Session's: a session factory given an async class is never summarised as one (see
+    ``project``). ``safe-calls`` are never followed. Equal for the same catalogue (chain searches
+    are memoised by it)."""
 
     __slots__ = ("catalog",)
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def blocks(self, qualname: str, quiet: frozenset[str]) -> bool:
+    def blocks(self, qualname: str, quiet: frozenset[str], given: frozenset[str]) -> bool:
         entry = self.catalog.lookup(qualname)
-        if entry is None or entry.guard or entry.needs:
+        if entry is None or entry.guard not in ("", "sync-session"):
             return False
         for spec in entry.quiet_when:  # "name@index"
             name, _, index = spec.partition("@")
             if f"@{index}" in quiet or f"{name}@" in quiet:
                 return False
+        if entry.needs:
+            name, _, index = entry.needs.partition("@")
+            return f"@{index}" in given or f"{name}@" in given
         return True
 
     def safe(self, qualname: str) -> bool:
@@ -314,6 +314,10 @@ class EventLoopFacts:
             if q is None:
                 q = self._path_division(site.node.func, site.scope)
             entry = self.catalog.lookup(q)
+            if entry is None and q is not None and self.fw.elsewhere is not NOWHERE and not q.startswith(LOCAL):
+                outside = self.fw.elsewhere.outside(q)  # ``SessionLocal().query``, SessionLocal from app.db
+                if outside is not None:
+                    q, entry = outside, self.catalog.lookup(outside)
             if entry is None or q is None or not self._applies(entry, site):
                 continue
             out.append(Hit(site, entry, q, fn))
@@ -423,10 +427,10 @@ class EventLoopFacts:
     def _sync_session(self, site: CallSite) -> bool:
         """False when the session comes from ``sessionmaker(class_=AsyncSession)`` (an async session)."""
         for call, q, scope in self._origins(site):
-            if q in _SESSION_FACTORIES:
+            if q in SESSION_FACTORIES:
                 cls = argument(call, 1, "class_")
                 cls_name = self.model.qualname(cls.value, scope) if cls is not None else None
-                if cls is not None and cls_name not in _SYNC_SESSION_CLASSES:
+                if cls is not None and cls_name not in SYNC_SESSION_CLASSES:
                     return False
         return True
 
@@ -561,9 +565,10 @@ class EventLoopFacts:
         return out
 
     def _remote_chains(self) -> list[RemoteHit]:
-        """Calls from request-path async code to a sync function of another module of the project
-        that blocks (project mode: what the framework step's seam knows; nothing otherwise). Only
-        a call the async function makes unconditionally, not awaited, not in a lambda."""
+        """Calls from request-path async code to a function of another module of the project that
+        blocks (project mode: what the framework step's seam knows; nothing otherwise): a sync
+        function called, an async one awaited. Only a call the async function makes
+        unconditionally, not in a lambda."""
         elsewhere = self.fw.elsewhere
         out: list[RemoteHit] = []
         if elsewhere is NOWHERE:
@@ -574,15 +579,15 @@ class EventLoopFacts:
         for fn, _ in self.request_path.values():
             candidates = []
             for site in fn.calls:
-                if site.awaited or site.in_lambda:
+                if site.in_lambda:
                     continue
                 q = self.model.call_qualname(site)
-                if q is None or q.startswith(LOCAL) or "()" in q or catalog.lookup(q) is not None:
+                if q is None or q.startswith(LOCAL) or catalog.lookup(q) is not None:
                     continue
                 candidates.append((site, q))
             conditional: Optional[set[int]] = None  # found when a chain needs it
             for site, q in candidates:
-                chain = elsewhere.blocking_chain(q, judge)
+                chain = elsewhere.blocking_chain(q, judge, site.awaited)
                 if chain is None:
                     continue
                 conditional = conditional if conditional is not None else _conditional_calls(fn.node)

@@ -44,7 +44,7 @@ What is not reported in request-path code
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from .. import noqa as _noqa
 from ..analysis.blocking import (
@@ -58,7 +58,7 @@ from ..analysis.blocking import (
     label,
     spell,
 )
-from ..catalog import KIND
+from ..catalog import KIND, Entry
 from ..finding import Report
 from ..framework import Framework
 from ..model import Function, Model
@@ -457,13 +457,30 @@ class BlockingHelper(Rule):
                 f"{f.context(chain.fn)}; run the helper in a thread: await run_in_threadpool({first}, ...)",
             )
         for remote in f.remote_chains:  # project mode: helpers in other modules of the project
-            first = spell(remote.site.node.func)
-            steps = " -> ".join(f"{h}()" for h in remote.chain.helpers)
+            rc = remote.chain
+            steps = " -> ".join(f"{h.removesuffix('.__init__')}()" for h in rc.helpers)  # a constructor: Client()
+            entry = f.catalog.lookup(rc.call)
+            if rc.in_async:  # the block is in an async helper: a thread around the call cannot help
+                fix = entry.alternative.replace("{name}", rc.call) if entry is not None else "run it in a thread"
+                advice = f"in {rc.caller}(): {fix}"
+            else:
+                first = spell(remote.site.node.func)
+                advice = ("run the helper in a thread: " + (f"await run_in_threadpool({first}, ...)" if "(" not in first
+                                                            else "await run_in_threadpool(...)"))
             yield self.report(
                 remote.site.node,
-                f"blocking call chain {remote.fn.name} -> {steps} -> {remote.chain.call}() in "
-                f"{f.context(remote.fn)}; run the helper in a thread: await run_in_threadpool({first}, ...)",
+                f"blocking call chain {remote.fn.name} -> {steps} -> {_shown(rc.call, entry)} in "
+                f"{f.context(remote.fn)}; {advice}",
             )
+
+
+def _shown(call: str, entry: Optional[Entry]) -> str:
+    """A blocking call's name for a chain: ``requests.post()``, ``open()``, ``query() on a sync
+    SQLAlchemy Session``."""
+    recv, _, name = call.rpartition(".")
+    if "()" in recv and entry is not None and entry.note:
+        return f"{name}() on {entry.note}"
+    return f"{call.removeprefix('builtins.')}()"
 
 
 class DanglingTask(Rule):
