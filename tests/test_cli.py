@@ -327,6 +327,7 @@ def _stats(stderr: str) -> tuple[int, int]:
 
 
 def test_cache_hits_and_invalidation(project):
+    write(project, "pyproject.toml", "[tool.starlette-lint]\nproject-mode = false\n")  # one file at a time
     for i in range(5):
         write(project, f"m{i}.py", STARTUP)
     first = run_cli("check", "-v", cwd=project)
@@ -341,7 +342,7 @@ def test_cache_hits_and_invalidation(project):
     assert _stats(third.stderr) == (4, 1)
     assert "m0.py" not in third.stdout
     # another configuration invalidates everything
-    write(project, "pyproject.toml", '[tool.starlette-lint]\nignore = ["STL4"]\n')
+    write(project, "pyproject.toml", '[tool.starlette-lint]\nproject-mode = false\nignore = ["STL4"]\n')
     fourth = run_cli("check", "-v", cwd=project)
     assert _stats(fourth.stderr) == (0, 5)
     # --no-cache neither reads nor writes
@@ -349,6 +350,23 @@ def test_cache_hits_and_invalidation(project):
     fifth = run_cli("check", "-v", "--no-cache", cwd=project)
     assert _stats(fifth.stderr) == (0, 5)
     assert not (project / ".starlette_lint_cache").exists()
+
+
+def test_project_mode_results_are_cached_until_a_module_of_the_project_changes(project):
+    """In project mode (the default) a file's findings depend on the other modules of its
+    project: an edit anywhere in it analyses the project's files again; another project keeps
+    its entries."""
+    for i in range(3):
+        write(project, f"m{i}.py", STARTUP)
+    (project / "other").mkdir()
+    write(project, "other/n.py", STARTUP)
+    first = run_cli("check", "-v", cwd=project)
+    assert _stats(first.stderr) == (0, 4)
+    assert _stats(run_cli("check", "-v", cwd=project).stderr) == (4, 0)
+    write(project, "m0.py", CLEAN)
+    again = run_cli("check", "-v", cwd=project)
+    assert _stats(again.stderr) == (1, 3)  # other/ is a project of its own (a folder without __init__.py)
+    assert "m0.py" not in again.stdout
 
 
 def test_corrupt_cache_entries_are_ignored_and_rewritten(project):

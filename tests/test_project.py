@@ -17,7 +17,8 @@ import pytest
 from helpers import concurrently, parse_output, run_flake8, spawn_cli
 from markers import parse_markers
 from starlette_lint.engine import analyze_source
-from starlette_lint.project import CallRef, FunctionSummary, ProjectIndex, ProjectView, module_name, package_root, summarize
+from starlette_lint.project import (
+    CallRef, FunctionSummary, ProjectIndex, ProjectView, SummaryStore, module_name, package_root, summarize)
 
 PROJECTS = Path(__file__).parent / "projects"
 PROJECT = PROJECTS / "src_layout"
@@ -124,7 +125,7 @@ def test_the_index_feeds_the_framework_step() -> None:
     chains = [f.message for f in told.findings if f.code == "STL107"]
     assert chains[1].startswith("blocking call chain announce -> shop.services.notify.announce() -> "
                                 "shop.services.tts.speak() -> requests.post() in async path operation announce "
-                                "(POST /speech/announce); run the helper in a thread")
+                                "(POST /v1/speech/announce); run the helper in a thread")
 
 
 def test_views_make_relative_names_absolute() -> None:
@@ -269,3 +270,59 @@ def test_both_front_ends_report_the_markers_of_the_project(project: Path, checke
         assert proc.returncode == 1, proc.stdout + proc.stderr
         got = {(Path(r.path).as_posix(), r.line, r.code) for r in parse_output(proc.stdout)}
         assert got == want, proc.stdout
+
+
+def test_summaries_are_stored_by_content_and_read_back(tmp_path: Path) -> None:
+    """The store shares module summaries between processes and runs: a second index reads them
+    back (the same chains), an edited module is summarised again, a corrupt entry is a miss."""
+    store = SummaryStore(tmp_path / "cache")
+    first = ProjectIndex(SRC, store)
+    view = ProjectView.of(first, str(SRC / "shop" / "accounts.py"))
+    want = view.blocking_chain(".services.clients.fetch_status", _Judge(), awaited=True)
+    assert want is not None
+    entries = sorted((tmp_path / "cache" / "project-v1").rglob("*.json"))
+    assert entries and (tmp_path / "cache" / ".gitignore").is_file()
+    second = ProjectIndex(SRC, store)
+    assert ProjectView.of(second, str(SRC / "shop" / "accounts.py")).blocking_chain(
+        ".services.clients.fetch_status", _Judge(), awaited=True) == want
+    clients = second.module("shop.services.clients")
+    assert clients is not None and clients.functions["fetch_status"].unread is False  # read on demand
+    # an entry for other content, or garbage, is not used
+    source = (SRC / "shop" / "services" / "clients.py").read_bytes()
+    assert store.get(store.key("shop.services.clients", False, source + b"\n# edited"), "x.py", source) is None
+    for entry in entries:
+        entry.write_text("{not json", encoding="utf-8")
+    third = ProjectIndex(SRC, store)
+    assert ProjectView.of(third, str(SRC / "shop" / "accounts.py")).blocking_chain(
+        ".services.clients.fetch_status", _Judge(), awaited=True) == want
+
+
+def test_a_failing_index_leaves_the_file_its_own_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question about other modules that raises is answered "unknown": the checked file keeps
+    the findings it has on its own (here STL101), with no internal error."""
+    from starlette_lint import project
+
+    def broken(self: object, *args: object) -> None:
+        raise RuntimeError("a bug in the index")
+
+    monkeypatch.setattr(project.ProjectIndex, "locate", broken)
+    monkeypatch.setattr(project.ProjectIndex, "app_kind", broken)
+    project.clear()
+    source = API.read_text(encoding="utf-8")
+    codes = {f.code for f in analyze_source(source, str(API), elsewhere=project.view_for(str(API))).findings}
+    assert "STL101" in codes and "STL000" not in codes
+
+
+def test_route_paths_carry_the_prefixes_other_modules_include_them_with() -> None:
+    """``app.include_router(accounts.router, prefix="/accounts")`` in shop/main.py (inside a
+    factory, through a relative import) names the full paths of shop/accounts.py's routes; the
+    router of shop/api.py adds its own ``prefix="/speech"`` under ``/v1``."""
+    index = ProjectIndex(SRC)
+    assert index.includes()["shop.accounts.router"] == [(None, "/accounts")]
+    assert index.route_prefixes("shop.api.router") == ["/v1/speech"]
+    assert index.route_prefixes("shop.services.hub") == []  # included nowhere: the module's own paths stand
+    for module, path in (("accounts.py", "(GET /accounts/users/{user_id})"), ("api.py", "(POST /v1/speech/say)")):
+        file = SRC / "shop" / module
+        messages = [f.message for f in analyze_source(file.read_text(encoding="utf-8"), str(file),
+                                                      elsewhere=ProjectView.of(index, str(file))).findings]
+        assert any(path in m for m in messages), messages

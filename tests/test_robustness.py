@@ -697,7 +697,7 @@ def test_concurrent_runs_share_the_cache(tmp_path):
         assert p.returncode == 1 and "Traceback" not in err, err
         assert json.loads(out) == json.loads(baseline.stdout)
     # a third run answers from the cache, even with an entry damaged meanwhile
-    entries = sorted((tmp_path / "cache").rglob("*.json"))
+    entries = sorted((tmp_path / "cache" / "v1").rglob("*.json"))  # results (project-v1/ holds module summaries)
     assert entries and not list((tmp_path / "cache").rglob(".tmp-*"))
     entries[0].write_text("{not json", encoding="utf-8")
     third = helpers.run_cli("check", "--isolated", *args[:-1], "--verbose", ".", cwd=tree)

@@ -297,11 +297,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             if file_config not in index:
                 index[file_config] = len(settings)
                 cache_dir = _cache_dir(file_config, args, cwd)
-                # project mode: a file's findings depend on other files, which a result's key does not
-                # hash; the project's module summaries are stored in the same directory instead
-                pm = file_config.project_mode
-                settings.append(Settings(file_config, _fingerprint(file_config), None if pm else cache_dir,
-                                         mode, args.debug, index_dir=cache_dir if pm else None))
+                # project mode: the project's module summaries are stored in the same directory
+                settings.append(Settings(file_config, _fingerprint(file_config), cache_dir, mode, args.debug,
+                                         index_dir=cache_dir if file_config.project_mode else None))
             jobs_in.append(Job(path, index[file_config]))
     # the same file named twice (``check a.py .``): once
     seen: set[str] = set()

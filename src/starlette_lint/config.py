@@ -82,7 +82,7 @@ class Config:
     target: Optional[Target] = None
     detect_releases: bool = False  # set for configurations read from the project (not --isolated)
     # follow calls into the project's other modules (project.py; experimental, off by default)
-    project_mode: bool = False
+    project_mode: bool = True
 
     # ------------------------------------------------------------ selection
     def enabled(self, code: str, opt_in: bool = False) -> bool:

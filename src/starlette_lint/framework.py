@@ -228,6 +228,7 @@ class RemoteChain:
     caller: str  # the helper that makes it
     line: int  # where, in that helper's module
     in_async: bool = False  # that helper is async (awaited all the way): a thread around the first does not help
+    more: int = 0  # other blocking calls that helper makes unconditionally
 
 
 class Elsewhere(Protocol):
@@ -250,6 +251,11 @@ class Elsewhere(Protocol):
         """What a call of a name imported from another module of the project calls outside the
         project, through that module's bindings (``SessionLocal().query`` where ``SessionLocal =
         sessionmaker(...)``), when that differs from the name; None otherwise."""
+
+    def route_prefixes(self, qualname: str) -> list[str]:
+        """The full path prefixes the routes of a router get from ``include_router`` calls in
+        other modules (its own ``prefix=`` included); ``<local>.name`` is this module's router
+        bound to ``name``. Empty when no other module includes it."""
 
 
 class CallJudge(Protocol):
@@ -275,6 +281,9 @@ class _Nowhere:
 
     def outside(self, qualname: str) -> Optional[str]:
         return None
+
+    def route_prefixes(self, qualname: str) -> list[str]:
+        return []
 
 
 NOWHERE: Elsewhere = _Nowhere()
@@ -421,8 +430,11 @@ class Framework:
         """The kind of app constructing ``qualname`` builds: the frameworks' classes, this
         module's subclasses of them, or (project mode) another module's."""
         kind = N.APP_CLASSES.get(qualname) or self._app_classes.get(qualname)
-        if kind is None and self.elsewhere is not NOWHERE and not qualname.startswith(LOCAL):
-            kind = self.elsewhere.app_kind(qualname)  # a call per call site: only when there is a project
+        if (kind is None and self.elsewhere is not NOWHERE and not qualname.startswith(LOCAL)
+                and qualname.rpartition(".")[2][:1].isupper()):
+            # a call per call site: only when there is a project, and for names spelled like classes
+            # (``AuditedRouter``; ``crud.get_user`` is not one, and asking would read its module)
+            kind = self.elsewhere.app_kind(qualname)
         return kind
 
     def _local_app_classes(self) -> dict[str, AppKind]:
@@ -705,6 +717,10 @@ class Framework:
                 if outers:
                     r.paths = [o + prefix + r.path for o in outers]
                     continue
+            elsewhere = self._prefixes_elsewhere(r)
+            if elsewhere:  # project mode: included by another module (its own prefix included)
+                r.paths = [p + r.path for p in elsewhere]
+                continue
             full = prefix + r.path
             node = r.parent
             ok = True
@@ -724,6 +740,22 @@ class Framework:
                 seen += 1
             if ok:
                 r.paths = [full]
+
+    def _prefixes_elsewhere(self, r: Route) -> list[str]:
+        """Project mode: the prefixes other modules' ``include_router`` calls give a route's
+        router, a module-level ``APIRouter`` of this module or one imported from another."""
+        if self.elsewhere is NOWHERE:
+            return []
+        if r.app is not None:
+            if r.app.kind != "apirouter" or r.app.name is None or r.app.scope is not self.model.scope:
+                return []
+            return self.elsewhere.route_prefixes(f"{LOCAL}.{r.app.name}")
+        if r.framework == "unknown" and isinstance(r.node.func, cst.Attribute):
+            site = self.model.call_of.get(id(r.node))
+            name = self.model.qualname(r.node.func.value, site.scope) if site is not None else None
+            if name is not None and not name.startswith(LOCAL) and "(" not in name:
+                return self.elsewhere.route_prefixes(name)
+        return []
 
     def _router_call(self, expr: cst.BaseExpression, scope: Scope, own: dict[int, str]) -> Optional[int]:
         """``id()`` of the call that built a router (a known app's, or one bound once to a name);

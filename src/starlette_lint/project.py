@@ -37,6 +37,8 @@ from typing import Any, Callable, Iterator, Optional, Union, cast
 from . import names as N
 from .cache import DIRNAME, Cache, package_fingerprint, replace_file
 from .config import Config
+from .layout import module_name, package_root, walk_modules
+from .model import LOCAL
 from .catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES
 from .framework import CallJudge, Elsewhere, RemoteChain
 
@@ -101,6 +103,7 @@ class ModuleSummary:
     parse_error: Optional[str] = None
     package: str = ""  # what relative imports start from
     defined: set[str] = field(default_factory=set)  # module-level definitions, known before they are read
+    prefixes: dict[str, str] = field(default_factory=dict)  # ``router = APIRouter(prefix="/items")``: router -> prefix
     # bodies=False: the source, split on line ends, for bodies read one function at a time on demand
     lines: Optional[list[str]] = field(default=None, repr=False)
 
@@ -110,29 +113,6 @@ class ModuleSummary:
         if name in self.defined or name in self.functions or name in self.classes or name in self.assigned:
             return f"{self.name}.{name}"
         return self.imports.get(name)
-
-
-# ------------------------------------------------------------------ the project of a file
-def package_root(path: Union[str, Path]) -> Path:
-    """The folder a file's top-level package sits in: the nearest folder up the tree that has no
-    ``__init__.py`` (``src/`` in a src layout; the file's own folder for a script)."""
-    folder = Path(path).resolve().parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        folder = folder.parent
-    return folder
-
-
-def module_name(path: Union[str, Path], root: Union[str, Path]) -> Optional[str]:
-    """``root/app/api.py`` -> ``app.api`` (``app/__init__.py`` -> ``app``); None outside ``root``."""
-    try:
-        parts = list(Path(path).resolve().relative_to(Path(root).resolve()).with_suffix("").parts)
-    except ValueError:
-        return None
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    if not parts or not all(p.isidentifier() for p in parts):
-        return None
-    return ".".join(parts)
 
 
 # ------------------------------------------------------------------ one module
@@ -239,11 +219,14 @@ def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Opt
         target = _resolve_local(summary, called) if called is not None else None
         if target in SESSION_FACTORIES and _async_session_class(summary, stmt.value):
             target = _ASYNC_SESSION_FACTORY  # ``sessionmaker(engine, class_=AsyncSession)``
+        prefix = next((k.value for k in stmt.value.keywords if k.arg == "prefix"), None)
         for t in targets:
             if isinstance(t, ast.Name) and t.id in summary.functions:
                 summary.functions[t.id].decorated = True  # ``speak = lru_cache(speak)``: wrapped
             elif isinstance(t, ast.Name) and target is not None:
                 summary.assigned[t.id] = target + "()"
+                if isinstance(prefix, ast.Constant) and isinstance(prefix.value, str):
+                    summary.prefixes[t.id] = prefix.value
     elif isinstance(stmt, (ast.If, ast.Try)):
         # ``if TYPE_CHECKING:`` / ``try: ... except ImportError:`` blocks at module level
         for inner in [*stmt.body, *getattr(stmt, "orelse", ()), *getattr(stmt, "finalbody", ())]:
@@ -355,7 +338,11 @@ def _body(summary: ModuleSummary, node: _NODES, fn: FunctionSummary, owner: Opti
           offset: int = 0) -> None:
     """What a function's body calls, gives and binds on ``self`` (``offset``: added to line numbers)."""
     written = [_dotted(d) for d in node.decorator_list]
-    nodes = list(_own_nodes(node))
+    args = node.args
+    params = [a for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
+    positional = [*args.posonlyargs, *args.args]
+    receiver = positional[0].arg if owner is not None and positional and "staticmethod" not in written else None
+    nodes = _own_nodes(node, frozenset(a.arg for a in params if a.arg != receiver))
     awaited: set[int] = set()
     for n, _ in nodes:
         if isinstance(n, ast.Await):
@@ -366,13 +353,10 @@ def _body(summary: ModuleSummary, node: _NODES, fn: FunctionSummary, owner: Opti
             awaited.add(id(n.iter))
     # names the function binds itself shadow the module's (a parameter named like a module is not
     # it); a parameter's annotation, ``self``/``cls`` of a method, and a local bound once say what it is
-    args = node.args
-    params = [a for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
     shadowed = {a.arg for a in params}
     known: dict[str, str] = {}  # name -> what it is, absolute (``app.svc.Service()``: an instance)
-    positional = [*args.posonlyargs, *args.args]
-    if owner is not None and positional and "staticmethod" not in written:
-        known[positional[0].arg] = owner.qualname + ("" if "classmethod" in written else "()")
+    if owner is not None and receiver is not None:
+        known[receiver] = owner.qualname + ("" if "classmethod" in written else "()")
     for a in params:
         typed = _annotated(summary, a.annotation) if a.annotation is not None and a.arg not in known else None
         if typed is not None:
@@ -418,7 +402,7 @@ def _body(summary: ModuleSummary, node: _NODES, fn: FunctionSummary, owner: Opti
             return None
         return _resolve_local(summary, dotted)
 
-    self_name = positional[0].arg if owner is not None and positional and "staticmethod" not in written else None
+    self_name = receiver
     gives: list[Optional[ast.expr]] = []  # what it yields
     returned: list[Optional[ast.expr]] = []
     for n, conditional in nodes:
@@ -498,12 +482,14 @@ def _false_or_zero(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and not isinstance(expr.value, str) and expr.value in (False, 0)
 
 
-def _own_nodes(fn: _NODES) -> list[tuple[ast.AST, bool]]:
+def _own_nodes(fn: _NODES, params: frozenset[str] = frozenset()) -> list[tuple[ast.AST, bool]]:
     """The nodes of a function's body in source order, each with whether it runs only on a
     condition; not those of nested functions, classes or lambdas (they run at another time,
-    often in a thread). The hottest loop of an index: no generators, one dict lookup per node."""
+    often in a thread). ``params``: the function's parameters, for early returns (see :func:`_block`).
+    The hottest loop of an index: no generators, one dict lookup per node."""
     out: list[tuple[ast.AST, bool]] = []
-    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(fn.body) if type(stmt) not in _SCOPES]
+    stack: list[tuple[ast.AST, bool]] = [(s, c) for s, c in reversed(_block(fn.body, False, params))
+                                         if type(s) not in _SCOPES]
     pop, push, emit = stack.pop, stack.append, out.append
     while stack:
         node, conditional = pop()
@@ -511,13 +497,16 @@ def _own_nodes(fn: _NODES) -> list[tuple[ast.AST, bool]]:
         kind = type(node)
         branch = _BRANCHES.get(kind)
         if branch is not None:
-            children = branch(node, conditional)
+            children = branch(node, conditional, params)
         else:
             children = []
             for name in _FIELDS.get(kind) or _fields(kind):
                 value = getattr(node, name, None)
                 if type(value) is list:
-                    children.extend((child, conditional) for child in value if isinstance(child, ast.AST))
+                    if value and isinstance(value[0], ast.stmt):
+                        children.extend(_block(value, conditional, params))
+                    else:
+                        children.extend((child, conditional) for child in value if isinstance(child, ast.AST))
                 elif isinstance(value, ast.AST):
                     children.append((value, conditional))
         for child in reversed(children):
@@ -527,6 +516,8 @@ def _own_nodes(fn: _NODES) -> list[tuple[ast.AST, bool]]:
 
 
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+_LOOPS = frozenset({ast.For, ast.AsyncFor, ast.While})
+_COMPOUND = frozenset({ast.If, ast.Try, _TRY[-1], ast.With, ast.AsyncWith, ast.Match, *_LOOPS})
 _FIELDS: dict[type, tuple[str, ...]] = {}  # per node type: the fields that may hold nodes
 
 
@@ -535,10 +526,69 @@ def _fields(kind: type) -> tuple[str, ...]:
     return names
 
 
+def _block(statements: list[ast.stmt], conditional: bool, params: frozenset[str]) -> _Children:
+    """A block's statements; those after one that may leave the block early, on a condition that
+    depends on the call, are conditional: ``if not resolve_dns: return False`` (a parameter) or
+    ``if not path.is_file(): return None`` (the file may not be there) make the rest of the
+    function run only sometimes. A guard on the configuration or the function's own data
+    (``if not settings.SMTP_ENABLE: return``, ``if not items: return``) does not: the rest is
+    what the function is for. A ``raise`` does not count either: it is the error path."""
+    out: _Children = []
+    for stmt in statements:
+        out.append((stmt, conditional))
+        if not conditional and _may_leave(stmt, params):
+            conditional = True
+    return out
+
+
+def _may_leave(stmt: ast.stmt, params: frozenset[str]) -> bool:
+    """A statement after which the rest of its block may not run: a return, break or continue,
+    unguarded or under a test of a parameter or of a file's existence (:func:`_depends_on_call`),
+    not in an except handler (a loop's own break and continue stay inside it)."""
+    kind = type(stmt)
+    if kind in (ast.Return, ast.Break, ast.Continue):
+        return True
+    if kind not in _COMPOUND:
+        return False
+    # (node, inside a loop of its own, under a test: None no test yet, else whether one depends on the call)
+    stack: list[tuple[ast.AST, bool, Optional[bool]]] = [(stmt, kind in _LOOPS, None)]
+    while stack:
+        node, in_loop, guard = stack.pop()
+        if isinstance(node, (ast.If, ast.While)):
+            guard = bool(guard) or _depends_on_call(node.test, params)
+        elif isinstance(node, ast.Match):
+            guard = bool(guard) or _depends_on_call(node.subject, params)
+        for child in ast.iter_child_nodes(node):
+            child_kind = type(child)
+            if child_kind is ast.Return or (child_kind in (ast.Break, ast.Continue) and not in_loop):
+                if guard is None or guard:
+                    return True
+            elif child_kind not in _SCOPES and isinstance(child, (ast.stmt, ast.match_case)):
+                stack.append((child, in_loop or child_kind in _LOOPS, guard))
+    return False
+
+
+_EXISTENCE = frozenset({"exists", "is_file", "is_dir", "isfile", "isdir", "lexists", "is_symlink", "islink"})
+
+
+def _depends_on_call(test: ast.expr, params: frozenset[str]) -> bool:
+    """A test whose outcome the call decides: it reads a parameter (``self`` and ``cls`` aside)
+    or asks whether a file exists."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Name) and node.id in params:
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in _EXISTENCE:
+                return True
+    return False
+
+
 _Children = list[tuple[ast.AST, bool]]
 
 
-def _if(node: ast.AST, conditional: bool) -> _Children:
+def _if(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     """An if's or a conditional expression's branches may not run."""
     branch = cast(ast.IfExp, node)  # ast.If has the same fields, holding statement lists
     body: list[ast.AST] = branch.body if isinstance(branch.body, list) else [branch.body]
@@ -546,42 +596,44 @@ def _if(node: ast.AST, conditional: bool) -> _Children:
     return [(branch.test, conditional), *((child, True) for child in [*body, *orelse])]
 
 
-def _match(node: ast.AST, conditional: bool) -> _Children:
+def _match(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     match = cast(ast.Match, node)
     return [(match.subject, conditional), *((case, True) for case in match.cases)]
 
 
-def _try(node: ast.AST, conditional: bool) -> _Children:
+def _try(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     """Except handlers may not run; the rest does (``ast.TryStar`` has the same fields)."""
     parts = cast(ast.Try, node)
-    return [*((c, conditional) for c in parts.body), *((h, True) for h in parts.handlers),
-            *((c, conditional) for c in [*parts.orelse, *parts.finalbody])]
+    body = _block(parts.body, conditional, params)
+    after = conditional or any(_may_leave(stmt, params) for stmt in parts.body)  # a return in the body
+    return [*body, *((h, True) for h in parts.handlers), *_block(parts.orelse, after, params),
+            *_block(parts.finalbody, conditional, params)]
 
 
-def _bool_op(node: ast.AST, conditional: bool) -> _Children:
+def _bool_op(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     """The right operands of and/or may not run."""
     values = cast(ast.BoolOp, node).values
     return [(values[0], conditional), *((child, True) for child in values[1:])]
 
 
-def _while(node: ast.AST, conditional: bool) -> _Children:
+def _while(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     """A while loop's body may run no time."""
     loop = cast(ast.While, node)
     return [(loop.test, conditional), *((child, True) for child in [*loop.body, *loop.orelse])]
 
 
-def _generator(node: ast.AST, conditional: bool) -> _Children:
+def _generator(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     """A generator expression runs only when consumed."""
     return [(child, True) for child in ast.iter_child_nodes(node)]
 
 
-def _comprehension(node: ast.AST, conditional: bool) -> _Children:
+def _comprehension(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     """A comprehension's filters may not run."""
     part = cast(ast.comprehension, node)
     return [(part.iter, conditional), (part.target, conditional), *((child, True) for child in part.ifs)]
 
 
-def _assert(node: ast.AST, conditional: bool) -> _Children:
+def _assert(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
     """An assert's message runs only when it fails."""
     check = cast(ast.Assert, node)
     out: _Children = [(check.test, conditional)]
@@ -590,7 +642,7 @@ def _assert(node: ast.AST, conditional: bool) -> _Children:
     return out
 
 
-_BRANCHES: dict[type, Callable[[ast.AST, bool], _Children]] = {
+_BRANCHES: dict[type, Callable[[ast.AST, bool, frozenset[str]], _Children]] = {
     ast.If: _if, ast.IfExp: _if, ast.Match: _match, ast.Try: _try, _TRY[-1]: _try, ast.BoolOp: _bool_op,
     ast.While: _while, ast.GeneratorExp: _generator, ast.comprehension: _comprehension, ast.Assert: _assert,
 }
@@ -643,6 +695,7 @@ class ProjectIndex:
         self._chains: dict[tuple[str, CallJudge, bool], Optional[RemoteChain]] = {}
         self._located: dict[str, Union[FunctionSummary, str]] = {}
         self._kinds: dict[str, Optional[N.AppKind]] = {}
+        self._includes: Optional[dict[str, list[tuple[Optional[str], str]]]] = None
 
     @classmethod
     def of(cls, path: Union[str, Path]) -> "ProjectIndex":
@@ -691,15 +744,11 @@ class ProjectIndex:
 
     def modules(self) -> Iterator[ModuleSummary]:
         """Every module below the root (hidden folders and virtualenvs skipped), summarised."""
-        for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d.isidentifier()
-                             and not (Path(folder, d) / "pyvenv.cfg").exists())
-            for file in sorted(files):
-                if file.endswith(".py"):
-                    name = module_name(Path(folder, file), self.root)
-                    summary = self.module(name) if name else None
-                    if summary is not None:
-                        yield summary
+        for path in walk_modules(self.root):
+            name = module_name(path, self.root)
+            summary = self.module(name) if name else None
+            if summary is not None:
+                yield summary
 
     def resolve(self, qualname: str) -> Optional[str]:
         """The project definition an absolute name stands for, following re-exports
@@ -892,16 +941,19 @@ class ProjectIndex:
                 fn, path = queue[i]
                 i += 1
                 follow: list[FunctionSummary] = []
+                hits: list[tuple[CallRef, str]] = []
                 for call in fn.calls:
                     if call.conditional or calls.safe(call.target):
                         continue
                     where = self.locate(call.target)
                     if isinstance(where, FunctionSummary):
-                        if where.qualname not in seen and _runs(self.read(where), call.awaited):
+                        if not hits and where.qualname not in seen and _runs(self.read(where), call.awaited):
                             follow.append(where)
                     elif not call.awaited and not calls.safe(where) and calls.blocks(where, call.quiet, call.given):
-                        found = RemoteChain(path, where, fn.qualname, call.line, fn.is_async)
-                        break
+                        hits.append((call, where))
+                if hits:
+                    call, where = hits[0]
+                    found = RemoteChain(path, where, fn.qualname, call.line, fn.is_async, len(hits) - 1)
                 if found is None and len(path) < _MAX_HOPS:
                     for callee in follow:
                         if callee.qualname not in seen:
@@ -909,6 +961,89 @@ class ProjectIndex:
                             queue.append((callee, path + (callee.qualname,)))
         self._chains[key] = found
         return found
+
+    def route_prefixes(self, router: str) -> list[str]:
+        """The full prefixes a router's routes get from ``include_router`` calls anywhere in the
+        project (``api_router.include_router(items.router, prefix="/items")`` in ``app/api.py``,
+        ``app.include_router(api_router, prefix="/api")`` in ``app/main.py``), its own
+        ``prefix=`` included; empty when no module includes it with a literal prefix."""
+        target = self.resolve(router)
+        includes = self.includes()
+        if target is None or target not in includes:
+            return []
+
+        def full(definition: str, seen: frozenset[str]) -> list[str]:
+            module, _, local = definition.rpartition(".")
+            summary = self.module(module)
+            own = summary.prefixes.get(local, "") if summary is not None else ""
+            outer: list[str] = []
+            for parent, prefix in includes.get(definition, ()):
+                if parent is not None and parent in seen:
+                    continue
+                above = full(parent, seen | {parent}) if parent is not None else [""]
+                outer.extend(a + prefix for a in above)
+            return list(dict.fromkeys(o + own for o in (outer or [""])))[:20]
+
+        return full(target, frozenset({target}))
+
+    def includes(self) -> dict[str, list[tuple[Optional[str], str]]]:
+        """Every ``X.include_router(Y, prefix="...")`` of the project: the definition of Y -> [(the
+        definition of X, or None for an app built in a function, prefix)]. Only modules whose text
+        mentions ``include_router`` are parsed; read once per index."""
+        if self._includes is not None:
+            return self._includes
+        found: dict[str, list[tuple[Optional[str], str]]] = {}
+        for path in walk_modules(self.root):
+            try:
+                if os.path.getsize(path) > _MAX_BYTES:
+                    continue
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue
+            if b"include_router" not in data:
+                continue
+            name = module_name(path, self.root)
+            summary = self.module(name) if name else None
+            if summary is None or summary.parse_error is not None:
+                continue
+            try:
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            names = dict(summary.imports)  # with the imports functions make (``def create_app(): from . import x``)
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    _bind_import(names, node, summary.package)
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == "include_router"):
+                    continue
+                given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "router"), None)
+                prefix_arg = next((k.value for k in node.keywords if k.arg == "prefix"), None)
+                if prefix_arg is None:
+                    prefix = ""
+                elif isinstance(prefix_arg, ast.Constant) and isinstance(prefix_arg.value, str):
+                    prefix = prefix_arg.value
+                else:
+                    continue  # a prefix this index cannot read: the route's path is unknown there
+                router = self._definition(summary, names, given)
+                if router is not None:
+                    found.setdefault(router, []).append((self._definition(summary, names, node.func.value), prefix))
+        self._includes = found
+        return found
+
+    def _definition(self, summary: ModuleSummary, names: dict[str, str], expr: Optional[ast.expr]) -> Optional[str]:
+        """The project definition a name written in ``summary``'s module stands for, or None."""
+        written = _dotted(expr) if expr is not None else None
+        if written is None or "(" in written:
+            return None
+        head, _, rest = written.partition(".")
+        if head in names and head not in summary.defined:
+            absolute: Optional[str] = names[head] + ("." + rest if rest else "")
+        else:
+            absolute = _resolve_local(summary, written)
+        return self.resolve(absolute) if absolute is not None else None
 
     def outside(self, qualname: str) -> Optional[str]:
         """What a name that leads through the project's bindings calls outside it, when that differs
@@ -980,7 +1115,7 @@ def _to_json(summary: ModuleSummary, key: str) -> dict[str, object]:
     return {
         "key": key, "name": summary.name, "package": summary.package, "is_package": summary.is_package,
         "parse_error": summary.parse_error, "imports": summary.imports, "assigned": summary.assigned,
-        "defined": sorted(summary.defined),
+        "defined": sorted(summary.defined), "prefixes": summary.prefixes,
         "functions": {k: [f.qualname, f.is_async, f.line, f.decorated, f.end, f.indented]
                       for k, f in summary.functions.items()},
         "classes": {k: [c.qualname, c.bases, c.line, c.unresolved_bases, c.attrs] for k, c in summary.classes.items()},
@@ -993,7 +1128,8 @@ def _from_json(data: Any, key: str, path: str) -> Optional[ModuleSummary]:
         return None
     summary = ModuleSummary(str(data["name"]), path, bool(data["is_package"]), dict(data["imports"]),
                             parse_error=data["parse_error"], package=str(data["package"]),
-                            assigned=dict(data["assigned"]), defined=set(data["defined"]))
+                            assigned=dict(data["assigned"]), defined=set(data["defined"]),
+                            prefixes=dict(data["prefixes"]))
     for local, (qualname, is_async, line, decorated, end, indented) in data["functions"].items():
         summary.functions[local] = FunctionSummary(qualname, bool(is_async), int(line), decorated=bool(decorated),
                                                    module=summary.name, end=int(end), indented=bool(indented),
@@ -1054,6 +1190,15 @@ class ProjectView:
         start = self.absolute(qualname)
         return self.index.outside(start) if start is not None else None
 
+    def route_prefixes(self, qualname: str) -> list[str]:
+        """:meth:`ProjectIndex.route_prefixes`; ``<local>.router`` names this module's own."""
+        if qualname.startswith(LOCAL + "."):
+            if self.module is None:
+                return []
+            qualname = f"{self.module}.{qualname[len(LOCAL) + 1:]}"
+        absolute = self.absolute(qualname)
+        return self.index.route_prefixes(absolute) if absolute is not None else []
+
     def _own(self, where: Union[FunctionSummary, str]) -> bool:
         if not isinstance(where, FunctionSummary) or self.module is None:
             return False
@@ -1087,14 +1232,31 @@ class _Deferred:
             self._view = _view(self.filename, self.cache_dir)
         return self._view
 
+    # A question about other modules that fails (a bug in the index, a module that breaks it) is
+    # answered "unknown": the checked file keeps every finding of its own.
     def app_kind(self, qualname: str) -> Optional[N.AppKind]:
-        return self.view.app_kind(qualname)
+        try:
+            return self.view.app_kind(qualname)
+        except Exception:  # noqa: BLE001 - see above
+            return None
 
     def blocking_chain(self, qualname: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
-        return self.view.blocking_chain(qualname, calls, awaited)
+        try:
+            return self.view.blocking_chain(qualname, calls, awaited)
+        except Exception:  # noqa: BLE001 - see above
+            return None
 
     def outside(self, qualname: str) -> Optional[str]:
-        return self.view.outside(qualname)
+        try:
+            return self.view.outside(qualname)
+        except Exception:  # noqa: BLE001 - see above
+            return None
+
+    def route_prefixes(self, qualname: str) -> list[str]:
+        try:
+            return self.view.route_prefixes(qualname)
+        except Exception:  # noqa: BLE001 - see above
+            return []
 
 
 def view_for(filename: str, cache_dir: Optional[str] = None) -> Elsewhere:

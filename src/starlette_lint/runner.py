@@ -74,6 +74,23 @@ class Job:
     settings: int  # index into the settings list
     content: Optional[bytes] = None
     error: Optional[str] = None
+    # project mode: a fingerprint of the project's other modules, part of the result's cache key
+    # (their findings depend on those modules); None when the tree is too large to fingerprint
+    depends: Optional[str] = ""
+
+
+def _project_fingerprint(path: str, memo: dict[str, Optional[str]]) -> Optional[str]:
+    """The fingerprint of the project ``path`` belongs to (:func:`.layout.tree_fingerprint` of its
+    package root), once per folder and root."""
+    from .layout import package_root, tree_fingerprint
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in memo:
+        root = str(package_root(path))
+        if root not in memo:
+            memo[root] = tree_fingerprint(root)
+        memo[folder] = memo[root]
+    return memo[folder]
 
 
 # ------------------------------------------------------------------ one file
@@ -172,8 +189,8 @@ def process(job: Job, settings: Settings) -> FileResult:
         except OSError as exc:
             result.rows = [io_error_row(exc)]
             return result
-    cache = Cache(Path(settings.cache_dir) if settings.cache_dir else None)
-    key = entry_key(content, path, settings.fingerprint)
+    cache = Cache(Path(settings.cache_dir) if settings.cache_dir and job.depends is not None else None)
+    key = entry_key(content, path, settings.fingerprint + (job.depends or ""))
     hit = cache.get(key)
     if hit is not None and (settings.mode == "check" or not any(row[4] for row in hit["findings"])):
         result.rows = [tuple(row) for row in hit["findings"]]
@@ -233,7 +250,7 @@ def process(job: Job, settings: Settings) -> FileResult:
     if result.timed_out:
         return result  # not cached: the next run tries again (the machine may just have been busy)
     if settings.mode != "diff" or not result.fixed:
-        cache.put(entry_key(content, path, settings.fingerprint), [list(r) for r in result.rows])
+        cache.put(entry_key(content, path, settings.fingerprint + (job.depends or "")), [list(r) for r in result.rows])
     return result
 
 
@@ -367,6 +384,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
     stats = RunStats(files=len(jobs_in))
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Job]] = []
+    fingerprints: dict[str, Optional[str]] = {}  # folder -> its project's fingerprint
     for i, job in enumerate(jobs_in):
         s = settings[job.settings]
         if job.content is None and job.error is None:
@@ -376,8 +394,11 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
                 results[i] = FileResult(job.path, [io_error_row(exc)])
                 _done(results[i], on_result)
                 continue
-        cache = Cache(Path(s.cache_dir) if s.cache_dir else None)
-        hit = cache.get(entry_key(job.content or b"", job.path, s.fingerprint)) if cache.enabled else None
+        if s.config.project_mode and s.cache_dir:
+            job.depends = _project_fingerprint(job.path, fingerprints)
+        cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None else None)
+        hit = cache.get(entry_key(job.content or b"", job.path, s.fingerprint + (job.depends or ""))) \
+            if cache.enabled else None
         if hit is not None and (s.mode == "check" or not any(row[4] for row in hit["findings"])):
             results[i] = FileResult(job.path, [tuple(r) for r in hit["findings"]], cached=True)
             stats.cached += 1

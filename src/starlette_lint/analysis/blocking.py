@@ -26,6 +26,7 @@ from ..framework import (
     PATH_OPERATION,
     NOWHERE,
     REQUEST_ROLES,
+    TASK,
     Framework,
     RemoteChain,
 )
@@ -50,6 +51,8 @@ _TRANSPARENT_DECORATORS = frozenset(
 )
 _SCOPED_SESSION = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"})
 _WRAP_FILE = frozenset({"anyio.wrap_file", "trio.wrap_file"})
+# Roots whose code serves requests: chains across modules start only there.
+_SERVING_ROLES = REQUEST_ROLES - {TASK}
 # Module-level async functions with these names are entry points or startup code, not request handlers.
 _NOT_REQUEST_NAMES = frozenset(
     {"main", "startup", "shutdown", "on_startup", "on_shutdown", "startup_event", "shutdown_event"}
@@ -568,7 +571,9 @@ class EventLoopFacts:
         """Calls from request-path async code to a function of another module of the project that
         blocks (project mode: what the framework step's seam knows; nothing otherwise): a sync
         function called, an async one awaited. Only a call the async function makes
-        unconditionally, not in a lambda."""
+        unconditionally, not in a lambda, in code that serves requests: reached from an endpoint,
+        path operation, dependency, middleware, exception handler or background task (not from a
+        task started with create_task, nor from a function no route names)."""
         elsewhere = self.fw.elsewhere
         out: list[RemoteHit] = []
         if elsewhere is NOWHERE:
@@ -576,7 +581,9 @@ class EventLoopFacts:
         catalog = self.catalog
         judge = _Judge(catalog)
 
-        for fn, _ in self.request_path.values():
+        for fn, root in self.request_path.values():
+            if not self.fw.roles_of(root) & _SERVING_ROLES:
+                continue  # a task, or a function only taken as request-path code: not followed across modules
             candidates = []
             for site in fn.calls:
                 if site.in_lambda:
@@ -802,4 +809,4 @@ def alternative(hit: Hit) -> str:
         recv = hit.qualname.rpartition(".")[0]
         name = spell(hit.site.node.func) if "()" in recv else hit.qualname.removeprefix("builtins.")
         text = text.replace("{name}", name)
-    return text
+    return text.replace("{method}", hit.qualname.rpartition(".")[2])

@@ -461,7 +461,8 @@ class BlockingHelper(Rule):
             steps = " -> ".join(f"{h.removesuffix('.__init__')}()" for h in rc.helpers)  # a constructor: Client()
             entry = f.catalog.lookup(rc.call)
             if rc.in_async:  # the block is in an async helper: a thread around the call cannot help
-                fix = entry.alternative.replace("{name}", rc.call) if entry is not None else "run it in a thread"
+                fix = (entry.alternative.replace("{name}", rc.call).replace("{method}", rc.call.rpartition(".")[2])
+                       if entry is not None else "run it in a thread")
                 advice = f"in {rc.caller}(): {fix}"
             else:
                 first = spell(remote.site.node.func)
@@ -469,9 +470,14 @@ class BlockingHelper(Rule):
                                                             else "await run_in_threadpool(...)"))
             yield self.report(
                 remote.site.node,
-                f"blocking call chain {remote.fn.name} -> {steps} -> {_shown(rc.call, entry)} in "
+                f"blocking call chain {remote.fn.name} -> {steps} -> {_shown(rc.call, entry)}"
+                f"{f' (and {rc.more} more blocking call{_s(rc.more)} there)' if rc.more else ''} in "
                 f"{f.context(remote.fn)}; {advice}",
             )
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 def _shown(call: str, entry: Optional[Entry]) -> str:

@@ -1,0 +1,132 @@
+"""What project mode costs: flake8 and the command, with it off and on, cold and warm.
+
+    python benchmarks/build_corpus.py                     # once: venvs + corpora
+    python benchmarks/project_mode.py                     # corpus (b), 3 rounds
+    python benchmarks/project_mode.py --rounds 5 PATH...  # other applications too (a folder each)
+
+Each target is a folder checked as a whole, from that folder. Measured, best of ``--rounds``
+(interleaved), wall time and peak RSS of each subprocess:
+
+* ``base``: bare flake8 (E,W,F), ``-j1``;
+* ``stl-off``: flake8 + starlette-lint with ``project-mode = false``;
+* ``stl-cold``: flake8 + starlette-lint in project mode, an empty summary store;
+* ``stl-warm``: the same, the store filled by the cold run (the summaries of the project's
+  modules read back instead of parsed);
+* ``cli-off`` / ``cli-on``: ``starlette-lint check --no-cache`` (no result cache, no store),
+  project mode off / on, the command's default jobs.
+
+flake8's *added cost* is ``stl-x / base - 1``. The project-mode setting is written in a
+temporary ``pyproject.toml`` table at the top of each target, restored afterwards, so the runs
+differ in that key only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import CORPUS_DIR, venv_bin  # noqa: E402
+
+CONFIGS = ("base", "stl-off", "stl-cold", "stl-warm", "cli-off", "cli-on")
+
+
+def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read() if proc.stderr else b""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)}: exit {code}: {err[-2000:].decode(errors='replace')}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def run(target: Path, rounds: int) -> dict[str, tuple[float, float]]:
+    table = target / "pyproject.toml"
+    saved = table.read_bytes() if table.exists() else None
+    store = Path(tempfile.mkdtemp(prefix="stl-store-"))
+    flake8_stl, flake8_base = str(venv_bin("stl", "flake8")), str(venv_bin("base", "flake8"))
+    cli = str(venv_bin("stl", "starlette-lint"))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PYTHONWARNINGS"] = "ignore"
+    best: dict[str, tuple[float, float]] = {}
+
+    def note(cfg: str, sample: tuple[float, float]) -> None:
+        old = best.get(cfg)
+        best[cfg] = (min(old[0], sample[0]), max(old[1], sample[1])) if old else sample
+
+    def mode(on: bool) -> None:
+        table.write_text(f"[tool.starlette-lint]\nproject-mode = {'true' if on else 'false'}\n", encoding="utf-8")
+
+    try:
+        for _ in range(rounds):
+            note("base", measure([flake8_base, "--isolated", "-j1", "--select", "E,W,F", "."], target, env))
+            mode(False)
+            note("stl-off", measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
+                                    {**env, "STARLETTE_LINT_CACHE_DIR": ""}))
+            note("cli-off", measure([cli, "check", "--no-cache", "--exit-zero", "-q", "."], target, env))
+            mode(True)
+            shutil.rmtree(store, ignore_errors=True)
+            with_store = {**env, "STARLETTE_LINT_CACHE_DIR": str(store)}
+            note("stl-cold", measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
+                                     with_store))
+            note("stl-warm", measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
+                                     with_store))
+            note("cli-on", measure([cli, "check", "--no-cache", "--exit-zero", "-q", "."], target, env))
+    finally:
+        if saved is None:
+            table.unlink(missing_ok=True)
+        else:
+            table.write_bytes(saved)
+        shutil.rmtree(store, ignore_errors=True)
+    return best
+
+
+def lines(target: Path) -> int:
+    total = 0
+    for path in target.rglob("*.py"):
+        try:
+            total += path.read_bytes().count(b"\n")
+        except OSError:
+            pass
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("targets", nargs="*", type=Path, help="folders to check (default: corpus (b))")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    targets = args.targets or [CORPUS_DIR / "b"]
+    if not venv_bin("stl", "flake8").exists():
+        print("the benchmark venvs are not built: python benchmarks/build_corpus.py", file=sys.stderr)
+        return 2
+    print("| target | lines | flake8 | + STL, off | + STL, cold | + STL, warm | check, off | check, on | "
+          "peak MB (check on) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for target in targets:
+        best = run(target.resolve(), args.rounds)
+        base = best["base"][0]
+
+        def added(cfg: str) -> str:
+            return f"{best[cfg][0]:.2f} s (+{best[cfg][0] / base - 1:.2f})"
+
+        ratio = best["cli-on"][0] / best["cli-off"][0]
+        print(f"| {target.name} | {lines(target):,} | {base:.2f} s | {added('stl-off')} | {added('stl-cold')} | "
+              f"{added('stl-warm')} | {best['cli-off'][0]:.2f} s | {best['cli-on'][0]:.2f} s ({ratio:.2f}x) | "
+              f"{best['cli-on'][1]:.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
