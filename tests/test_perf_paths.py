@@ -146,7 +146,25 @@ def test_benchmark_mirrors_the_prefilter() -> None:
         b"import os, fastapi\n", b"from \\\n starlette import x\n", b"x = 1  # uvicorn\n", b"from .fastapi import a\n",
         "from caf\u00e9 import fastapi\n".encode(), b"import fastapi_users\n", b"from\nfastapi = 1\n"]
     for source in samples:
-        assert (_common.PREFILTER.search(source) is not None) is is_relevant(source), source[:80]
+        assert (_common.PREFILTER.search(source) is not None) is is_relevant(source, project=False), source[:80]
+
+
+@pytest.mark.parametrize("source, relevant", [
+    ("from app.deps import router\n\n@router.get('/x')\nasync def x(): ...\n", True),
+    ("@api.v1.post(\n    '/x')\nasync def x(): ...\n", True),
+    ("    @ router.websocket('/ws')\n", True),
+    ("x = router.get('/x')\n", False),  # not a decorator
+    ("@router.getter\ndef x(): ...\n", False),
+    ("# @router.get('/x')\n", False),
+])
+def test_prefilter_route_decorators_in_project_mode(source: str, relevant: bool) -> None:
+    """In project mode a module that imports no framework but decorates routes on an object (a
+    router another module built) is parsed; read alone, it is not."""
+    for text in (source, source.encode()):
+        assert is_relevant(text) is relevant
+        assert is_relevant(text, project=True) is relevant
+        assert not is_relevant(text, project=False)
+        assert not is_relevant(text, from_mapping({"project-mode": False}))
 
 
 def test_prefilter_configured_decorator_package() -> None:

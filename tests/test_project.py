@@ -326,3 +326,45 @@ def test_route_paths_carry_the_prefixes_other_modules_include_them_with() -> Non
         messages = [f.message for f in analyze_source(file.read_text(encoding="utf-8"), str(file),
                                                       elsewhere=ProjectView.of(index, str(file))).findings]
         assert any(path in m for m in messages), messages
+
+
+def test_odd_modules_are_read_or_skipped_without_losing_a_finding(tmp_path: Path) -> None:
+    """Other modules in a declared encoding, with a BOM, CRLF or form feeds, a method indented
+    with tabs, deep nesting, a syntax error or Python 3.12 syntax: chains through the readable
+    ones are found with the right line, the others are skipped, and the checked file keeps its
+    own findings."""
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_bytes(b"")
+    (pkg / "latin.py").write_bytes("# -*- coding: latin-1 -*-\n# caf\xe9\nimport time\n\n\n"
+                                   "def nap():\n    time.sleep(1)  # \xe9\n".encode("latin-1"))
+    (pkg / "bom.py").write_bytes(b"\xef\xbb\xbfimport time\r\n\x0c\r\n\r\ndef nap():\r\n    time.sleep(1)\r\n")
+    (pkg / "tabs.py").write_bytes(b"import time\n\n\nclass Sleeper:\n\tdef nap(self):\n\t\ttime.sleep(1)\n")
+    (pkg / "deep.py").write_text("X = " + "(" * 5000 + "1" + ")" * 5000 + "\n\n\ndef nap():\n    pass\n")
+    (pkg / "broken.py").write_text("def nap(:\n")
+    (pkg / "new.py").write_text("type Alias = list[int]\n\n\ndef nap[T](x: T) -> T:\n    return x\n")
+    main = pkg / "main.py"
+    main.write_text(
+        "import time\n"
+        "from fastapi import FastAPI\n"
+        "from app import bom, broken, deep, latin, new, tabs\n\n"
+        "app = FastAPI()\n\n\n"
+        "@app.get('/')\n"
+        "async def index():\n"
+        "    time.sleep(1)\n"
+        "    latin.nap()\n"
+        "    bom.nap()\n"
+        "    tabs.Sleeper().nap()\n"
+        "    deep.nap()\n"
+        "    broken.nap()\n"
+        "    new.nap(1)\n"
+    )
+    index = ProjectIndex(tmp_path)
+    findings = analyze_source(main.read_bytes(), str(main), elsewhere=ProjectView.of(index, str(main))).findings
+    assert sorted((f.line, f.code) for f in findings) == [(10, "STL101"), (11, "STL107"), (12, "STL107"),
+                                                          (13, "STL107")]
+    for module, line in (("app.latin", 7), ("app.bom", 5), ("app.tabs", 6)):
+        summary = index.module(module)
+        assert summary is not None
+        fn = next(iter(summary.functions.values()))
+        assert [c.line for c in index.read(fn).calls] == [line], module

@@ -126,7 +126,7 @@ def analyze_source(
     project mode, :class:`.framework.Elsewhere`); nothing by default.
     """
     config = config or DEFAULT
-    if not is_relevant(source, config):
+    if not is_relevant(source, config, project=elsewhere is not NOWHERE):
         return Analysis()
     active = list(rules) if rules is not None else select_rules(config)
     if not active:

@@ -252,6 +252,10 @@ class Elsewhere(Protocol):
         project, through that module's bindings (``SessionLocal().query`` where ``SessionLocal =
         sessionmaker(...)``), when that differs from the name; None otherwise."""
 
+    def instance_kind(self, qualname: str) -> Optional[AppKind]:
+        """The kind of app an object another module of the project built is (``router =
+        APIRouter()`` in ``app/deps.py`` for ``app.deps.router``), or None."""
+
     def route_prefixes(self, qualname: str) -> list[str]:
         """The full path prefixes the routes of a router get from ``include_router`` calls in
         other modules (its own ``prefix=`` included); ``<local>.name`` is this module's router
@@ -280,6 +284,9 @@ class _Nowhere:
         return None
 
     def outside(self, qualname: str) -> Optional[str]:
+        return None
+
+    def instance_kind(self, qualname: str) -> Optional[AppKind]:
         return None
 
     def route_prefixes(self, qualname: str) -> list[str]:
@@ -350,7 +357,7 @@ class Framework:
                     owner.calls.append(ac)
                     self._app_call(ac)
                     continue
-                if site.decorates is not None and fastapi_module:
+                if site.decorates is not None and (fastapi_module or self._router_elsewhere(func, site.scope)):
                     self._unknown_decorator(site, func)
             if q is None:
                 continue
@@ -522,6 +529,15 @@ class Framework:
                 cls = m.qualname(first.value, site.scope)
                 self.middleware.append(MiddlewareConfig("add", call, first.value, cls, site))
                 self._mark_middleware_class(first.value, site.scope)
+
+    def _router_elsewhere(self, func: cst.Attribute, scope: Scope) -> bool:
+        """Project mode: ``@router.get(...)`` in a module that imports no fastapi, where ``router``
+        is an ``APIRouter`` or app another module of the project built."""
+        if self.elsewhere is NOWHERE or func.attr.value not in N.PATH_OPERATION_METHODS:
+            return False
+        name = self.model.qualname(func.value, scope)
+        return name is not None and not name.startswith(LOCAL) and "(" not in name \
+            and self.elsewhere.instance_kind(name) in ("fastapi", "apirouter")
 
     def _unknown_decorator(self, site: CallSite, func: cst.Attribute) -> None:
         """``@router.get("/x")`` on an object of unknown type, in a module importing fastapi."""

@@ -12,6 +12,8 @@ other names (``import os, fastapi``, backslash continuations):
   (libraries named after the frameworks are common);
 * a mention in a comment or a help string (``"--decorators=fastapi.Depends"``)
   does not count;
+* in project mode a route decorator (``@router.get(``) counts too: the router may come
+  from another module of the project (``from app.deps import router``);
 * the test stays loose where that is cheap (``# imported from fastapi`` in a
   comment passes): it only has to be fast and never drop a file a rule could
   report on.
@@ -20,7 +22,7 @@ other names (``import os, fastapi``, backslash continuations):
 from __future__ import annotations
 
 import re
-from typing import Union
+from typing import Optional, Union
 
 from .config import DEFAULT, Config
 
@@ -41,10 +43,23 @@ def _patterns(tokens: tuple[str, ...]) -> tuple["re.Pattern[str]", "re.Pattern[b
     return found
 
 
-def is_relevant(source: Union[str, bytes], config: Config = DEFAULT) -> bool:
-    """Could this file hold anything a rule looks at? (It imports starlette, fastapi or uvicorn.)"""
+# Project mode: a route decorator on an object that may come from another module of the project
+# (``from app.deps import router``, then ``@router.get("/x")``, and no fastapi import).
+_ROUTE_DECORATOR_TEXT = r"^[ \t]*@[ \t]*[A-Za-z_][\w.]*\.(?:get|post|put|patch|delete|head|options|trace|api_route|websocket)\("
+_ROUTE_DECORATOR = (re.compile(_ROUTE_DECORATOR_TEXT, re.M), re.compile(_ROUTE_DECORATOR_TEXT.encode(), re.M))
+
+
+def is_relevant(source: Union[str, bytes], config: Config = DEFAULT, project: Optional[bool] = None) -> bool:
+    """Could this file hold anything a rule looks at? (It imports starlette, fastapi or uvicorn;
+    in project mode, it may also decorate routes on a router another module built.) ``project``:
+    whether the file is read with its project (default: ``config.project_mode``)."""
     tokens = config.prefilter_tokens
+    project = config.project_mode if project is None else project
     # the substring test (fast, in C) settles most files; the regex only the rest
     if isinstance(source, bytes):
-        return any(tok.encode() in source for tok in tokens) and _patterns(tokens)[1].search(source) is not None
-    return any(tok in source for tok in tokens) and _patterns(tokens)[0].search(source) is not None
+        if any(tok.encode() in source for tok in tokens) and _patterns(tokens)[1].search(source) is not None:
+            return True
+        return project and b"@" in source and _ROUTE_DECORATOR[1].search(source) is not None
+    if any(tok in source for tok in tokens) and _patterns(tokens)[0].search(source) is not None:
+        return True
+    return project and "@" in source and _ROUTE_DECORATOR[0].search(source) is not None

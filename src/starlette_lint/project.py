@@ -962,6 +962,15 @@ class ProjectIndex:
         self._chains[key] = found
         return found
 
+    def instance_kind(self, qualname: str) -> Optional[N.AppKind]:
+        """The app kind of a project's module-level object (``router = APIRouter()``), or None."""
+        definition = self.resolve(qualname)
+        bound = self.binding(definition) if definition is not None else None
+        if bound is None or not bound.endswith("()") or "(" in bound[:-2]:
+            return None
+        cls = bound[:-2]
+        return N.APP_CLASSES.get(N.canonical(cls)) or self.app_kind(cls)
+
     def route_prefixes(self, router: str) -> list[str]:
         """The full prefixes a router's routes get from ``include_router`` calls anywhere in the
         project (``api_router.include_router(items.router, prefix="/items")`` in ``app/api.py``,
@@ -1190,6 +1199,10 @@ class ProjectView:
         start = self.absolute(qualname)
         return self.index.outside(start) if start is not None else None
 
+    def instance_kind(self, qualname: str) -> Optional[N.AppKind]:
+        absolute = self.absolute(qualname)
+        return self.index.instance_kind(absolute) if absolute is not None else None
+
     def route_prefixes(self, qualname: str) -> list[str]:
         """:meth:`ProjectIndex.route_prefixes`; ``<local>.router`` names this module's own."""
         if qualname.startswith(LOCAL + "."):
@@ -1249,6 +1262,12 @@ class _Deferred:
     def outside(self, qualname: str) -> Optional[str]:
         try:
             return self.view.outside(qualname)
+        except Exception:  # noqa: BLE001 - see above
+            return None
+
+    def instance_kind(self, qualname: str) -> Optional[N.AppKind]:
+        try:
+            return self.view.instance_kind(qualname)
         except Exception:  # noqa: BLE001 - see above
             return None
 

@@ -396,9 +396,11 @@ class BlockingPrimitive(_BlockingRule):
 class BlockingHelper(Rule):
     """
     ## What it does
-    Reports a call, from async request-path code, to a same-module sync
-    function that makes a blocking call (STL101-STL106), directly or through
-    other same-module sync functions. The message shows the chain:
+    Reports a call, from async request-path code, to a sync function of the
+    same module that makes a blocking call (STL101-STL106), directly or
+    through other sync functions of the module, and in project mode to a
+    function of another module of the project (below). The message shows the
+    chain:
     `get_report -> load_rows() -> sqlite3.connect()`. The finding is at the
     call in the async function. Generators (their body runs when iterated:
     `StreamingResponse(sync_gen())` iterates in the threadpool) and decorated
@@ -415,13 +417,20 @@ class BlockingHelper(Rule):
     The block is one call away: line-by-line linters do not see it, and it
     stalls every request on the worker just the same.
 
-    In project mode (`project-mode = true`), helpers in the project's other
-    modules are followed too, with their module names in the chain
-    (`say -> shop.services.tts.speak() -> requests.post()`): each hop only
-    when the helper makes the next call unconditionally (not under an `if`, a
-    `match` case, an `except` handler or a `while` loop), and only to a
-    blocking call the catalogue names without looking at the call site but
-    for literal arguments (`time.sleep(0)` does not block).
+    In project mode (the default; `project-mode = false` turns it off),
+    helpers in the project's other modules are followed too, with their
+    module names in the chain
+    (`say -> shop.services.tts.speak() -> requests.post()`): sync helpers
+    called and async helpers awaited, methods (through their class, an
+    instance, a module-level instance or `self`) and constructors. A chain
+    starts only in code that serves requests, and each hop is followed only
+    when the helper makes the next call every time: not under an `if`, a
+    `match` case, an `except` handler or a `while` loop, nor after an early
+    `return` on a test of a parameter or of a file's existence. It ends at a
+    blocking call the catalogue knows from its name and literal arguments
+    (`time.sleep(0)` does not block). When the block is in an async helper,
+    the advice is for that helper (an async client), not a thread around the
+    call.
 
     ## Example
     ```python
@@ -444,7 +453,7 @@ class BlockingHelper(Rule):
 
     code = "STL107"
     name = "blocking-helper"
-    summary = "async request-path code calls a same-module sync helper that blocks (the message shows the chain)"
+    summary = "async request-path code calls a helper that blocks, in this module or another (the message shows the chain)"
 
     def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         f = facts(fw)
