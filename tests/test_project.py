@@ -108,7 +108,7 @@ def test_bad_modules_are_empty_never_an_error() -> None:
 
 def test_every_module_of_the_project_is_summarised_once() -> None:
     names = [m.name for m in ProjectIndex(SRC).modules()]
-    assert names == sorted(set(names))
+    assert len(names) == len(set(names))
     assert {"shop", "shop.api", "shop.routing", "shop.services", "shop.services.tts", "shop.broken"} <= set(names)
 
 
@@ -368,3 +368,40 @@ def test_odd_modules_are_read_or_skipped_without_losing_a_finding(tmp_path: Path
         assert summary is not None
         fn = next(iter(summary.functions.values()))
         assert [c.line for c in index.read(fn).calls] == [line], module
+
+
+def test_includes_skip_tests_and_local_routers_and_give_up_on_unknown_prefixes(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "items.py").write_text("from fastapi import APIRouter\nrouter = APIRouter(prefix='/items')\n")
+    (tmp_path / "app" / "main.py").write_text(
+        "from fastapi import APIRouter, FastAPI\nfrom app.items import router\n\napp = FastAPI()\n\n\n"
+        "def create_v2():\n    router = APIRouter()\n    app.include_router(router, prefix='/v2')\n\n\n"
+        "app.include_router(router, prefix='/api')\n")
+    (tmp_path / "tests" / "test_items.py").write_text(
+        "from fastapi import FastAPI\nfrom app.items import router\nFastAPI().include_router(router, prefix='/t')\n")
+    assert ProjectIndex(tmp_path).route_prefixes("app.items.router") == ["/api/items"]
+    (tmp_path / "app" / "v3.py").write_text(
+        "from app.main import app\nfrom app.items import router\nPREFIX = '/v3'\napp.include_router(router, prefix=PREFIX)\n")
+    assert ProjectIndex(tmp_path).route_prefixes("app.items.router") == []  # one path unknown: none claimed
+
+
+def test_the_project_fingerprint_sees_content_and_linked_folders(tmp_path: Path) -> None:
+    import os
+
+    from starlette_lint.layout import tree_fingerprint
+
+    real = tmp_path / "shared_real"
+    real.mkdir()
+    (real / "util.py").write_text("import time\ntime.sleep(0)\n")
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "shared").symlink_to(real, target_is_directory=True)
+    (root / "app" / "loop").symlink_to(root / "app", target_is_directory=True)  # a link loop ends
+    before = tree_fingerprint(root)
+    stat = os.stat(real / "util.py")
+    (real / "util.py").write_text("import time\ntime.sleep(9)\n")  # same size
+    os.utime(real / "util.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same modification time
+    assert before is not None and tree_fingerprint(root) != before

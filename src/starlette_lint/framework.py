@@ -229,6 +229,7 @@ class RemoteChain:
     line: int  # where, in that helper's module
     in_async: bool = False  # that helper is async (awaited all the way): a thread around the first does not help
     more: int = 0  # other blocking calls that helper makes unconditionally
+    asyncs: tuple[bool, ...] = ()  # which helpers are async, in the order of ``helpers``
 
 
 class Elsewhere(Protocol):

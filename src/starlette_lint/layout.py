@@ -15,13 +15,17 @@ from typing import Iterator, Optional, Union
 # (a ``pyvenv.cfg``), and these.
 _SKIPPED = frozenset({"node_modules", "site-packages", "__pycache__"})
 MAX_FILES = 20_000  # a larger tree gets no fingerprint (its files are not cached in project mode)
+MAX_ENTRIES = 200_000  # folders and files of any kind a walk looks at, at most
 
 
 def package_root(path: Union[str, Path]) -> Path:
     """The folder a file's top-level package sits in: the nearest folder up the tree that has no
-    ``__init__.py`` (``src/`` in a src layout; the file's own folder for a script)."""
+    ``__init__.py`` (``src/`` in a src layout; the file's own folder for a script). A folder
+    without ``__init__.py`` inside a package (``app/routers/`` under ``app/__init__.py``: a
+    namespace package within it) is part of that package."""
     folder = Path(path).resolve().parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
+    while folder.parent != folder and ((folder / "__init__.py").is_file()
+                                       or (folder.parent / "__init__.py").is_file()):
         folder = folder.parent
     return folder
 
@@ -39,9 +43,29 @@ def module_name(path: Union[str, Path], root: Union[str, Path]) -> Optional[str]
     return ".".join(parts)
 
 
+class TreeTooLarge(Exception):
+    """A walk met more than :data:`MAX_ENTRIES` folders and files."""
+
+
 def walk_modules(root: Union[str, Path]) -> Iterator[str]:
-    """The paths of the ``.py`` files below ``root`` that can be modules of its packages, sorted."""
-    for folder, dirs, files in os.walk(root):
+    """The paths of the ``.py`` files below ``root`` that can be modules of its packages, sorted.
+    Symbolic links to folders are followed (the index reads through them), each folder once.
+    Raises :class:`TreeTooLarge` past :data:`MAX_ENTRIES` entries."""
+    seen: set[tuple[int, int]] = set()
+    entries = 0
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        try:
+            info = os.stat(folder)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen:  # a link loop, or a folder reached twice
+            dirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        entries += len(dirs) + len(files)
+        if entries > MAX_ENTRIES:
+            raise TreeTooLarge(str(root))
         dirs[:] = sorted(d for d in dirs if d.isidentifier() and not d.startswith(".") and d not in _SKIPPED
                          and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg")))
         for file in sorted(files):
@@ -50,15 +74,21 @@ def walk_modules(root: Union[str, Path]) -> Iterator[str]:
 
 
 def tree_fingerprint(root: Union[str, Path]) -> Optional[str]:
-    """A digest of the name, size and modification time of every module below ``root``: what a
-    file's findings in project mode may depend on. None for a tree over :data:`MAX_FILES`."""
+    """A digest of the path (relative to ``root``) and content of every module below ``root``:
+    what a file's findings in project mode may depend on. None for a tree over
+    :data:`MAX_FILES` modules or :data:`MAX_ENTRIES` entries (its files are then not cached)."""
     digest = hashlib.sha256()
-    for count, path in enumerate(walk_modules(root)):
-        if count >= MAX_FILES:
-            return None
-        try:
-            info = os.stat(path)
-        except OSError:
-            continue
-        digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    try:
+        for count, path in enumerate(walk_modules(root)):
+            if count >= MAX_FILES:
+                return None
+            try:
+                with open(path, "rb") as fh:
+                    content = fh.read()
+            except OSError:
+                continue
+            digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(hashlib.sha256(content).digest())
+    except TreeTooLarge:
+        return None
     return digest.hexdigest()

@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from typing import Any, Callable, Iterator, Optional, Union, cast
 from . import names as N
 from .cache import DIRNAME, Cache, package_fingerprint, replace_file
 from .config import Config
-from .layout import module_name, package_root, walk_modules
+from .layout import MAX_FILES, TreeTooLarge, module_name, package_root, walk_modules
 from .model import LOCAL
 from .catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES
 from .framework import CallJudge, Elsewhere, RemoteChain
@@ -89,6 +90,7 @@ class ClassSummary:
     # what its attributes are bound to when that is a call (``self.http = requests.Session()`` in a
     # method, ``http = requests.Session()`` in the class body); None when bound to several things
     attrs: dict[str, Optional[str]] = field(default_factory=dict)
+    decorated: bool = False  # a class decorator (``@dataclass`` writes its own ``__init__``)
 
 
 @dataclass
@@ -143,6 +145,13 @@ def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_
     bases: dict[str, list[Optional[str]]] = {}
     for stmt in tree.body:
         _top_level(summary, stmt, bases, bodies)
+    for name in _ambiguous(tree.body):  # which definition runs depends on the branch taken: unknown
+        summary.classes.pop(name, None)
+        summary.assigned.pop(name, None)
+        summary.prefixes.pop(name, None)
+        for local in [k for k in summary.functions if k == name or k.startswith(name + ".")]:
+            del summary.functions[local]
+        bases.pop(name, None)
     if not bodies:
         summary.lines = _lines(source)
         for fn in summary.functions.values():
@@ -153,6 +162,36 @@ def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_
         cls.bases = [r for r in resolved if r is not None]
         cls.unresolved_bases = len(cls.bases) != len(written)
     return summary
+
+
+def _ambiguous(body: list[ast.stmt]) -> set[str]:
+    """Module-level names bound more than once, at least once under an ``if`` or ``try``
+    (``if USE_ASYNC: SessionLocal = async_sessionmaker(...) else: SessionLocal = sessionmaker()``):
+    which binding holds depends on the branch taken."""
+    counts: dict[str, int] = {}
+    conditional: set[str] = set()
+    stack: list[tuple[ast.stmt, bool]] = [(stmt, False) for stmt in body]
+    while stack:
+        stmt, under = stack.pop()
+        names: list[str] = []
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = [stmt.name]
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names = [a.asname or a.name.split(".", 1)[0] for a in stmt.names if a.name != "*"]
+        elif isinstance(stmt, (ast.If, *_TRY)):
+            block = cast(ast.Try, stmt)  # an if, try or try/except*: the fields read here, when present
+            inner = [*block.body, *getattr(block, "orelse", ()), *getattr(block, "finalbody", ())]
+            for handler in getattr(block, "handlers", ()):
+                inner.extend(handler.body)
+            stack.extend((s, True) for s in inner)
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+            if under:
+                conditional.add(name)
+    return {name for name in conditional if counts[name] > 1}
 
 
 def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -203,7 +242,8 @@ def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Opt
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
         _function(summary, stmt, stmt.name, None, bodies)
     elif isinstance(stmt, ast.ClassDef):
-        cls = summary.classes[stmt.name] = ClassSummary(f"{summary.name}.{stmt.name}", [], stmt.lineno)
+        cls = summary.classes[stmt.name] = ClassSummary(f"{summary.name}.{stmt.name}", [], stmt.lineno,
+                                                        decorated=bool(stmt.decorator_list))
         bases[stmt.name] = [_dotted(b) for b in stmt.bases]  # resolved after the whole module
         for item in stmt.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -238,7 +278,6 @@ def read_body(summary: ModuleSummary, fn: FunctionSummary) -> None:
     lines are parsed (a method's inside a stand-in class, for the indentation)."""
     if not fn.unread or summary.lines is None:
         return
-    fn.unread = False
     segment = "\n".join(summary.lines[fn.line - 1:fn.end])
     offset = fn.line - 1
     if fn.indented:
@@ -251,10 +290,20 @@ def read_body(summary: ModuleSummary, fn: FunctionSummary) -> None:
     if fn.indented and isinstance(node, ast.ClassDef):
         node = node.body[0] if node.body else None
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        fn.unread = False
         return
     local = fn.qualname[len(summary.name) + 1:]
     owner = summary.classes.get(local.partition(".")[0]) if "." in local else None
-    _body(summary, node, fn, owner, offset)
+    # read into a scratch copy, committed at the end: a file's time budget running out half way
+    # must not leave a half-read function in the process's index for the next files
+    scratch = FunctionSummary(fn.qualname, fn.is_async, fn.line, decorated=fn.decorated)
+    scratch_owner = ClassSummary(owner.qualname, owner.bases, owner.line) if owner is not None else None
+    _body(summary, node, scratch, scratch_owner, offset)
+    fn.calls, fn.is_generator, fn.returns = scratch.calls, scratch.is_generator, scratch.returns
+    if owner is not None and scratch_owner is not None:
+        for name, value in scratch_owner.attrs.items():
+            _bind_attr(owner, name, value)
+    fn.unread = False
 
 
 def _decoded(source: bytes) -> str:
@@ -628,9 +677,18 @@ def _generator(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Chi
 
 
 def _comprehension(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
-    """A comprehension's filters may not run."""
+    """A comprehension's filters run for each element, like a loop's body."""
     part = cast(ast.comprehension, node)
-    return [(part.iter, conditional), (part.target, conditional), *((child, True) for child in part.ifs)]
+    return [(part.iter, conditional), (part.target, conditional), *((child, conditional) for child in part.ifs)]
+
+
+def _filtered(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
+    """A list, set or dict comprehension: its element runs only for the elements its filters let
+    through (``[requests.get(u) for u in urls if os.path.exists(u)]``)."""
+    comp = cast(ast.DictComp, node)  # ast.ListComp/SetComp: ``elt`` instead of ``key``/``value``
+    filtered = conditional or any(part.ifs for part in comp.generators)
+    elements: list[ast.AST] = [comp.key, comp.value] if isinstance(node, ast.DictComp) else [cast(ast.ListComp, node).elt]
+    return [*((part, conditional) for part in comp.generators), *((e, filtered) for e in elements)]
 
 
 def _assert(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Children:
@@ -645,6 +703,7 @@ def _assert(node: ast.AST, conditional: bool, params: frozenset[str]) -> _Childr
 _BRANCHES: dict[type, Callable[[ast.AST, bool, frozenset[str]], _Children]] = {
     ast.If: _if, ast.IfExp: _if, ast.Match: _match, ast.Try: _try, _TRY[-1]: _try, ast.BoolOp: _bool_op,
     ast.While: _while, ast.GeneratorExp: _generator, ast.comprehension: _comprehension, ast.Assert: _assert,
+    ast.ListComp: _filtered, ast.SetComp: _filtered, ast.DictComp: _filtered,
 }
 
 
@@ -693,9 +752,10 @@ class ProjectIndex:
         self.store = store  # summaries on disk, shared by processes and runs
         self._modules: dict[str, Optional[ModuleSummary]] = {}
         self._chains: dict[tuple[str, CallJudge, bool], Optional[RemoteChain]] = {}
-        self._located: dict[str, Union[FunctionSummary, str]] = {}
+        self._located: dict[str, tuple[Union[FunctionSummary, str], Optional[str]]] = {}
+        self._mros: dict[str, list[str]] = {}
         self._kinds: dict[str, Optional[N.AppKind]] = {}
-        self._includes: Optional[dict[str, list[tuple[Optional[str], str]]]] = None
+        self._includes: Optional[dict[str, list[tuple[Optional[str], Optional[str]]]]] = None
 
     @classmethod
     def of(cls, path: Union[str, Path]) -> "ProjectIndex":
@@ -744,7 +804,11 @@ class ProjectIndex:
 
     def modules(self) -> Iterator[ModuleSummary]:
         """Every module below the root (hidden folders and virtualenvs skipped), summarised."""
-        for path in walk_modules(self.root):
+        try:
+            paths = list(walk_modules(self.root))
+        except TreeTooLarge:
+            return
+        for path in paths:
             name = module_name(path, self.root)
             summary = self.module(name) if name else None
             if summary is not None:
@@ -776,19 +840,24 @@ class ProjectIndex:
         """The project function an absolute name calls: a function; a method named through its
         class (``app.api.Items.get``), an instance (``app.api.Items().get``) or a module-level
         instance (``app.services.tts.engine.speak`` where ``engine = Speaker()``), inherited
-        methods included; a class's ``__init__`` for a class (its constructor runs it)."""
+        methods included; a class's constructor for a class (see :meth:`constructor`)."""
+        return self._function(qualname)[0]
+
+    def _function(self, qualname: str) -> tuple[Optional[FunctionSummary], Optional[str]]:
+        """:meth:`function`, with the class of the object a method is called on (None for a
+        plain function): inside that method, ``self`` is an instance of it."""
         if "(" not in qualname:
             found = self.resolve(qualname)
             if found is not None:
                 module, _, name = found.rpartition(".")
                 summary = self.module(module)
                 if summary is not None and name in summary.functions:
-                    return summary.functions[name]
+                    return summary.functions[name], None
                 if summary is not None and name in summary.classes:
-                    return self.method(found, "__init__")
+                    return self.constructor(found), found
         owner, _, method = qualname.rpartition(".")
         if not owner or "(" in method:
-            return None
+            return None, None
         if owner.endswith("()") and "(" not in owner[:-2]:
             cls = self.resolve(owner[:-2])
         elif "(" not in owner:
@@ -797,22 +866,69 @@ class ProjectIndex:
             if bound is not None:  # ``engine = Speaker()``: the instance's class
                 cls = self.resolve(bound[:-2]) if bound.endswith("()") and "(" not in bound[:-2] else None
         else:
-            return None
-        return self.method(cls, method) if cls is not None else None
+            return None, None
+        return (self.method(cls, method), cls) if cls is not None else (None, None)
 
     def method(self, cls: str, name: str) -> Optional[FunctionSummary]:
-        """Method ``name`` of project class ``cls``, defined there or inherited from a project base."""
-        for owner in [cls, *self.ancestors(cls)]:
-            found = self.resolve(owner)
-            if found is None:
-                continue
-            module, _, local = found.rpartition(".")
-            summary = self.module(module)
-            if summary is not None and local in summary.classes:
-                fn = summary.functions.get(f"{local}.{name}")
-                if fn is not None:
-                    return fn
+        """Method ``name`` of project class ``cls``, defined there or inherited from a project base
+        (in Python's method resolution order); None when a base from outside the project comes
+        first (it may define it)."""
+        for owner in self.mro(cls):
+            module, _, local = owner.rpartition(".")
+            summary = self.module(module) if module else None
+            if summary is None or local not in summary.classes:
+                return None  # a class from outside the project: its methods are unknown
+            fn = summary.functions.get(f"{local}.{name}")
+            if fn is not None:
+                return fn
         return None
+
+    def constructor(self, cls: str) -> Optional[FunctionSummary]:
+        """The ``__init__`` calling project class ``cls`` runs, or None: none in the project, or one
+        a class decorator may replace (``@dataclass`` writes its own ``__init__``, which never
+        calls its base's)."""
+        for owner in self.mro(cls):
+            module, _, local = owner.rpartition(".")
+            summary = self.module(module) if module else None
+            info = summary.classes.get(local) if summary is not None else None
+            if summary is None or info is None:
+                return None
+            fn = summary.functions.get(f"{local}.__init__")
+            if info.decorated:
+                return None
+            if fn is not None:
+                return fn
+        return None
+
+    def mro(self, cls: str) -> list[str]:
+        """A project class and its bases in Python's method resolution order (C3), each resolved
+        to its definition (a base from outside the project as written, without its own bases);
+        loops and inconsistent hierarchies end. Memoised."""
+        found = self._mros.get(cls)
+        if found is None:
+            found = self._mros[cls] = self._linearize(cls, frozenset())
+        return found
+
+    def _linearize(self, cls: str, path: frozenset[str]) -> list[str]:
+        name = self.resolve(cls) or cls
+        module, _, local = name.rpartition(".")
+        summary = self.module(module) if module else None
+        info = summary.classes.get(local) if summary is not None else None
+        if info is None or name in path or len(path) > _MAX_DEPTH:
+            return [name]
+        bases = [self.resolve(b) or b for b in info.bases]
+        sequences = [self._linearize(b, path | {name}) for b in bases] + [bases]
+        out = [name]
+        for _ in range(200):
+            sequences = [seq for seq in sequences if seq]
+            if not sequences:
+                return out
+            head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
+            if head is None:  # no consistent order (Python would refuse the class): the rest, as met
+                return list(dict.fromkeys(out + [c for seq in sequences for c in seq]))
+            out.append(head)
+            sequences = [seq[1:] if seq[0] == head else seq for seq in sequences]
+        return out
 
     def read(self, fn: FunctionSummary) -> FunctionSummary:
         """``fn`` with its body read (what it calls, gives, whether it is a generator)."""
@@ -841,9 +957,8 @@ class ProjectIndex:
     def attribute(self, cls: str, name: str) -> Optional[str]:
         """What attribute ``name`` of a project class's instances is bound to (``requests.Session()``
         for ``self.http = requests.Session()`` in a method), looked up in its bases too."""
-        for owner in [cls, *self.ancestors(cls)]:
-            found = self.resolve(owner)
-            module, _, local = found.rpartition(".") if found is not None else ("", "", "")
+        for owner in self.mro(cls):
+            module, _, local = owner.rpartition(".")
             summary = self.module(module) if module else None
             if summary is not None and local in summary.classes:
                 for method, fn in summary.functions.items():  # ``self.http = ...`` in any of its methods
@@ -859,17 +974,22 @@ class ProjectIndex:
         it calls outside the project, the project's bindings substituted (``app.db.SessionLocal().query``
         is ``sqlalchemy.orm.sessionmaker()().query``; ``app.api.Client().http.get`` is
         ``requests.Session().get`` when ``self.http = requests.Session()``). Memoised."""
+        return self._locate(qualname)[0]
+
+    def _locate(self, qualname: str) -> tuple[Union[FunctionSummary, str], Optional[str]]:
+        """:meth:`locate`, with the class of the object a method is called on (see
+        :meth:`_function`). Memoised."""
         found = self._located.get(qualname)
         if found is not None:
             return found
         current = qualname
-        result: Union[FunctionSummary, str] = qualname
+        result: tuple[Union[FunctionSummary, str], Optional[str]] = (qualname, None)
         for _ in range(_MAX_DEPTH):
-            fn = self.function(current)
+            fn, cls = self._function(current)
             if fn is not None:
-                result = fn
+                result = (fn, cls)
                 break
-            result = current
+            result = (current, None)
             expanded = self._expand(current)
             if expanded is None or expanded == current:
                 break
@@ -927,38 +1047,49 @@ class ProjectIndex:
         return list(dict.fromkeys(out))
 
     def blocking_chain(self, start: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
-        """:meth:`ProjectView.blocking_chain` from an absolute name (memoised per judge)."""
+        """:meth:`ProjectView.blocking_chain` from an absolute name (memoised per judge). Inside a
+        method reached through an object, ``self.other()`` is looked up on that object's class
+        (a subclass may override what the defining class has)."""
         key = (start, calls, awaited)
         if key in self._chains:
             return self._chains[key]
         found: Optional[RemoteChain] = None
-        first = self.locate(start)
+        first, first_cls = self._locate(start)
         if isinstance(first, FunctionSummary) and _runs(self.read(first), awaited):
-            queue: list[tuple[FunctionSummary, tuple[str, ...]]] = [(first, (first.qualname,))]
+            # (helper, its chain so far, the class of the object it was called on, which helpers are async)
+            queue: list[tuple[FunctionSummary, tuple[str, ...], Optional[str], tuple[bool, ...]]] = [
+                (first, (first.qualname,), first_cls, (first.is_async,))]
             seen = {first.qualname}
             i = 0
             while i < len(queue) and found is None:
-                fn, path = queue[i]
+                fn, path, receiver, asyncs = queue[i]
                 i += 1
-                follow: list[FunctionSummary] = []
+                defining = fn.qualname.rpartition(".")[0]  # a method's class (a function's module)
+                follow: list[tuple[FunctionSummary, Optional[str]]] = []
                 hits: list[tuple[CallRef, str]] = []
                 for call in fn.calls:
-                    if call.conditional or calls.safe(call.target):
+                    target = call.target
+                    if receiver is not None and receiver != defining:
+                        for prefix in (defining + "().", defining + "."):  # self.m() / cls.m()
+                            if target.startswith(prefix):
+                                target = receiver + prefix[len(defining):] + target[len(prefix):]
+                                break
+                    if call.conditional or calls.safe(target):
                         continue
-                    where = self.locate(call.target)
+                    where, cls = self._locate(target)
                     if isinstance(where, FunctionSummary):
                         if not hits and where.qualname not in seen and _runs(self.read(where), call.awaited):
-                            follow.append(where)
+                            follow.append((where, cls))
                     elif not call.awaited and not calls.safe(where) and calls.blocks(where, call.quiet, call.given):
                         hits.append((call, where))
                 if hits:
                     call, where = hits[0]
-                    found = RemoteChain(path, where, fn.qualname, call.line, fn.is_async, len(hits) - 1)
+                    found = RemoteChain(path, where, fn.qualname, call.line, fn.is_async, len(hits) - 1, asyncs)
                 if found is None and len(path) < _MAX_HOPS:
-                    for callee in follow:
+                    for callee, cls in follow:
                         if callee.qualname not in seen:
                             seen.add(callee.qualname)
-                            queue.append((callee, path + (callee.qualname,)))
+                            queue.append((callee, path + (callee.qualname,), cls, asyncs + (callee.is_async,)))
         self._chains[key] = found
         return found
 
@@ -987,22 +1118,34 @@ class ProjectIndex:
             own = summary.prefixes.get(local, "") if summary is not None else ""
             outer: list[str] = []
             for parent, prefix in includes.get(definition, ()):
+                if prefix is None:
+                    raise _UnknownPath(definition)
                 if parent is not None and parent in seen:
                     continue
                 above = full(parent, seen | {parent}) if parent is not None else [""]
                 outer.extend(a + prefix for a in above)
             return list(dict.fromkeys(o + own for o in (outer or [""])))[:20]
 
-        return full(target, frozenset({target}))
+        try:
+            return full(target, frozenset({target}))
+        except _UnknownPath:
+            return []  # one include with a prefix that is not a literal: the full paths are unknown
 
-    def includes(self) -> dict[str, list[tuple[Optional[str], str]]]:
-        """Every ``X.include_router(Y, prefix="...")`` of the project: the definition of Y -> [(the
-        definition of X, or None for an app built in a function, prefix)]. Only modules whose text
-        mentions ``include_router`` are parsed; read once per index."""
+    def includes(self) -> dict[str, list[tuple[Optional[str], Optional[str]]]]:
+        """Every ``X.include_router(Y, prefix="...")`` of the project's code (test files left out):
+        the definition of Y -> [(the definition of X, or None for an app built in a function;
+        the prefix, or None when it is not a literal)]. Only modules whose text mentions
+        ``include_router`` are parsed; a name a function binds itself is its own, not the
+        module's. Read once per index; nothing for a tree too large to walk."""
         if self._includes is not None:
             return self._includes
-        found: dict[str, list[tuple[Optional[str], str]]] = {}
-        for path in walk_modules(self.root):
+        found: dict[str, list[tuple[Optional[str], Optional[str]]]] = {}
+        try:
+            paths = [p for p in walk_modules(self.root)
+                     if not _TEST_PATH.search(os.path.relpath(p, self.root).replace(os.sep, "/"))]
+        except TreeTooLarge:
+            paths = []
+        for path in paths[:MAX_FILES]:
             try:
                 if os.path.getsize(path) > _MAX_BYTES:
                     continue
@@ -1024,30 +1167,30 @@ class ProjectIndex:
             for node in ast.walk(tree):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     _bind_import(names, node, summary.package)
-            for node in ast.walk(tree):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr == "include_router"):
-                    continue
-                given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "router"), None)
-                prefix_arg = next((k.value for k in node.keywords if k.arg == "prefix"), None)
-                if prefix_arg is None:
-                    prefix = ""
-                elif isinstance(prefix_arg, ast.Constant) and isinstance(prefix_arg.value, str):
-                    prefix = prefix_arg.value
-                else:
-                    continue  # a prefix this index cannot read: the route's path is unknown there
-                router = self._definition(summary, names, given)
+            for call, local in _include_calls(tree):
+                given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "router"), None)
+                prefix_arg = next((k.value for k in call.keywords if k.arg == "prefix"), None)
+                prefix: Optional[str] = ""
+                if prefix_arg is not None:
+                    value = prefix_arg.value if isinstance(prefix_arg, ast.Constant) else None
+                    prefix = value if isinstance(value, str) else None
+                router = self._definition(summary, names, given, local)
                 if router is not None:
-                    found.setdefault(router, []).append((self._definition(summary, names, node.func.value), prefix))
+                    parent = self._definition(summary, names, cast(ast.Attribute, call.func).value, local)
+                    found.setdefault(router, []).append((parent, prefix))
         self._includes = found
         return found
 
-    def _definition(self, summary: ModuleSummary, names: dict[str, str], expr: Optional[ast.expr]) -> Optional[str]:
-        """The project definition a name written in ``summary``'s module stands for, or None."""
+    def _definition(self, summary: ModuleSummary, names: dict[str, str], expr: Optional[ast.expr],
+                    local: frozenset[str] = frozenset()) -> Optional[str]:
+        """The project definition a name written in ``summary``'s module stands for, or None (also
+        for a name the enclosing function binds itself, in ``local``)."""
         written = _dotted(expr) if expr is not None else None
         if written is None or "(" in written:
             return None
         head, _, rest = written.partition(".")
+        if head in local:
+            return None
         if head in names and head not in summary.defined:
             absolute: Optional[str] = names[head] + ("." + rest if rest else "")
         else:
@@ -1074,6 +1217,36 @@ class ProjectIndex:
         return found
 
 
+class _UnknownPath(Exception):
+    """An ``include_router`` on the way to an app has a prefix that is not a literal."""
+
+
+# Test code: its include_router calls build apps for tests, not the application's paths.
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+def _include_calls(tree: ast.Module) -> Iterator[tuple[ast.Call, frozenset[str]]]:
+    """The ``.include_router(...)`` calls of a module, each with the names its function binds
+    itself (empty at module level)."""
+    scopes: list[tuple[Union[ast.Module, _NODES], frozenset[str]]] = [(tree, frozenset())]
+    while scopes:
+        scope, bound = scopes.pop()
+        body = scope.body
+        stack: list[ast.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+                stores = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                scopes.append((node, bound | params | stores))  # a closure sees its function's names
+                stack.extend(node.decorator_list)
+                continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "include_router":
+                yield node, bound
+            stack.extend(ast.iter_child_nodes(node))
+
+
 class SummaryStore:
     """Module summaries on disk, keyed by the module's name and content and the linter's own
     source: ``flake8 -j`` workers, the command's workers and later runs read a module another
@@ -1083,7 +1256,7 @@ class SummaryStore:
     never be able to run code. Function bodies are not stored: they are read on demand from
     the source (:func:`read_body`)."""
 
-    FORMAT = "project-v1"
+    FORMAT = "project-v1"  # the key hashes the package source too: a new format never meets an old entry
 
     def __init__(self, directory: Union[str, Path]) -> None:
         self.directory = Path(directory)
@@ -1103,7 +1276,7 @@ class SummaryStore:
             with open(self._entry(key), encoding="utf-8") as fh:
                 data = json.load(fh)
             summary = _from_json(data, key, path)
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
         if summary is not None and summary.functions:
             summary.lines = _lines(source)
@@ -1127,7 +1300,8 @@ def _to_json(summary: ModuleSummary, key: str) -> dict[str, object]:
         "defined": sorted(summary.defined), "prefixes": summary.prefixes,
         "functions": {k: [f.qualname, f.is_async, f.line, f.decorated, f.end, f.indented]
                       for k, f in summary.functions.items()},
-        "classes": {k: [c.qualname, c.bases, c.line, c.unresolved_bases, c.attrs] for k, c in summary.classes.items()},
+        "classes": {k: [c.qualname, c.bases, c.line, c.unresolved_bases, c.attrs, c.decorated]
+                    for k, c in summary.classes.items()},
     }
 
 
@@ -1143,8 +1317,9 @@ def _from_json(data: Any, key: str, path: str) -> Optional[ModuleSummary]:
         summary.functions[local] = FunctionSummary(qualname, bool(is_async), int(line), decorated=bool(decorated),
                                                    module=summary.name, end=int(end), indented=bool(indented),
                                                    unread=True)
-    for local, (qualname, bases, line, unresolved, attrs) in data["classes"].items():
-        summary.classes[local] = ClassSummary(qualname, list(bases), int(line), bool(unresolved), dict(attrs))
+    for local, (qualname, bases, line, unresolved, attrs, decorated) in data["classes"].items():
+        summary.classes[local] = ClassSummary(qualname, list(bases), int(line), bool(unresolved), dict(attrs),
+                                              bool(decorated))
     return summary
 
 

@@ -469,10 +469,15 @@ class BlockingHelper(Rule):
             rc = remote.chain
             steps = " -> ".join(f"{h.removesuffix('.__init__')}()" for h in rc.helpers)  # a constructor: Client()
             entry = f.catalog.lookup(rc.call)
+            last_async = max((i for i, is_async in enumerate(rc.asyncs) if is_async), default=-1)
             if rc.in_async:  # the block is in an async helper: a thread around the call cannot help
                 fix = (entry.alternative.replace("{name}", rc.call).replace("{method}", rc.call.rpartition(".")[2])
                        if entry is not None else "run it in a thread")
                 advice = f"in {rc.caller}(): {fix}"
+            elif last_async >= 0:  # an async helper calls the sync one that blocks: the thread goes there
+                sync = rc.helpers[last_async + 1].removesuffix(".__init__").rpartition(".")[2]
+                advice = (f"in {rc.helpers[last_async]}(): run {sync}() in a thread "
+                          f"(await run_in_threadpool({sync}, ...))")
             else:
                 first = spell(remote.site.node.func)
                 advice = ("run the helper in a thread: " + (f"await run_in_threadpool({first}, ...)" if "(" not in first
