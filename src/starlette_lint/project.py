@@ -33,7 +33,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union, cast
+from typing import Any, Callable, Iterator, Optional, TypeVar, Union, cast
 
 from . import names as N
 from .cache import DIRNAME, Cache, package_fingerprint, replace_file
@@ -48,6 +48,7 @@ _MAX_HOPS = 8  # helpers followed at most this deep from a request-path call
 _MAX_BYTES = 1_000_000  # a larger module is not summarised (generated code: parsing it would cost seconds)
 _TRY: tuple[type[ast.AST], ...] = (ast.Try, getattr(ast, "TryStar", ast.Try))  # ``except*`` from Python 3.11
 _NODES = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -1420,37 +1421,28 @@ class _Deferred:
             self._view = _view(self.filename, self.cache_dir)
         return self._view
 
-    # A question about other modules that fails (a bug in the index, a module that breaks it) is
-    # answered "unknown": the checked file keeps every finding of its own.
-    def app_kind(self, qualname: str) -> Optional[N.AppKind]:
+    def _ask(self, question: Callable[[ProjectView], T], unknown: T) -> T:
+        """A question about other modules that fails (a bug in the index, a module that breaks it)
+        is answered ``unknown``: the checked file keeps every finding of its own."""
         try:
-            return self.view.app_kind(qualname)
+            return question(self.view)
         except Exception:  # noqa: BLE001 - see above
-            return None
+            return unknown
+
+    def app_kind(self, qualname: str) -> Optional[N.AppKind]:
+        return self._ask(lambda view: view.app_kind(qualname), None)
 
     def blocking_chain(self, qualname: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
-        try:
-            return self.view.blocking_chain(qualname, calls, awaited)
-        except Exception:  # noqa: BLE001 - see above
-            return None
+        return self._ask(lambda view: view.blocking_chain(qualname, calls, awaited), None)
 
     def outside(self, qualname: str) -> Optional[str]:
-        try:
-            return self.view.outside(qualname)
-        except Exception:  # noqa: BLE001 - see above
-            return None
+        return self._ask(lambda view: view.outside(qualname), None)
 
     def instance_kind(self, qualname: str) -> Optional[N.AppKind]:
-        try:
-            return self.view.instance_kind(qualname)
-        except Exception:  # noqa: BLE001 - see above
-            return None
+        return self._ask(lambda view: view.instance_kind(qualname), None)
 
     def route_prefixes(self, qualname: str) -> list[str]:
-        try:
-            return self.view.route_prefixes(qualname)
-        except Exception:  # noqa: BLE001 - see above
-            return []
+        return self._ask(lambda view: view.route_prefixes(qualname), [])
 
 
 def view_for(filename: str, cache_dir: Optional[str] = None) -> Elsewhere:
