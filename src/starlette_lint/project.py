@@ -171,9 +171,7 @@ def _ambiguous(body: list[ast.stmt]) -> set[str]:
     which binding holds depends on the branch taken."""
     counts: dict[str, int] = {}
     conditional: set[str] = set()
-    stack: list[tuple[ast.stmt, bool]] = [(stmt, False) for stmt in body]
-    while stack:
-        stmt, under = stack.pop()
+    for stmt, under in _module_level_blocks(body):
         names: list[str] = []
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names = [stmt.name]
@@ -182,12 +180,6 @@ def _ambiguous(body: list[ast.stmt]) -> set[str]:
             names = [t.id for t in targets if isinstance(t, ast.Name)]
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names = [a.asname or a.name.split(".", 1)[0] for a in stmt.names if a.name != "*"]
-        elif isinstance(stmt, (ast.If, *_TRY)):
-            block = cast(ast.Try, stmt)  # an if, try or try/except*: the fields read here, when present
-            inner = [*block.body, *getattr(block, "orelse", ()), *getattr(block, "finalbody", ())]
-            for handler in getattr(block, "handlers", ()):
-                inner.extend(handler.body)
-            stack.extend((s, True) for s in inner)
         for name in names:
             counts[name] = counts.get(name, 0) + 1
             if under:
@@ -197,16 +189,21 @@ def _ambiguous(body: list[ast.stmt]) -> set[str]:
 
 def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The module's own statements, with those of its top-level if/try blocks (not function bodies)."""
-    stack = list(reversed(body))
+    return (stmt for stmt, _ in _module_level_blocks(body))
+
+
+def _module_level_blocks(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, bool]]:
+    """:func:`_module_level`, each statement with whether it sits in an if/try block."""
+    stack = [(stmt, False) for stmt in reversed(body)]
     while stack:
-        stmt = stack.pop()
-        yield stmt
+        stmt, under = stack.pop()
+        yield stmt, under
         if isinstance(stmt, (ast.If, *_TRY)):
             block = cast(ast.Try, stmt)  # an if, try or try/except*: the fields read here, when present
             inner = [*block.body, *getattr(block, "orelse", ()), *getattr(block, "finalbody", ())]
             for handler in getattr(block, "handlers", ()):
                 inner.extend(handler.body)
-            stack.extend(reversed(inner))
+            stack.extend((s, True) for s in reversed(inner))
 
 
 def _bind_import(into: dict[str, str], node: ast.AST, package: str) -> None:
@@ -389,7 +386,7 @@ def _body(summary: ModuleSummary, node: _NODES, fn: FunctionSummary, owner: Opti
     """What a function's body calls, gives and binds on ``self`` (``offset``: added to line numbers)."""
     written = [_dotted(d) for d in node.decorator_list]
     args = node.args
-    params = [a for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
+    params = _params(args)
     positional = [*args.posonlyargs, *args.args]
     receiver = positional[0].arg if owner is not None and positional and "staticmethod" not in written else None
     nodes = _own_nodes(node, frozenset(a.arg for a in params if a.arg != receiver))
@@ -505,6 +502,11 @@ def _unwrapped(summary: ModuleSummary, ann: ast.expr) -> ast.expr:
     if isinstance(ann, ast.Subscript) and _resolve_local(summary, _dotted(ann.value)) in _WRAPPERS:
         return ann.slice.elts[0] if isinstance(ann.slice, ast.Tuple) and ann.slice.elts else ann.slice
     return ann
+
+
+def _params(args: ast.arguments) -> list[ast.arg]:
+    """Every parameter of a function, ``*args`` and ``**kwargs`` included."""
+    return [a for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
 
 
 def _given(call: ast.Call) -> frozenset[str]:
@@ -1027,25 +1029,9 @@ class ProjectIndex:
         return None
 
     def ancestors(self, qualname: str) -> list[str]:
-        """The absolute names of a project class's bases and theirs, across modules (each once;
-        loops end); empty for a name that is not a project class."""
-        out: list[str] = []
-        seen: set[str] = set()
-        todo = [qualname]
-        while todo and len(seen) < 200:
-            name = self.resolve(todo.pop())
-            if name is None or name in seen:
-                continue
-            seen.add(name)
-            module, _, local = name.rpartition(".")
-            summary = self.module(module)
-            cls = summary.classes.get(local) if summary is not None else None
-            if cls is None:
-                continue
-            for base in cls.bases:
-                out.append(base)
-                todo.append(base)
-        return list(dict.fromkeys(out))
+        """The absolute names of a project class's bases and theirs, across modules, in method
+        resolution order (each once; loops end); empty for a name that is not a project class."""
+        return list(dict.fromkeys(self.mro(qualname)[1:]))
 
     def blocking_chain(self, start: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
         """:meth:`ProjectView.blocking_chain` from an absolute name (memoised per judge). Inside a
@@ -1238,7 +1224,7 @@ def _include_calls(tree: ast.Module) -> Iterator[tuple[ast.Call, frozenset[str]]
             node = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = node.args
-                params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+                params = {a.arg for a in _params(args)}
                 stores = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
                 scopes.append((node, bound | params | stores))  # a closure sees its function's names
                 stack.extend(node.decorator_list)
