@@ -10,6 +10,7 @@ other's base; ``broken.py`` does not parse.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -255,6 +256,7 @@ def test_async_helpers_are_followed_when_awaited() -> None:
     (PROJECT, "src"),  # a src layout
     (PROJECTS / "same_name", "app"),  # package app with module app.app, package app.tasks with app.tasks.tasks
     (PROJECTS / "namespace", "app"),  # namespace packages: no __init__.py, started as uvicorn app.main:app
+    (PROJECTS / "wiring", "svc"),  # handlers and middleware registered by setup functions of other modules
 ])
 def test_both_front_ends_report_the_markers_of_the_project(project: Path, checked: str) -> None:
     """project-mode = true in the fixture project's table: the command and flake8 (run from the
@@ -405,3 +407,122 @@ def test_the_project_fingerprint_sees_content_and_linked_folders(tmp_path: Path)
     (real / "util.py").write_text("import time\ntime.sleep(9)\n")  # same size
     os.utime(real / "util.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same modification time
     assert before is not None and tree_fingerprint(root) != before
+
+
+_SETUPS = '''\
+import functools
+from fastapi import HTTPException
+from fastapi.exception_handlers import http_exception_handler
+from starlette.middleware.gzip import GZipMiddleware
+from .lib import Error
+
+
+class Gone(HTTPException):
+    pass
+
+
+def handlers(app, debug=False):
+    app.add_exception_handler(Gone, http_exception_handler)
+    app.exception_handler(404)(lambda request, exc: None)
+    if debug:
+        app.add_exception_handler(Exception, http_exception_handler)
+    app.include_router(None)
+    app.state.ready = True
+    app.openapi = None
+    return app
+
+
+def by_keyword(*, application):
+    handlers(app=application)
+
+
+def middleware(app):
+    app.add_middleware(GZipMiddleware)
+
+    @app.middleware("http")
+    async def guard(request, call_next):
+        try:
+            return await call_next(request)
+        except Exception:
+            return None
+
+
+def touches(app):
+    app.exception_handlers[Error] = None
+
+
+def later(app):
+    def register():
+        app.add_exception_handler(Error, None)
+    return register
+
+
+def stores(app):
+    apps.append(app)
+
+
+def rebinds(app):
+    app = app.router
+    app.add_exception_handler(Error, None)
+
+
+def ping(app):
+    pong(app)
+
+
+def debug_only(app):
+    if not DEBUG:
+        return
+    app.add_exception_handler(Error, None)
+
+
+def pong(app):
+    ping(app)
+
+
+@functools.lru_cache
+def decorated(app):
+    app.add_middleware(GZipMiddleware)
+
+
+class Installer:
+    def install(self, app):
+        app.add_middleware(GZipMiddleware)
+'''
+
+
+def test_setup_functions_are_read_for_what_they_register(tmp_path: Path) -> None:
+    """What a project function does to the app handed to it: handlers (key, answers, conditions),
+    middleware in order, and "opaque" for anything that may configure the app out of sight."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "lib.py").write_text("class Error(Exception):\n    pass\n")
+    (tmp_path / "app" / "setup.py").write_text(_SETUPS)
+    index = ProjectIndex(tmp_path)
+    found = index.app_setup("app.setup.handlers", "@0")
+    assert found is not None and not found.opaque and not found.middleware
+    gone, status, anything = found.handlers
+    assert (gone.key, gone.bases, gone.conditional) == ("app.setup.Gone", ("fastapi.exceptions.HTTPException",), False)
+    assert gone.answers == (("fastapi.exception_handlers.http_exception_handler", None),)
+    assert (status.status, status.label) == (404, "404")
+    assert (anything.key, anything.conditional) == ("builtins.Exception", True)
+    assert index.app_setup("app.setup.by_keyword", "application@") == replace(found, function="app.setup.by_keyword")
+    assert index.app_setup("app.setup.by_keyword", "@0") is None  # keyword-only: no such position
+    mw = index.app_setup("app.setup.middleware", "@0")
+    assert mw is not None and [(m.cls, m.label, m.catches_all) for m in mw.middleware] == [
+        ("starlette.middleware.gzip.GZipMiddleware", "GZipMiddleware", False), (None, "guard", True)]
+    for opaque in ("touches", "later", "stores", "rebinds", "ping"):
+        assert index.app_setup(f"app.setup.{opaque}", "@0").opaque, opaque
+    for unread in ("decorated", "Installer.install", "Installer", "missing", "app.lib.Error"):
+        assert index.app_setup(f"app.setup.{unread}", "@0") is None, unread
+    assert ProjectView(index, "app.setup").app_setup("<local>.middleware", "@0") == mw
+    debug = index.app_setup("app.setup.debug_only", "@0")  # after an early return on the settings: may not run
+    assert debug is not None and [h.conditional for h in debug.handlers] == [True]
+
+
+def test_setups_are_not_followed_when_project_mode_is_off() -> None:
+    """Without the project index, an app handed to a setup function is not judged (STL401/402),
+    and what setup functions add is not in the middleware order (STL304)."""
+    main = SRC.parent.parent / "wiring" / "svc" / "main.py"
+    codes = {f.code for f in analyze_source(main.read_text(encoding="utf-8"), str(main)).findings}
+    assert not codes & {"STL401", "STL402", "STL304"}

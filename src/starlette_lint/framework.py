@@ -262,6 +262,52 @@ class Elsewhere(Protocol):
         other modules (its own ``prefix=`` included); ``<local>.name`` is this module's router
         bound to ``name``. Empty when no other module includes it."""
 
+    def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
+        """What a project function does to the app handed to it (``register_handlers(app)``):
+        ``argument`` is how the app is passed, ``@0`` by position or ``app@`` by keyword;
+        ``<local>.name`` is this module's own function. None when it is not a project function
+        this index can read."""
+
+
+@dataclass(frozen=True)
+class ForeignHandler:
+    """An exception handler a project function registers on the app handed to it."""
+
+    key: Optional[str]  # the key's absolute name (``builtins.Exception``, ``app.errors.AppError``), else None
+    status: Optional[int]  # a literal status code key
+    label: str  # the key as written
+    bases: tuple[str, ...] = ()  # a project class key: its ancestors in method order, absolute
+    # what the handler answers: per ``return``, the absolute name of the call it returns (None when
+    # not a call of a name) and the string keys of the dict literal it is given first
+    answers: tuple[tuple[Optional[str], Optional[tuple[str, ...]]], ...] = ()
+    conditional: bool = False  # registered under a condition
+
+
+@dataclass(frozen=True)
+class ForeignMiddleware:
+    """A middleware a project function adds to the app handed to it, in the order added."""
+
+    cls: Optional[str]  # the class, absolute; None for an ``@app.middleware("http")`` function
+    label: str  # the class or function name
+    responds: bool = True  # it may answer a request itself (a function: it builds a response)
+    catches_all: bool = False  # a function middleware that catches every exception
+    conditional: bool = False  # added under a condition
+
+
+@dataclass(frozen=True)
+class AppSetup:
+    """What calling a project function does to an app: the handlers and middleware it registers
+    (also through the functions it hands the app to), and whether it may do more than that."""
+
+    function: str  # absolute name
+    handlers: tuple[ForeignHandler, ...] = ()
+    middleware: tuple[ForeignMiddleware, ...] = ()
+    opaque: bool = False  # it hands the app on, or changes its handlers or middleware, out of sight
+
+    @property
+    def label(self) -> str:
+        return self.function + "()"
+
 
 class CallJudge(Protocol):
     """What blocks, for a chain search across modules (hashable: searches are memoised by it)."""
@@ -292,6 +338,9 @@ class _Nowhere:
 
     def route_prefixes(self, qualname: str) -> list[str]:
         return []
+
+    def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
+        return None
 
 
 NOWHERE: Elsewhere = _Nowhere()

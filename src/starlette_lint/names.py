@@ -118,3 +118,15 @@ PATH_OPERATION_METHODS = {
 
 HTTP_ENDPOINT_METHODS = {"get", "head", "post", "put", "patch", "delete", "options", "query", "trace"}
 WEBSOCKET_ENDPOINT_METHODS = {"on_connect", "on_receive", "on_disconnect"}
+
+# FastAPI re-exports starlette's Mount from fastapi.routing (not folded by canonical).
+MOUNTS = frozenset({MOUNT, "fastapi.routing.Mount"})
+# Calls that only serve or wrap an app: passing the app to them configures nothing.
+SERVE_OR_WRAP = frozenset({
+    "uvicorn.run", "uvicorn.main.run", "uvicorn.Config", "uvicorn.config.Config",
+    "hypercorn.asyncio.serve", "hypercorn.trio.serve",
+    "starlette.testclient.TestClient", "httpx.ASGITransport", "httpx2.ASGITransport",
+    "httpx.AsyncClient", "httpx.Client", "httpx2.AsyncClient", "httpx2.Client",
+    "asgi_lifespan.LifespanManager", "mangum.Mangum",
+    HOST, *MOUNTS,
+})

@@ -25,13 +25,14 @@ their own ancestors and re-export loops end.
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import io
 import json
 import os
 import re
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, TypeVar, Union, cast
 
@@ -41,7 +42,7 @@ from .config import Config
 from .layout import MAX_FILES, TreeTooLarge, module_name, package_root, walk_modules
 from .model import LOCAL
 from .catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES
-from .framework import CallJudge, Elsewhere, RemoteChain
+from .framework import AppSetup, CallJudge, Elsewhere, ForeignHandler, ForeignMiddleware, RemoteChain
 
 _MAX_DEPTH = 20  # re-exports and base classes followed at most this far
 _MAX_HOPS = 8  # helpers followed at most this deep from a request-path call
@@ -158,11 +159,16 @@ def summarize(source: Union[str, bytes], name: str, path: str = "<unknown>", is_
         for fn in summary.functions.values():
             fn.unread = True
     for local, written in bases.items():  # once every module-level name is known
-        resolved = [_resolve_local(summary, b) for b in written if b is not None]
+        resolved = [_resolve_local(summary, b) or _builtin_class(b) for b in written if b is not None]
         cls = summary.classes[local]
         cls.bases = [r for r in resolved if r is not None]
         cls.unresolved_bases = len(cls.bases) != len(written)
     return summary
+
+
+def _builtin_class(name: str) -> Optional[str]:
+    """``builtins.Exception`` for a base written ``Exception`` that the module does not bind."""
+    return f"builtins.{name}" if "." not in name and isinstance(getattr(builtins, name, None), type) else None
 
 
 def _ambiguous(body: list[ast.stmt]) -> set[str]:
@@ -276,18 +282,11 @@ def read_body(summary: ModuleSummary, fn: FunctionSummary) -> None:
     lines are parsed (a method's inside a stand-in class, for the indentation)."""
     if not fn.unread or summary.lines is None:
         return
-    segment = "\n".join(summary.lines[fn.line - 1:fn.end])
-    offset = fn.line - 1
-    if fn.indented:
-        segment, offset = "class _:\n" + segment, offset - 1
-    try:
-        tree = ast.parse(segment)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    parsed = _function_node(summary, fn)
+    if parsed is None:
         return
-    node = tree.body[0] if tree.body else None
-    if fn.indented and isinstance(node, ast.ClassDef):
-        node = node.body[0] if node.body else None
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    node, offset = parsed
+    if node is None:
         fn.unread = False
         return
     local = fn.qualname[len(summary.name) + 1:]
@@ -302,6 +301,26 @@ def read_body(summary: ModuleSummary, fn: FunctionSummary) -> None:
         for name, value in scratch_owner.attrs.items():
             _bind_attr(owner, name, value)
     fn.unread = False
+
+
+def _function_node(summary: ModuleSummary, fn: FunctionSummary) -> Optional[tuple[Optional[_NODES], int]]:
+    """A function's definition parsed alone from the module's lines (a method's inside a stand-in
+    class, for the indentation), with what to add to its line numbers; None when its lines do not
+    parse, a None node when they are not a function (the module changed)."""
+    if summary.lines is None:
+        return None
+    segment = "\n".join(summary.lines[fn.line - 1:fn.end])
+    offset = fn.line - 1
+    if fn.indented:
+        segment, offset = "class _:\n" + segment, offset - 1
+    try:
+        tree = ast.parse(segment)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    node = tree.body[0] if tree.body else None
+    if fn.indented and isinstance(node, ast.ClassDef):
+        node = node.body[0] if node.body else None
+    return (node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None), offset
 
 
 def _decoded(source: bytes) -> str:
@@ -534,19 +553,23 @@ def _false_or_zero(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and not isinstance(expr.value, str) and expr.value in (False, 0)
 
 
-def _own_nodes(fn: _NODES, params: frozenset[str] = frozenset()) -> list[tuple[ast.AST, bool]]:
+def _own_nodes(fn: _NODES, params: frozenset[str] = frozenset(),
+               scopes: bool = False) -> list[tuple[ast.AST, bool]]:
     """The nodes of a function's body in source order, each with whether it runs only on a
     condition; not those of nested functions, classes or lambdas (they run at another time,
-    often in a thread). ``params``: the function's parameters, for early returns (see :func:`_block`).
+    often in a thread), which ``scopes`` lists without their insides. ``params``: the function's
+    parameters, for early returns (see :func:`_block`).
     The hottest loop of an index: no generators, one dict lookup per node."""
     out: list[tuple[ast.AST, bool]] = []
     stack: list[tuple[ast.AST, bool]] = [(s, c) for s, c in reversed(_block(fn.body, False, params))
-                                         if type(s) not in _SCOPES]
+                                         if scopes or type(s) not in _SCOPES]
     pop, push, emit = stack.pop, stack.append, out.append
     while stack:
         node, conditional = pop()
         emit((node, conditional))
         kind = type(node)
+        if scopes and kind in _SCOPES:
+            continue
         branch = _BRANCHES.get(kind)
         if branch is not None:
             children = branch(node, conditional, params)
@@ -562,7 +585,7 @@ def _own_nodes(fn: _NODES, params: frozenset[str] = frozenset()) -> list[tuple[a
                 elif isinstance(value, ast.AST):
                     children.append((value, conditional))
         for child in reversed(children):
-            if type(child[0]) not in _SCOPES:
+            if scopes or type(child[0]) not in _SCOPES:
                 push(child)
     return out
 
@@ -620,12 +643,15 @@ def _may_leave(stmt: ast.stmt, params: frozenset[str]) -> bool:
     return False
 
 
+_EVERY_TEST: frozenset[str] = frozenset({"*"})  # any early return makes the rest conditional
 _EXISTENCE = frozenset({"exists", "is_file", "is_dir", "isfile", "isdir", "lexists", "is_symlink", "islink"})
 
 
 def _depends_on_call(test: ast.expr, params: frozenset[str]) -> bool:
     """A test whose outcome the call decides: it reads a parameter (``self`` and ``cls`` aside)
-    or asks whether a file exists."""
+    or asks whether a file exists; every test when ``params`` is :data:`_EVERY_TEST`."""
+    if params is _EVERY_TEST:
+        return True
     for node in ast.walk(test):
         if isinstance(node, ast.Name) and node.id in params:
             return True
@@ -746,6 +772,273 @@ def _resolve_local(summary: ModuleSummary, dotted: Optional[str]) -> Optional[st
 _BUILTINS = frozenset({"open", "input", "print", "exec", "eval", "compile", "__import__"})
 
 
+# ------------------------------------------------------------------ app wiring
+# What a function may do with the app handed to it. Handlers and middleware it registers are read;
+# these attributes change them out of sight; any other attribute (routes, state, openapi) is harmless.
+_HIDDEN = frozenset({"exception_handlers", "user_middleware", "middleware_stack", "build_middleware_stack"})
+_HARMLESS_CALLS = frozenset({"builtins.isinstance", "builtins.hasattr", "builtins.getattr", "builtins.id",
+                             "builtins.type", "builtins.print", "builtins.repr", "builtins.str"})
+_HARMLESS_USES = (ast.Return, ast.Compare, ast.Expr, ast.If, ast.IfExp, ast.BoolOp, ast.UnaryOp,
+                  ast.FormattedValue, ast.Assert)
+_MAX_SETUP_DEPTH = 4  # setup functions handing the app on, followed at most this deep
+
+
+class _Names:
+    """Names as one function of a module sees them: its own imports, then the module's; names it
+    binds itself are unknown, its nested functions are known by their definitions."""
+
+    def __init__(self, summary: ModuleSummary, node: _NODES) -> None:
+        self.summary = summary
+        self.imports: dict[str, str] = {}
+        self.bound = {a.arg for a in _params(node.args)}
+        self.defs: dict[str, _NODES] = {}
+        for n in ast.walk(node):
+            if isinstance(n, (ast.Import, ast.ImportFrom)):
+                _bind_import(self.imports, n, summary.package)
+            elif isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                self.bound.add(n.id)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n is not node:
+                self.defs.setdefault(n.name, n)
+
+    def resolve(self, expr: Optional[ast.expr]) -> Optional[str]:
+        dotted = _dotted(expr) if expr is not None else None
+        if dotted is None:
+            return None
+        head, dot, rest = dotted.partition(".")
+        if head in self.imports:
+            return N.canonical(self.imports[head] + dot + rest)
+        if head in self.bound or head in self.defs:
+            return None
+        found = _resolve_local(self.summary, dotted)
+        return found if found is not None else _builtin_class(dotted)
+
+
+def _arg(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:
+    if len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args[:position + 1]):
+        return call.args[position]
+    return next((k.value for k in call.keywords if k.arg == keyword), None)
+
+
+def _returned(node: Union[_NODES, ast.Lambda], names: _Names) -> tuple[tuple[Optional[str], Optional[tuple[str, ...]]], ...]:
+    """Per value a function (or lambda) may return: the name of the call it is, and the keys of the
+    dict literal that call gets first (``JSONResponse({"error": ...})``)."""
+    if isinstance(node, ast.Lambda):
+        values: list[ast.expr] = [node.body]
+    else:
+        values = [n.value for n, _ in _own_nodes(node) if isinstance(n, ast.Return) and n.value is not None]
+    out: list[tuple[Optional[str], Optional[tuple[str, ...]]]] = []
+    while values:
+        value = values.pop(0)
+        if isinstance(value, ast.Await):
+            values.insert(0, value.value)
+        elif isinstance(value, ast.BoolOp):
+            values[:0] = value.values
+        elif isinstance(value, ast.IfExp):
+            values[:0] = [value.body, value.orelse]
+        elif isinstance(value, ast.Call):
+            body = _arg(value, 0, "content")
+            keys: Optional[tuple[str, ...]] = None
+            if isinstance(body, ast.Dict) and body.keys and all(
+                    isinstance(k, ast.Constant) and isinstance(k.value, str) for k in body.keys):
+                keys = tuple(str(cast(ast.Constant, k).value) for k in body.keys)
+            out.append((names.resolve(value.func), keys))
+        else:
+            out.append((None, None))
+    return tuple(out)
+
+
+class _SetupReader:
+    """What one project function does to the app handed to it as ``param``: the exception handlers
+    and middleware it registers, in order, and whether it may do more out of sight (hands the app
+    to something unknown, touches ``exception_handlers``, registers later, in a nested function)."""
+
+    def __init__(self, index: "ProjectIndex", summary: ModuleSummary, node: _NODES, param: str,
+                 path: frozenset[str]) -> None:
+        self.index = index
+        self.summary = summary
+        self.node = node
+        self.param = param
+        self.path = path
+        self.names = _Names(summary, node)
+        self.handlers: list[ForeignHandler] = []
+        self.middleware: list[ForeignMiddleware] = []
+        self.opaque = False
+        self.parents: dict[int, ast.AST] = {}
+        for parent in ast.walk(node):
+            for child in ast.iter_child_nodes(parent):
+                self.parents[id(child)] = parent
+
+    def read(self) -> None:
+        # a registration after any early return may not happen (``if settings.PRODUCTION: return``)
+        for n, conditional in _own_nodes(self.node, _EVERY_TEST, scopes=True):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._nested(n, conditional)
+            elif isinstance(n, (ast.ClassDef, ast.Lambda)):
+                self._later(n)
+            elif isinstance(n, ast.Name) and n.id == self.param:
+                if isinstance(n.ctx, ast.Load):
+                    self._use(n, conditional)
+                else:
+                    self.opaque = True  # rebound: later uses are something else
+
+    def _nested(self, fn: _NODES, conditional: bool) -> None:
+        """A function defined inside: its decorators run now (``@app.exception_handler(...)``,
+        ``@app.middleware("http")``), its body later."""
+        for d in fn.decorator_list:
+            func = d.func if isinstance(d, ast.Call) else None
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == self.param:
+                assert isinstance(d, ast.Call)
+                if func.attr == "exception_handler":
+                    self._handler(_arg(d, 0, "exc_class_or_status_code"), fn, conditional)
+                elif func.attr == "middleware":
+                    self.middleware.append(ForeignMiddleware(None, fn.name, self._responds(fn), _catches_all(fn),
+                                                             conditional))
+                elif func.attr in _HIDDEN:
+                    self.opaque = True
+                if any(self._mentions(a) for a in [*d.args, *(k.value for k in d.keywords)]):
+                    self.opaque = True
+            elif self._mentions(d):
+                self.opaque = True
+        self._later(fn)
+
+    def _later(self, node: Union[_NODES, ast.ClassDef, ast.Lambda]) -> None:
+        """A nested body runs at another time: registering there, or handing the app on, is out of sight."""
+        if not isinstance(node, ast.ClassDef) and self.param in {a.arg for a in _params(node.args)}:
+            return  # its own parameter of that name
+        body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else [*node.body]
+        for part in body:
+            for n in ast.walk(part):
+                if isinstance(n, ast.Name) and n.id == self.param:
+                    parent = self.parents.get(id(n))
+                    if not (isinstance(parent, ast.Attribute) and parent.attr not in _HIDDEN | _REGISTERS):
+                        self.opaque = True
+                        return
+
+    def _mentions(self, expr: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and n.id == self.param for n in ast.walk(expr))
+
+    def _use(self, name: ast.Name, conditional: bool) -> None:
+        parent = self.parents.get(id(name))
+        if isinstance(parent, ast.Attribute):
+            call = self.parents.get(id(parent))
+            called = isinstance(call, ast.Call) and call.func is parent
+            attr = parent.attr
+            if attr in _HIDDEN:
+                self.opaque = True
+            elif attr == "add_exception_handler" and called:
+                assert isinstance(call, ast.Call)
+                self._handler(_arg(call, 0, "exc_class_or_status_code"), _arg(call, 1, "handler"), conditional)
+            elif attr == "add_middleware" and called:
+                assert isinstance(call, ast.Call)
+                first = _arg(call, 0, "middleware_class")
+                written = _dotted(first) if first is not None else None
+                self.middleware.append(ForeignMiddleware(self.names.resolve(first), (written or "a middleware")
+                                                         .rpartition(".")[2], conditional=conditional))
+            elif attr == "exception_handler" and called:
+                outer = self.parents.get(id(call))  # ``app.exception_handler(Error)(handle)``
+                if isinstance(outer, ast.Call) and outer.func is call and len(outer.args) == 1:
+                    assert isinstance(call, ast.Call)
+                    self._handler(_arg(call, 0, "exc_class_or_status_code"), outer.args[0], conditional)
+                else:
+                    self.opaque = True
+            elif attr == "middleware":
+                self.opaque = True  # not as a decorator of a function defined here
+            return
+        if isinstance(parent, ast.keyword):
+            call = self.parents.get(id(parent))
+            argument = f"{parent.arg}@" if parent.arg else None
+        elif isinstance(parent, ast.Call) and name in parent.args:
+            call, position = parent, parent.args.index(name)
+            starred = any(isinstance(a, ast.Starred) for a in parent.args[:position])
+            argument = None if starred else f"@{position}"
+        else:
+            if not isinstance(parent, _HARMLESS_USES):
+                self.opaque = True  # stored, put in a container, returned inside something...
+            return
+        if not isinstance(call, ast.Call) or argument is None:
+            self.opaque = True
+            return
+        self._handed(call, argument, conditional)
+
+    def _handed(self, call: ast.Call, argument: str, conditional: bool) -> None:
+        """The app handed to another call: one that serves or wraps it, or a project function read in turn."""
+        q = self.names.resolve(call.func)
+        if q is None:
+            self.opaque = True
+            return
+        if q in N.SERVE_OR_WRAP or q in _HARMLESS_CALLS:
+            return
+        inner = self.index.app_setup(q, argument, self.path)
+        if inner is None or inner.opaque:
+            self.opaque = True
+            return
+        self.handlers.extend(replace(h, conditional=True) if conditional else h for h in inner.handlers)
+        self.middleware.extend(replace(m, conditional=True) if conditional else m for m in inner.middleware)
+
+    def _handler(self, key: Optional[ast.expr], handler: Optional[Union[ast.expr, _NODES]], conditional: bool) -> None:
+        status = key.value if isinstance(key, ast.Constant) and type(key.value) is int else None
+        name = self.names.resolve(key) if isinstance(key, (ast.Name, ast.Attribute)) else None
+        bases: tuple[str, ...] = ()
+        definition = self.index.resolve(name) if name is not None else None
+        if definition is not None:
+            module, _, local = definition.rpartition(".")
+            summary = self.index.module(module)
+            if summary is not None and local in summary.classes:
+                name, bases = definition, tuple(self.index.mro(definition)[1:])
+        label = ast.unparse(key) if key is not None else "?"
+        self.handlers.append(ForeignHandler(name, status, label if len(label) <= 30 else label[:29] + "...",
+                                            bases, self._answers(handler), conditional))
+
+    def _answers(self, handler: Optional[Union[ast.expr, _NODES]]) -> tuple[tuple[Optional[str], Optional[tuple[str, ...]]], ...]:
+        if handler is None:
+            return ()
+        if isinstance(handler, ast.Name) and handler.id in self.names.defs:
+            handler = self.names.defs[handler.id]
+        if isinstance(handler, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return _returned(handler, self.names)
+        q = self.names.resolve(handler)
+        if q is None:
+            return ()
+        fn, cls = self.index._function(q)
+        summary = self.index.module(fn.module) if fn is not None and cls is None else None
+        parsed = _function_node(summary, fn) if summary is not None and fn is not None else None
+        if parsed is not None and parsed[0] is not None and summary is not None:
+            return _returned(parsed[0], _Names(summary, parsed[0]))
+        return ((q, None),)  # a library's handler (``fastapi.exception_handlers.http_exception_handler``)
+
+    def _responds(self, fn: _NODES) -> bool:
+        """A middleware function that builds a response of its own (a 403, a redirect)."""
+        for n, _ in _own_nodes(fn):
+            if isinstance(n, ast.Call):
+                q = self.names.resolve(n.func) or _dotted(n.func) or ""
+                if q.rpartition(".")[2].endswith("Response"):
+                    return True
+        return False
+
+
+_REGISTERS = frozenset({"add_exception_handler", "exception_handler", "add_middleware", "middleware"})
+
+
+def _catches_all(fn: _NODES) -> bool:
+    """``except:``, ``except Exception`` or ``except BaseException`` in the function."""
+    for n in ast.walk(fn):
+        if isinstance(n, ast.ExceptHandler):
+            types = n.type.elts if isinstance(n.type, ast.Tuple) else [n.type]
+            if any(t is None or (isinstance(t, ast.Name) and t.id in ("Exception", "BaseException")) for t in types):
+                return True
+    return False
+
+
+def _parameter(args: ast.arguments, argument: str) -> Optional[str]:
+    """The parameter an argument given as ``@i`` (by position) or ``name@`` (by keyword) binds."""
+    if argument.startswith("@"):
+        positional = [*args.posonlyargs, *args.args]
+        i = int(argument[1:])
+        return positional[i].arg if i < len(positional) else None
+    name = argument[:-1]
+    return name if name in {a.arg for a in [*args.args, *args.kwonlyargs]} else None
+
+
 # ------------------------------------------------------------------ the project
 class ProjectIndex:
     """The summaries of a project's modules, read on first use from the package root."""
@@ -758,6 +1051,7 @@ class ProjectIndex:
         self._located: dict[str, tuple[Union[FunctionSummary, str], Optional[str]]] = {}
         self._mros: dict[str, list[str]] = {}
         self._kinds: dict[str, Optional[N.AppKind]] = {}
+        self._setups: dict[tuple[str, str], Optional[AppSetup]] = {}
         self._includes: Optional[dict[str, list[tuple[Optional[str], Optional[str]]]]] = None
 
     @classmethod
@@ -1032,6 +1326,29 @@ class ProjectIndex:
         """The absolute names of a project class's bases and theirs, across modules, in method
         resolution order (each once; loops end); empty for a name that is not a project class."""
         return list(dict.fromkeys(self.mro(qualname)[1:]))
+
+    def app_setup(self, qualname: str, argument: str, path: frozenset[str] = frozenset()) -> Optional[AppSetup]:
+        """What the project function ``qualname`` does to the app handed to it (``argument``: ``@0``
+        by position, ``app@`` by keyword): the handlers and middleware it registers, following the
+        project functions it hands the app on to; None when it is not a plain project function
+        (a method, a class, a decorated function) or cannot be read. Memoised."""
+        key = (qualname, argument)
+        if key in self._setups:
+            return self._setups[key]
+        fn, cls = self._function(qualname)
+        if fn is None or cls is not None or fn.decorated or fn.qualname in path or len(path) >= _MAX_SETUP_DEPTH:
+            return None  # (a loop, or too deep: not memoised, another way in may read it)
+        summary = self.module(fn.module)
+        parsed = _function_node(summary, fn) if summary is not None else None
+        param = _parameter(parsed[0].args, argument) if parsed is not None and parsed[0] is not None else None
+        found: Optional[AppSetup] = None
+        if summary is not None and parsed is not None and parsed[0] is not None and param is not None:
+            reader = _SetupReader(self, summary, parsed[0], param, path | {fn.qualname})
+            reader.read()
+            found = AppSetup(fn.qualname, tuple(reader.handlers), tuple(reader.middleware), reader.opaque)
+        if not path:
+            self._setups[key] = found
+        return found
 
     def blocking_chain(self, start: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
         """:meth:`ProjectView.blocking_chain` from an absolute name (memoised per judge). Inside a
@@ -1374,6 +1691,15 @@ class ProjectView:
         absolute = self.absolute(qualname)
         return self.index.route_prefixes(absolute) if absolute is not None else []
 
+    def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
+        """:meth:`ProjectIndex.app_setup`; ``<local>.name`` is this module's own function."""
+        if qualname.startswith(LOCAL + "."):
+            if self.module is None:
+                return None
+            qualname = f"{self.module}.{qualname[len(LOCAL) + 1:]}"
+        absolute = self.absolute(qualname)
+        return self.index.app_setup(absolute, argument) if absolute is not None else None
+
     def _own(self, where: Union[FunctionSummary, str]) -> bool:
         if not isinstance(where, FunctionSummary) or self.module is None:
             return False
@@ -1429,6 +1755,9 @@ class _Deferred:
 
     def route_prefixes(self, qualname: str) -> list[str]:
         return self._ask(lambda view: view.route_prefixes(qualname), [])
+
+    def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
+        return self._ask(lambda view: view.app_setup(qualname, argument), None)
 
 
 def view_for(filename: str, cache_dir: Optional[str] = None) -> Elsewhere:

@@ -20,7 +20,16 @@ from typing import Iterator, Literal, Optional
 import libcst as cst
 
 from .. import names as N
-from ..framework import EXCEPTION_HANDLER, PATH_OPERATION, App, Framework, HandlerReg, Route
+from ..framework import (
+    EXCEPTION_HANDLER,
+    PATH_OPERATION,
+    App,
+    AppSetup,
+    ForeignHandler,
+    Framework,
+    HandlerReg,
+    Route,
+)
 from ..model import (
     LOCAL,
     CallSite,
@@ -36,23 +45,13 @@ from ..model import (
     string_value,
     walk,
 )
-from .lifecycle import app_receiver, is_test_function
+from .lifecycle import app_receiver, is_test_function, top_level_statements
 
 HTTP_EXCEPTIONS = frozenset({"starlette.exceptions.HTTPException", "fastapi.exceptions.HTTPException"})
 _KNOWN_EXCEPTION_MODULES = ("starlette.exceptions.", "fastapi.exceptions.")
 HANDLER_METHODS = frozenset({"add_exception_handler", "exception_handler"})
-# FastAPI re-exports starlette's Mount from fastapi.routing (not folded by names.canonical).
-_MOUNTS = frozenset({N.MOUNT, "fastapi.routing.Mount"})
+_MOUNTS = N.MOUNTS
 
-# Calls that only serve or wrap an app: passing the app to them configures nothing.
-_SERVE_OR_WRAP = frozenset({
-    "uvicorn.run", "uvicorn.main.run", "uvicorn.Config", "uvicorn.config.Config",
-    "hypercorn.asyncio.serve", "hypercorn.trio.serve",
-    "starlette.testclient.TestClient", "httpx.ASGITransport", "httpx2.ASGITransport",
-    "httpx.AsyncClient", "httpx.Client", "httpx2.AsyncClient", "httpx2.Client",
-    "asgi_lifespan.LifespanManager", "mangum.Mangum",
-    N.HOST, *_MOUNTS,
-})
 # Middleware that turn exceptions into responses: an app wrapped in them may handle its 500s.
 _ERROR_MIDDLEWARE = frozenset({"starlette.middleware.errors.ServerErrorMiddleware",
                                "starlette.middleware.exceptions.ExceptionMiddleware"})
@@ -149,10 +148,6 @@ def classify_key(model: Model, expr: Optional[cst.BaseExpression], scope: Scope,
         q = model.qualname(expr, scope)
         if q is None:
             return Key(UNKNOWN)
-        if q.startswith("builtins.") and q.count(".") == 1:
-            return _builtin_key(q[len("builtins."):])
-        if q in HTTP_EXCEPTIONS:
-            return Key(HTTP_EXC)
         if q.startswith(LOCAL + ".") and "(" not in q:
             info = model.local_class(q)
             if info is not None:
@@ -160,18 +155,7 @@ def classify_key(model: Model, expr: Optional[cst.BaseExpression], scope: Scope,
             if model.resolve_function(expr, scope) is not None:
                 return Key(NOT_EXC, what=f"the function {q[len(LOCAL) + 1:]}")
             return Key(UNKNOWN)
-        m = re.match(r"^starlette\.status\.(?:HTTP|WS)_(\d{3,4})_", q)
-        if m:
-            return Key(STATUS, int(m.group(1)))
-        if q.startswith("http.HTTPStatus."):
-            member = http.HTTPStatus.__members__.get(q[len("http.HTTPStatus."):])
-            return Key(STATUS, member.value) if member is not None else Key(UNKNOWN)
-        if q.startswith(_KNOWN_EXCEPTION_MODULES) and "(" not in q:
-            return Key(EXC)
-        tail = q.rsplit(".", 1)[-1]
-        if "(" not in q and tail[:1].isupper() and any(c.islower() for c in tail):
-            return Key(UNKNOWN_CLASS)
-        return Key(UNKNOWN)
+        return _name_key(q)
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         return Key(NOT_EXC, what=f"the string {model.snippet(expr)}")
     if isinstance(expr, cst.FormattedString):
@@ -181,6 +165,43 @@ def classify_key(model: Model, expr: Optional[cst.BaseExpression], scope: Scope,
     if isinstance(expr, (cst.Tuple, cst.List, cst.Set, cst.Dict)):
         return Key(NOT_EXC, what=f"the {type(expr).__name__.lower()} {model.snippet(expr)}")
     return Key(UNKNOWN)
+
+
+def _name_key(q: str) -> Key:
+    """What a key named by an absolute name is (not one of the module's own classes)."""
+    if q.startswith("builtins.") and q.count(".") == 1:
+        return _builtin_key(q[len("builtins."):])
+    if q in HTTP_EXCEPTIONS:
+        return Key(HTTP_EXC)
+    m = re.match(r"^starlette\.status\.(?:HTTP|WS)_(\d{3,4})_", q)
+    if m:
+        return Key(STATUS, int(m.group(1)))
+    if q.startswith("http.HTTPStatus."):
+        member = http.HTTPStatus.__members__.get(q[len("http.HTTPStatus."):])
+        return Key(STATUS, member.value) if member is not None else Key(UNKNOWN)
+    if q.startswith(_KNOWN_EXCEPTION_MODULES) and "(" not in q:
+        return Key(EXC)
+    tail = q.rsplit(".", 1)[-1]
+    if "(" not in q and tail[:1].isupper() and any(c.islower() for c in tail):
+        return Key(UNKNOWN_CLASS)
+    return Key(UNKNOWN)
+
+
+def foreign_key(handler: ForeignHandler) -> Key:
+    """What the key of a handler another module registers is: a status, a known name, or a project
+    class judged by its ancestors (an ``HTTPException`` subclass; an ``Exception`` subclass)."""
+    if handler.status is not None:
+        return Key(STATUS, handler.status)
+    if handler.key is None:
+        return Key(UNKNOWN)
+    if not handler.bases:
+        return _name_key(handler.key)
+    kinds = [_name_key(b).kind for b in handler.bases]
+    if HTTP_EXC in kinds:
+        return Key(HTTP_EXC)
+    if ALL in kinds or EXC in kinds:
+        return Key(EXC)
+    return Key(UNKNOWN_CLASS)
 
 
 def _status(model: Model, expr: Optional[cst.BaseExpression], scope: Scope) -> Optional[int]:
@@ -351,6 +372,17 @@ class Served:
         return bool(self.http) or self.unknown
 
 
+class SetupCall:
+    """A call that hands an app to a project function configuring it (``register_handlers(app)``)."""
+
+    __slots__ = ("site", "setup", "top")
+
+    def __init__(self, site: CallSite, setup: AppSetup, top: bool) -> None:
+        self.site = site
+        self.setup = setup
+        self.top = top  # a statement of its own in the body that builds the app: runs every time, in order
+
+
 class AppView:
     """One app's error handling, for the rules."""
 
@@ -386,6 +418,8 @@ class AppErrors:
         self.fw = fw
         regs = registrations(fw)
         self.handed_over: set[int] = set()
+        self.setups: dict[int, list[SetupCall]] = {}  # per app: project functions that configure it
+        self._tops: dict[int, Optional[set[int]]] = {}
         self.regs: dict[int, list[tuple[HandlerReg, Scope]]] = {}
         for reg, scope in regs.items:
             if reg.app is None or reg.kind == "dict":
@@ -408,7 +442,14 @@ class AppErrors:
             if not hits or self._serves(site):
                 continue
             for a in hits:
-                self.handed_over.add(id(a))
+                setup = self._setup(site, a)
+                if setup is None or setup.opaque:
+                    self.handed_over.add(id(a))
+                elif setup.handlers or setup.middleware:
+                    if site.scope is not a.scope:
+                        self.handed_over.add(id(a))  # configured later, or elsewhere: out of sight
+                    else:
+                        self.setups.setdefault(id(a), []).append(SetupCall(site, setup, self._top(site)))
         self.mutated_elsewhere = self._touches_handlers()
         self.candidates = [a for a in fw.apps if a.is_application]
         self._by_call = {id(r.node): r for r in fw.routes}
@@ -434,10 +475,33 @@ class AppErrors:
             stack.extend(iter_children(node))
         return False
 
+    def _setup(self, site: CallSite, app: App) -> Optional[AppSetup]:
+        """What the project function a call hands ``app`` to does to it (project mode), or None."""
+        fw, model = self.fw, self.model
+        q = model.call_qualname(site)
+        if q is None or "(" in q:
+            return None
+        for i, arg in enumerate(site.node.args):
+            if arg.star:
+                return None
+            if fw.app_for(arg.value, site.scope) is app or (
+                    isinstance(arg.value, cst.Name) and app in registrations(fw).apps_of(model, arg.value, site.scope)):
+                argument = f"{arg.keyword.value}@" if arg.keyword is not None else f"@{i}"
+                return fw.elsewhere.app_setup(q, argument)
+        return None
+
+    def _top(self, site: CallSite) -> bool:
+        """A call written as a statement of its own directly in the body of its scope (runs every time)."""
+        key = id(site.scope)
+        if key not in self._tops:
+            self._tops[key] = top_level_statements(site.scope)
+        tops = self._tops[key]
+        return tops is not None and id(site.parent) in tops
+
     def _serves(self, site: CallSite) -> bool:
         model = self.model
         q = model.call_qualname(site)
-        if q in _SERVE_OR_WRAP:
+        if q in N.SERVE_OR_WRAP:
             return True
         if q and q.startswith(("starlette.middleware.", "uvicorn.middleware.")) and q.endswith("Middleware") \
                 and q not in _ERROR_MIDDLEWARE:
@@ -492,21 +556,35 @@ class AppErrors:
                 fn = model.resolve_function(el.value, app.scope)
                 handlers.append((classify_key(model, el.key, app.scope), el.key, el.value, fn, app.scope))
         keys = [h[0] for h in handlers]
+        answers: list[tuple[Answer, str]] = []
+        for _key, key_expr, handler, fn, scope in handlers:
+            label = model.snippet(key_expr, 30) if key_expr is not None else "?"
+            answers.append((self._handler_answer(fn, handler, scope), label))
+        setups = self.setups.get(id(app), [])
+        via: list[str] = []  # the project functions that register handlers counted as evidence
+        for sc in setups:
+            for h in sc.setup.handlers:
+                keys.append(foreign_key(h))
+                if sc.top and not h.conditional:  # evidence of a contract only when it always holds
+                    answers.append((_combine([_response_answer(q, k) for q, k in h.answers]) if h.answers
+                                    else Answer(OPAQUE), h.label))
+                    via.append(sc.setup.label)
         if any(k.kind == UNKNOWN for k in keys):
             return None
         has_4xx = any(k.kind in (HTTP_EXC, UNKNOWN_CLASS) or (k.kind == STATUS and 400 <= (k.status or 0) <= 499)
                       for k in keys)
         has_500 = any(k.kind == ALL or (k.kind == STATUS and k.status == 500) for k in keys)
-        errors_handled = self.middleware_may_handle_errors(app) or self._endpoints_catch_all(served)
-        return AppView(app, has_4xx, has_500, self._contract(app, handlers), served, errors_handled)
+        errors_handled = self.middleware_may_handle_errors(app) or self._endpoints_catch_all(served) or any(
+            (m.catches_all if m.cls is None else self._may_handle(m.cls, None, app.scope))
+            for sc in setups for m in sc.setup.middleware)
+        contract = self._contract(app, answers)
+        if contract is not None and via and contract.source.startswith("handler"):
+            contract.source += ", registered by " + ", ".join(dict.fromkeys(via))
+        return AppView(app, has_4xx, has_500, contract, served, errors_handled)
 
     # ------------------------------------------------------------ contract
-    def _contract(self, app: App, handlers: list[_Handler]) -> Optional[Contract]:
-        model = self.model
-        answers: list[tuple[Answer, str]] = []
-        for _key, key_expr, handler, fn, scope in handlers:
-            label = model.snippet(key_expr, 30) if key_expr is not None else "?"
-            answers.append((self._handler_answer(fn, handler, scope), label))
+    def _contract(self, app: App, answers: list[tuple[Answer, str]]) -> Optional[Contract]:
+        """``answers``: what each handler answers, with its label for messages."""
         json_handlers = [(a, label) for a, label in answers if a.kind == JSON]
         if json_handlers:
             a = next((a for a, _ in json_handlers if a.keys), json_handlers[0][0])
@@ -558,16 +636,12 @@ class AppErrors:
         if _is_json_response(q):
             content = argument(expr, 0, "content")
             return Answer(JSON, self._dict_keys(content.value, scope) if content is not None else None)
-        if q in _TEXT_RESPONSES or q.endswith(".TemplateResponse"):
-            return Answer(TEXT)
-        if q.startswith(_DEFAULT_HANDLERS):
-            return Answer(DEFAULT)
         if q == "starlette.responses.Response":
             mt = keyword(expr, "media_type") or positional(expr, 3)
             value = string_value(model.constant(mt.value, scope)) if mt is not None else None
             if value is not None:
                 return Answer(JSON if "json" in value else TEXT)
-        return Answer(OPAQUE)
+        return _response_answer(q, None)
 
     def _dict_keys(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Optional[tuple[str, ...]]:
         """String keys of the dict literal a response body is built from (through a name or a wrapping call)."""
@@ -895,6 +969,19 @@ def _add_once(parents: dict[int, list[App]], sub: App, app: App, pairs: set[tupl
     if (id(sub), id(app)) not in pairs:
         pairs.add((id(sub), id(app)))
         parents.setdefault(id(sub), []).append(app)
+
+
+def _response_answer(q: Optional[str], keys: Optional[tuple[str, ...]]) -> Answer:
+    """What returning a call of ``q`` answers (``keys``: of the dict literal it is given first)."""
+    if q is None:
+        return Answer(OPAQUE)
+    if _is_json_response(q):
+        return Answer(JSON, keys)
+    if q in _TEXT_RESPONSES or q.endswith(".TemplateResponse"):
+        return Answer(TEXT)
+    if q.startswith(_DEFAULT_HANDLERS):
+        return Answer(DEFAULT)
+    return Answer(OPAQUE)
 
 
 def _is_json_response(q: str) -> bool:

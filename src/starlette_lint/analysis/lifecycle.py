@@ -9,14 +9,14 @@ as opposed to entry points, tests and app factories that configure the app first
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
 from .. import names as N
 from ..classify import is_pytest_fixture
-from ..framework import LIFESPAN, REQUEST_ROLES, STARTUP_ROLES, App, Framework
-from ..model import CallSite, Function, Model, positional
+from ..framework import LIFESPAN, NOWHERE, REQUEST_ROLES, STARTUP_ROLES, App, AppSetup, Framework
+from ..model import CallSite, Function, Model, Scope, positional
 from .request_objects import is_request_object
 
 _APP_INSTANCES = frozenset({N.STARLETTE_APP + "()", N.FASTAPI_APP + "()"})
@@ -209,15 +209,74 @@ def late_app_calls(fw: Framework, methods: frozenset[str]) -> Iterator[tuple[Cal
         if id(fn) not in late.late:
             continue
         recv = app_receiver(fw, func.value, site)
-        if recv is None:
+        if recv is not None and _started(fw, late, fn, recv):
+            yield site, recv, fn, func.attr.value
+
+
+def _started(fw: Framework, late: "LateContexts", fn: Function, recv: Receiver) -> bool:
+    """The app ``fn`` configures has started when it runs (not one it builds, nor another app than
+    the one a lifespan or startup hook starts)."""
+    if recv.app is None:
+        return True
+    if recv.app.factory is fn:
+        return False  # built right here: an app factory, not a started app
+    root = late.root(fn)
+    if fw.roles_of(root) and not (fw.roles_of(root) & REQUEST_ROLES):
+        # A lifespan / startup hook starts its own app only.
+        owners = late.started_by.get(id(root), [])
+        if all(o is not recv.app for o in owners):
+            return False
+    return True
+
+
+def late_setup_calls(fw: Framework) -> Iterator[tuple[CallSite, Receiver, Function, AppSetup]]:
+    """Calls made after the application has started that hand it to a project function which
+    registers exception handlers or middleware on it (project mode: ``install_handlers(app)`` in
+    a lifespan)."""
+    if fw.elsewhere is NOWHERE:
+        return
+    model = fw.model
+    late = None
+    for site in model.calls:
+        fn = site.function
+        if fn is None or not site.node.args:
             continue
-        if recv.app is not None:
-            if recv.app.factory is fn:
-                continue  # built right here: an app factory, not a started app
-            root = late.root(fn)
-            if fw.roles_of(root) and not (fw.roles_of(root) & REQUEST_ROLES):
-                # A lifespan / startup hook starts its own app only.
-                owners = late.started_by.get(id(root), [])
-                if all(o is not recv.app for o in owners):
-                    continue
-        yield site, recv, fn, func.attr.value
+        if late is None:
+            late = late_contexts(fw)
+        if id(fn) not in late.late:
+            continue
+        for i, arg in enumerate(site.node.args):
+            if arg.star:
+                break
+            if not isinstance(arg.value, (cst.Name, cst.Attribute)):
+                continue
+            recv = app_receiver(fw, arg.value, site)
+            if recv is None or not _started(fw, late, fn, recv):
+                continue
+            q = model.call_qualname(site)
+            setup = fw.elsewhere.app_setup(q, f"{arg.keyword.value}@" if arg.keyword is not None else f"@{i}") \
+                if q is not None and "(" not in q else None
+            if setup is not None and (setup.handlers or setup.middleware):
+                yield site, recv, fn, setup
+            break
+
+
+def top_level_statements(scope: Scope) -> Optional[set[int]]:
+    """ids of the expression statements / defs written directly in a module or function body."""
+    node = scope.node
+    body: Sequence[cst.BaseStatement]
+    if isinstance(node, cst.Module):
+        body = node.body
+    elif scope.kind == "function" and isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock):
+        body = node.body.body
+    else:
+        return None
+    out: set[int] = set()
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Expr):
+                    out.add(id(small))
+        elif isinstance(stmt, cst.FunctionDef):
+            out.add(id(stmt))
+    return out

@@ -23,7 +23,7 @@ from ..analysis.error_contract import (
     registrations,
     views,
 )
-from ..analysis.lifecycle import late_app_calls, late_contexts
+from ..analysis.lifecycle import late_app_calls, late_contexts, late_setup_calls
 from ..finding import Report
 from ..framework import Framework
 from ..model import Model, arity_problem, argument, string_value
@@ -40,7 +40,17 @@ _JUDGED_DOC = """
     * the app is passed to any call (`setup(app)`, `register_handlers(app)`,
       `init_app(app)`, `Instrumentator().instrument(app)`), except calls that
       only serve or wrap it (`uvicorn.run`, `TestClient`, `Mount`, `Host`,
-      `httpx.ASGITransport`, Starlette middleware classes, `Mangum`);
+      `httpx.ASGITransport`, Starlette middleware classes, `Mangum`). In
+      project mode (the default) a function of the project that the app is
+      handed to is read instead: the handlers and middleware it registers,
+      also through the project functions it hands the app on to, are the
+      app's, and the app is judged. It stays unjudged when that function
+      hands the app to anything else, touches `exception_handlers`, or
+      registers inside a nested function, and when the call is not in the
+      body that builds the app. A handler registered under a condition, or
+      after an early `return`, counts as a handler but not as evidence of an
+      error contract (`register_debug_handler(app)` that returns early in
+      production);
     * `exception_handlers=` is not a readable dict (a function call, settings,
       a `**` splat, a module dict that is later mutated), the constructor gets
       `*args`/`**kwargs`, or a key is an unreadable value;
@@ -411,7 +421,11 @@ class AddExceptionHandlerAfterStartup(Rule):
     `@app.exception_handler(...)`) called where STL301 would report
     `add_middleware`: in an endpoint, lifespan, startup handler, middleware,
     exception handler, dependency, any other `async def`, or a plain `def`
-    only those call. Module level and app factories are fine.
+    only those call. Module level and app factories are fine. In project
+    mode, a call made there that hands the app to a project function which
+    registers handlers (`register_handlers(app)` in a lifespan) is reported
+    at the call, naming the handlers; registrations under a condition in
+    that function are left out.
 
     ## Why is this bad?
     Starlette copies the handlers into its middleware stack when the stack is
@@ -456,4 +470,15 @@ class AddExceptionHandlerAfterStartup(Rule):
                 f"{recv.label}.add_exception_handler({label}) in {ctx} runs after the application has started: "
                 f"the handler is silently never called; register it where the app is built "
                 f"(exception_handlers={{{label}: ...}})",
+            )
+        for site, recv, fn, setup in late_setup_calls(fw):
+            keys = [h.label for h in setup.handlers if not h.conditional]
+            if not keys:
+                continue
+            shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+            yield self.report(
+                site.node,
+                f"{model.snippet(site.node.func, 40)}({recv.label}) in {late_contexts(fw).describe(fn)} registers "
+                f"exception handlers (for {shown}, in {setup.label}) after the application has started: they are "
+                f"silently never called; call it where the app is built",
             )

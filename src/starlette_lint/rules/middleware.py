@@ -7,13 +7,14 @@ The analyses these rules share with others live in :mod:`..analysis`: when code 
 
 from __future__ import annotations
 
-from typing import Iterator, Literal, Optional, Sequence
+from typing import Iterator, Literal, Optional
 
 import libcst as cst
 
 from .. import names as N
 from ..finding import Report
-from ..analysis.lifecycle import late_app_calls, late_contexts
+from ..analysis.error_contract import SetupCall, app_errors
+from ..analysis.lifecycle import late_app_calls, late_contexts, late_setup_calls, top_level_statements
 from ..analysis.middleware_classes import (
     is_base_http_middleware,
     known_middleware_class,
@@ -47,27 +48,6 @@ def app_label(app: App) -> str:
     return app.label + (f" (built in {factory.qualname})" if factory is not None else "")
 
 
-def _top_level_statements(scope: Scope) -> Optional[set[int]]:
-    """ids of the expression statements / defs written directly in a module or function body."""
-    node = scope.node
-    body: Sequence[cst.BaseStatement]
-    if isinstance(node, cst.Module):
-        body = node.body
-    elif scope.kind == "function" and isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock):
-        body = node.body.body
-    else:
-        return None
-    out: set[int] = set()
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Expr):
-                    out.add(id(small))
-        elif isinstance(stmt, cst.FunctionDef):
-            out.add(id(stmt))
-    return out
-
-
 # -------------------------------------------------------------------- STL301
 class AddMiddlewareAfterStartup(Rule):
     """
@@ -82,7 +62,10 @@ class AddMiddlewareAfterStartup(Rule):
     Calls at module level and in an app factory (the function that builds the
     app) are correct and not reported, nor are `async def` entry points run by
     `asyncio.run(...)` or that start the server themselves (`uvicorn.Server`),
-    nor pytest tests and fixtures.
+    nor pytest tests and fixtures. In project mode, a call made there that
+    hands the app to a project function which adds middleware
+    (`install_cors(app)` in a lifespan) is reported at the call, naming the
+    middleware; those added under a condition in that function are left out.
 
     ## Why is this bad?
     Starlette builds the middleware stack on the first ASGI call (the lifespan
@@ -131,6 +114,18 @@ class AddMiddlewareAfterStartup(Rule):
                 f"{recv.label}.add_middleware({cls}) in {ctx} runs after the application has started: "
                 f"RuntimeError \"Cannot add middleware after an application has started\"; add it where the "
                 f"app is built (middleware=[Middleware({cls}, ...)])",
+            )
+        for site, recv, fn, setup in late_setup_calls(fw):
+            added = [m.label if m.cls else f"{m.label} (@middleware)" for m in setup.middleware if not m.conditional]
+            if not added:
+                continue
+            late = late or late_contexts(fw)
+            shown = ", ".join(added[:3]) + (", ..." if len(added) > 3 else "")
+            yield self.report(
+                site.node,
+                f"{model.snippet(site.node.func, 40)}({recv.label}) in {late.describe(fn)} adds middleware ({shown}, "
+                f"in {setup.label}) after the application has started: RuntimeError \"Cannot add middleware after "
+                f"an application has started\"; call it where the app is built",
             )
 
 
@@ -345,6 +340,8 @@ def _answering(fw: Framework, o: "_Entry") -> str:
     what = _ANSWERING.get(o.cls or "")
     if what is not None:
         return f"{o.label} (answers {what})"
+    if o.responds:
+        return f"{o.label} (builds responses of its own)"
     model = fw.model
     methods: list[Function] = [o.fn] if o.fn is not None else []
     info = local_class(model, o.cls) if o.cls is not None else None
@@ -380,15 +377,27 @@ def _wrappers(fw: Framework, outer: list["_Entry"]) -> str:
 
 
 class _Entry:
-    __slots__ = ("node", "cls", "how", "label", "fn")
+    __slots__ = ("node", "cls", "how", "label", "fn", "via", "responds")
 
-    def __init__(self, node: cst.CSTNode, cls: Optional[str], how: Literal["list", "add", "decorator"],
-                 label: str = "", fn: Optional[Function] = None) -> None:
+    def __init__(self, node: cst.CSTNode, cls: Optional[str], how: Literal["list", "add", "decorator", "setup"],
+                 label: str = "", fn: Optional[Function] = None, via: Optional[str] = None,
+                 responds: Optional[bool] = None) -> None:
         self.node = node
         self.cls = cls
         self.how = how
         self.label = label or class_name(cls, "another middleware")
         self.fn = fn  # the @app.middleware("http") function
+        self.via = via  # added by this project function (``how == "setup"``), which the call at ``node`` runs
+        self.responds = responds  # a function middleware added there: it builds responses of its own
+
+    @property
+    def passes_through(self) -> bool:
+        """A function middleware from another module that builds no response of its own."""
+        return self.responds is False
+
+
+def _passes(fw: Framework, o: _Entry) -> bool:
+    return o.passes_through or pass_through(fw, o.cls, o.fn)
 
 
 class CorsNotOutermost(Rule):
@@ -416,6 +425,14 @@ class CorsNotOutermost(Rule):
     `AuthenticationMiddleware`: a 400 when authentication fails; a
     same-module middleware that builds responses), or that it is defined
     elsewhere and this module cannot tell.
+
+    In project mode (the default), the middleware a project function adds to
+    the app handed to it (`install_cors(app)`, `add_ip_block_middleware(app)`)
+    take their place in the order at that call, when the call is a plain
+    statement of the body that builds the app; an `@app.middleware("http")`
+    function added there wraps CORS harmlessly unless it builds a response.
+    Middleware it adds under a condition are left out, and a CORSMiddleware
+    added under a condition, or by a call under one, makes the order unknown.
 
     ## Why is this bad?
     Responses made by an outer middleware (an auth 401, a rate-limit 429, an
@@ -451,13 +468,13 @@ class CorsNotOutermost(Rule):
         for app in fw.apps:
             if not app.is_application:
                 continue
-            order = self._order(model, app, listed.get(id(app), []))
+            order = self._order(fw, app, listed.get(id(app), []))
             if order is None:
                 continue
             for i, entry in enumerate(order):
                 if entry.cls != N.CORS_MIDDLEWARE or i == 0:
                     continue
-                outer = [o for o in order[:i] if not pass_through(fw, o.cls, o.fn)]
+                outer = [o for o in order[:i] if not _passes(fw, o)]
                 if not outer or any(o.cls == N.CORS_MIDDLEWARE for o in order[:i]):
                     continue
                 names = _wrappers(fw, outer)
@@ -467,6 +484,11 @@ class CorsNotOutermost(Rule):
                                "middleware into the list after CORSMiddleware")
                     else:
                         fix = "list Middleware(CORSMiddleware, ...) first"
+                elif entry.how == "setup":
+                    if all(o.node is entry.node for o in outer):
+                        fix = f"in {entry.via}, make add_middleware(CORSMiddleware, ...) the last middleware call"
+                    else:
+                        fix = f"call {entry.via} after every other middleware is added, so that its CORSMiddleware is outermost"
                 else:
                     fix = "make add_middleware(CORSMiddleware, ...) the last middleware call for this app"
                 yield self.report(
@@ -476,8 +498,9 @@ class CorsNotOutermost(Rule):
                     f"no CORS headers and the browser reports a CORS error instead of the real status; {fix}",
                 )
 
-    def _order(self, model: Model, app: App, listed: list[_Entry]) -> Optional[list[_Entry]]:
+    def _order(self, fw: Framework, app: App, listed: list[_Entry]) -> Optional[list[_Entry]]:
         """User middleware from outermost to innermost, or None when not statically known."""
+        model = fw.model
         mw = app.kwarg("middleware")
         if mw is not None:
             lit = model.constant(mw.value, app.scope)
@@ -510,13 +533,47 @@ class CorsNotOutermost(Rule):
                 return None
             added.append((stmt, entry))
         if added:
-            top = _top_level_statements(add_scope) if add_scope is not None else None
+            top = top_level_statements(add_scope) if add_scope is not None else None
             if top is None or any(id(node) not in top for node, _ in added):
                 return None
+        setups = [sc for sc in app_errors(fw).setups.get(id(app), ()) if sc.setup.middleware]
+        if setups:  # project mode: functions of the project that add middleware (``install_cors(app)``)
+            merged = self._with_setups(model, app, added, add_scope, setups)
+            if merged is None:
+                return None
+            added = merged
         order = [entry for _, entry in reversed(added)]
         if not list_known:
             return order if any(e.cls == N.CORS_MIDDLEWARE for e in order) else None
         return order + listed
+
+    @staticmethod
+    def _with_setups(model: Model, app: App, added: list[tuple[cst.CSTNode, _Entry]], scope: Optional[Scope],
+                     setups: list[SetupCall]) -> Optional[list[tuple[cst.CSTNode, _Entry]]]:
+        """``added`` with the middleware project functions add, in the order the calls run; None when
+        that order is unknown (a call under a condition, or in another body, adds CORSMiddleware)."""
+        merged = list(added)
+        for sc in setups:
+            cors = any(m.cls == N.CORS_MIDDLEWARE for m in sc.setup.middleware)
+            if not sc.top or (scope is not None and sc.site.scope is not scope):
+                if cors:
+                    return None
+                continue  # runs only sometimes: it may wrap CORS then, which is not reported
+            scope = sc.site.scope
+            for m in sc.setup.middleware:
+                if m.conditional:
+                    if m.cls == N.CORS_MIDDLEWARE:
+                        return None
+                    continue
+                label = (f'the @{app.name or "app"}.middleware("http") function {m.label}' if m.cls is None
+                         else class_name(m.cls, m.label)) + f" from {sc.setup.label}"
+                merged.append((sc.site.node, _Entry(sc.site.node, m.cls, "setup", label, via=sc.setup.label,
+                                                    responds=m.responds if m.cls is None else None)))
+        order = {id(site.node): i for i, site in enumerate(model.calls)}
+        if any(id(entry.node) not in order for _, entry in merged):
+            return None
+        merged.sort(key=lambda pair: order[id(pair[1].node)])  # stable: the middleware of one call keep theirs
+        return merged
 
 
 # -------------------------------------------------------------------- STL306

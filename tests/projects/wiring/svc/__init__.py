@@ -1,0 +1,1 @@
+"""Apps configured by setup functions of other modules: handlers, middleware, late setup."""
