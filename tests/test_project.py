@@ -414,7 +414,7 @@ import functools
 from fastapi import HTTPException
 from fastapi.exception_handlers import http_exception_handler
 from starlette.middleware.gzip import GZipMiddleware
-from .lib import Error
+from .lib import Error, Mixed
 
 
 class Gone(HTTPException):
@@ -476,6 +476,38 @@ def debug_only(app):
     app.add_exception_handler(Error, None)
 
 
+def looped(app, extra):
+    for cls in MIDDLEWARE:
+        app.add_middleware(cls)
+    app.add_middleware(extra)
+    if not app:
+        return
+    assert isinstance(app, object)
+
+
+def aliased(app):
+    add = app.add_exception_handler
+    add(Error, None)
+
+
+def either(app, fallback):
+    target = app or fallback
+    target.add_exception_handler(Error, None)
+
+
+async def later_async(app):
+    app.add_exception_handler(Error, None)
+
+
+def generator(app):
+    app.add_exception_handler(Error, None)
+    yield
+
+
+def reexported(app):
+    app.add_exception_handler(Mixed, None)
+
+
 def pong(app):
     ping(app)
 
@@ -496,7 +528,10 @@ def test_setup_functions_are_read_for_what_they_register(tmp_path: Path) -> None
     middleware in order, and "opaque" for anything that may configure the app out of sight."""
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "lib.py").write_text("class Error(Exception):\n    pass\n")
+    (tmp_path / "app" / "compat.py").write_text("from fastapi import HTTPException\n")
+    (tmp_path / "app" / "lib.py").write_text(
+        "from .compat import HTTPException\n\n\nclass Error(Exception):\n    pass\n\n\n"
+        "class Mixed(Error, HTTPException):\n    pass\n")
     (tmp_path / "app" / "setup.py").write_text(_SETUPS)
     index = ProjectIndex(tmp_path)
     found = index.app_setup("app.setup.handlers", "@0")
@@ -518,6 +553,16 @@ def test_setup_functions_are_read_for_what_they_register(tmp_path: Path) -> None
     assert ProjectView(index, "app.setup").app_setup("<local>.middleware", "@0") == mw
     debug = index.app_setup("app.setup.debug_only", "@0")  # after an early return on the settings: may not run
     assert debug is not None and [h.conditional for h in debug.handlers] == [True]
+    looped = index.app_setup("app.setup.looped", "@0")  # a loop may run no time; a class it cannot name
+    assert looped is not None and not looped.opaque
+    assert [(m.cls, m.function, m.conditional) for m in looped.middleware] == [(None, False, True), (None, False, False)]
+    for opaque in ("aliased", "either"):
+        assert index.app_setup(f"app.setup.{opaque}", "@0").opaque, opaque
+    for never_runs in ("later_async", "generator"):  # called, their bodies do not run
+        assert index.app_setup(f"app.setup.{never_runs}", "@0") is None, never_runs
+    mixed = index.app_setup("app.setup.reexported", "@0")
+    assert mixed is not None and mixed.handlers[0].key == "app.lib.Mixed"
+    assert mixed.handlers[0].bases == ("builtins.Exception", "fastapi.exceptions.HTTPException")  # through app.compat
 
 
 def test_setups_are_not_followed_when_project_mode_is_off() -> None:

@@ -287,11 +287,12 @@ class ForeignHandler:
 class ForeignMiddleware:
     """A middleware a project function adds to the app handed to it, in the order added."""
 
-    cls: Optional[str]  # the class, absolute; None for an ``@app.middleware("http")`` function
+    cls: Optional[str]  # the class, absolute; None for a function, or a class not known by name
     label: str  # the class or function name
+    function: bool = False  # an ``@app.middleware("http")`` function
     responds: bool = True  # it may answer a request itself (a function: it builds a response)
     catches_all: bool = False  # a function middleware that catches every exception
-    conditional: bool = False  # added under a condition
+    conditional: bool = False  # added under a condition (or in a loop)
 
 
 @dataclass(frozen=True)

@@ -776,10 +776,9 @@ _BUILTINS = frozenset({"open", "input", "print", "exec", "eval", "compile", "__i
 # What a function may do with the app handed to it. Handlers and middleware it registers are read;
 # these attributes change them out of sight; any other attribute (routes, state, openapi) is harmless.
 _HIDDEN = frozenset({"exception_handlers", "user_middleware", "middleware_stack", "build_middleware_stack"})
-_HARMLESS_CALLS = frozenset({"builtins.isinstance", "builtins.hasattr", "builtins.getattr", "builtins.id",
-                             "builtins.type", "builtins.print", "builtins.repr", "builtins.str"})
-_HARMLESS_USES = (ast.Return, ast.Compare, ast.Expr, ast.If, ast.IfExp, ast.BoolOp, ast.UnaryOp,
-                  ast.FormattedValue, ast.Assert)
+_HARMLESS_USES = (ast.Return, ast.Compare, ast.Expr, ast.If, ast.While, ast.FormattedValue, ast.Assert)
+# harmless builtins the app may be handed to (not ``getattr``: ``getattr(app, "add_middleware")``)
+_HARMLESS_BUILTINS = frozenset({"isinstance", "hasattr", "id", "type", "print", "repr", "str", "len"})
 _MAX_SETUP_DEPTH = 4  # setup functions handing the app on, followed at most this deep
 
 
@@ -869,8 +868,16 @@ class _SetupReader:
                 self.parents[id(child)] = parent
 
     def read(self) -> None:
-        # a registration after any early return may not happen (``if settings.PRODUCTION: return``)
+        # a registration after any early return may not happen (``if settings.PRODUCTION: return``),
+        # nor one in a loop's body (it may run no time) or in a try's else
+        sometimes: set[int] = set()
+        for n in ast.walk(self.node):
+            if isinstance(n, (ast.For, ast.AsyncFor, *_TRY)):
+                block = cast(ast.For, n)  # a try (its else only) has the same fields
+                parts = [*block.orelse] if isinstance(n, _TRY) else [*block.body, *block.orelse]
+                sometimes.update(id(d) for part in parts for d in ast.walk(part))
         for n, conditional in _own_nodes(self.node, _EVERY_TEST, scopes=True):
+            conditional = conditional or id(n) in sometimes
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._nested(n, conditional)
             elif isinstance(n, (ast.ClassDef, ast.Lambda)):
@@ -891,7 +898,7 @@ class _SetupReader:
                 if func.attr == "exception_handler":
                     self._handler(_arg(d, 0, "exc_class_or_status_code"), fn, conditional)
                 elif func.attr == "middleware":
-                    self.middleware.append(ForeignMiddleware(None, fn.name, self._responds(fn), _catches_all(fn),
+                    self.middleware.append(ForeignMiddleware(None, fn.name, True, self._responds(fn), _catches_all(fn),
                                                              conditional))
                 elif func.attr in _HIDDEN:
                     self.opaque = True
@@ -914,6 +921,14 @@ class _SetupReader:
                         self.opaque = True
                         return
 
+    def _tested(self, name: ast.Name) -> bool:
+        """The app only tested for truth (``if not app:``, ``a if app else b``): its value goes nowhere."""
+        node: ast.AST = name
+        parent = self.parents.get(id(node))
+        while isinstance(parent, (ast.BoolOp, ast.UnaryOp)):
+            node, parent = parent, self.parents.get(id(parent))
+        return isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and getattr(parent, "test", None) is node
+
     def _mentions(self, expr: ast.AST) -> bool:
         return any(isinstance(n, ast.Name) and n.id == self.param for n in ast.walk(expr))
 
@@ -932,8 +947,10 @@ class _SetupReader:
                 assert isinstance(call, ast.Call)
                 first = _arg(call, 0, "middleware_class")
                 written = _dotted(first) if first is not None else None
-                self.middleware.append(ForeignMiddleware(self.names.resolve(first), (written or "a middleware")
-                                                         .rpartition(".")[2], conditional=conditional))
+                cls = self.names.resolve(first)
+                self.middleware.append(ForeignMiddleware(cls and (self.index.origin(cls) or cls),
+                                                         (written or "a middleware").rpartition(".")[2],
+                                                         conditional=conditional))
             elif attr == "exception_handler" and called:
                 outer = self.parents.get(id(call))  # ``app.exception_handler(Error)(handle)``
                 if isinstance(outer, ast.Call) and outer.func is call and len(outer.args) == 1:
@@ -941,8 +958,8 @@ class _SetupReader:
                     self._handler(_arg(call, 0, "exc_class_or_status_code"), outer.args[0], conditional)
                 else:
                     self.opaque = True
-            elif attr == "middleware":
-                self.opaque = True  # not as a decorator of a function defined here
+            elif attr in _REGISTERS or attr.startswith("__"):
+                self.opaque = True  # aliased (``add = app.add_middleware``), or not as a decorator here
             return
         if isinstance(parent, ast.keyword):
             call = self.parents.get(id(parent))
@@ -952,7 +969,7 @@ class _SetupReader:
             starred = any(isinstance(a, ast.Starred) for a in parent.args[:position])
             argument = None if starred else f"@{position}"
         else:
-            if not isinstance(parent, _HARMLESS_USES):
+            if not (isinstance(parent, _HARMLESS_USES) or self._tested(name)):
                 self.opaque = True  # stored, put in a container, returned inside something...
             return
         if not isinstance(call, ast.Call) or argument is None:
@@ -962,11 +979,15 @@ class _SetupReader:
 
     def _handed(self, call: ast.Call, argument: str, conditional: bool) -> None:
         """The app handed to another call: one that serves or wraps it, or a project function read in turn."""
-        q = self.names.resolve(call.func)
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in _HARMLESS_BUILTINS and func.id not in self.names.bound \
+                and self.summary.local(func.id) is None and func.id not in self.names.imports:
+            return
+        q = self.names.resolve(func)
         if q is None:
             self.opaque = True
             return
-        if q in N.SERVE_OR_WRAP or q in _HARMLESS_CALLS:
+        if q in N.SERVE_OR_WRAP:
             return
         inner = self.index.app_setup(q, argument, self.path)
         if inner is None or inner.opaque:
@@ -979,13 +1000,15 @@ class _SetupReader:
         status = key.value if isinstance(key, ast.Constant) and type(key.value) is int else None
         name = self.names.resolve(key) if isinstance(key, (ast.Name, ast.Attribute)) else None
         bases: tuple[str, ...] = ()
-        definition = self.index.resolve(name) if name is not None else None
-        if definition is not None:
-            module, _, local = definition.rpartition(".")
-            summary = self.index.module(module)
-            if summary is not None and local in summary.classes:
-                name, bases = definition, tuple(self.index.mro(definition)[1:])
-        label = ast.unparse(key) if key is not None else "?"
+        if name is not None:
+            name = self.index.origin(name) or name
+            if self.index.project_class(name):  # its ancestors from outside the project say what it is
+                bases = tuple(N.canonical(self.index.origin(b) or b) for b in self.index.mro(name)[1:]
+                              if not self.index.project_class(b))
+        try:
+            label = ast.unparse(key) if key is not None else "?"
+        except (RecursionError, ValueError):
+            label = "?"
         self.handlers.append(ForeignHandler(name, status, label if len(label) <= 30 else label[:29] + "...",
                                             bases, self._answers(handler), conditional))
 
@@ -1011,7 +1034,7 @@ class _SetupReader:
         for n, _ in _own_nodes(fn):
             if isinstance(n, ast.Call):
                 q = self.names.resolve(n.func) or _dotted(n.func) or ""
-                if q.rpartition(".")[2].endswith("Response"):
+                if q.rpartition(".")[2].lower().endswith("response"):  # JSONResponse, error_response()
                     return True
         return False
 
@@ -1336,12 +1359,16 @@ class ProjectIndex:
         if key in self._setups:
             return self._setups[key]
         fn, cls = self._function(qualname)
-        if fn is None or cls is not None or fn.decorated or fn.qualname in path or len(path) >= _MAX_SETUP_DEPTH:
+        if fn is None or cls is not None or fn.decorated or fn.is_async or fn.qualname in path \
+                or len(path) >= _MAX_SETUP_DEPTH:
             return None  # (a loop, or too deep: not memoised, another way in may read it)
         summary = self.module(fn.module)
         parsed = _function_node(summary, fn) if summary is not None else None
-        param = _parameter(parsed[0].args, argument) if parsed is not None and parsed[0] is not None else None
+        node = parsed[0] if parsed is not None else None
+        param = _parameter(node.args, argument) if node is not None else None
         found: Optional[AppSetup] = None
+        if node is not None and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n, _ in _own_nodes(node)):
+            param = None  # a generator: calling it runs nothing
         if summary is not None and parsed is not None and parsed[0] is not None and param is not None:
             reader = _SetupReader(self, summary, parsed[0], param, path | {fn.qualname})
             reader.read()
@@ -1349,6 +1376,32 @@ class ProjectIndex:
         if not path:
             self._setups[key] = found
         return found
+
+    def origin(self, qualname: str) -> Optional[str]:
+        """Where a name leads through the project's imports: a project definition, or the name
+        outside the project it re-exports (``fastapi.HTTPException`` for ``app.compat.HTTPException``
+        when ``app/compat.py`` imports it); None when a project module has no such name."""
+        current = qualname
+        for _ in range(_MAX_DEPTH):
+            module, _, name = current.rpartition(".")
+            summary = self.module(module) if module and "(" not in current else None
+            if summary is None:
+                return current  # outside the project
+            if name in summary.functions or name in summary.classes or name in summary.assigned \
+                    or name in summary.defined:
+                return current
+            target = summary.imports.get(name)
+            if target is None:
+                return None
+            current = target
+        return None
+
+    def project_class(self, qualname: str) -> bool:
+        """``qualname`` names a class defined in the project."""
+        found = self.resolve(qualname)
+        module, _, local = (found or "").rpartition(".")
+        summary = self.module(module) if module else None
+        return summary is not None and local in summary.classes
 
     def blocking_chain(self, start: str, calls: CallJudge, awaited: bool = False) -> Optional[RemoteChain]:
         """:meth:`ProjectView.blocking_chain` from an absolute name (memoised per judge). Inside a

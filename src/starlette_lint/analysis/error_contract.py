@@ -196,12 +196,12 @@ def foreign_key(handler: ForeignHandler) -> Key:
         return Key(UNKNOWN)
     if not handler.bases:
         return _name_key(handler.key)
-    kinds = [_name_key(b).kind for b in handler.bases]
+    kinds = {_name_key(b).kind for b in handler.bases}
     if HTTP_EXC in kinds:
         return Key(HTTP_EXC)
-    if ALL in kinds or EXC in kinds:
+    if kinds & {ALL, EXC} and kinds <= {ALL, EXC, BASE_EXC, NOT_EXC}:  # (NOT_EXC: ``object``, a mixin)
         return Key(EXC)
-    return Key(UNKNOWN_CLASS)
+    return Key(UNKNOWN_CLASS)  # an ancestor this index cannot see: it may be an HTTPException
 
 
 def _status(model: Model, expr: Optional[cst.BaseExpression], scope: Scope) -> Optional[int]:
@@ -441,7 +441,7 @@ class AppErrors:
                     hits.extend(regs.apps_of(model, v, site.scope))
             if not hits or self._serves(site):
                 continue
-            for a in hits:
+            for a in {id(h): h for h in hits}.values():
                 setup = self._setup(site, a)
                 if setup is None or setup.opaque:
                     self.handed_over.add(id(a))
@@ -561,13 +561,18 @@ class AppErrors:
             label = model.snippet(key_expr, 30) if key_expr is not None else "?"
             answers.append((self._handler_answer(fn, handler, scope), label))
         setups = self.setups.get(id(app), [])
+        local = len(answers)
         via: list[str] = []  # the project functions that register handlers counted as evidence
+        seen: set[tuple[str, str]] = set()
         for sc in setups:
             for h in sc.setup.handlers:
                 keys.append(foreign_key(h))
-                if sc.top and not h.conditional:  # evidence of a contract only when it always holds
+                if sc.top and not h.conditional and (h.label, sc.setup.function) not in seen:
+                    # evidence of a contract only when it always holds
+                    seen.add((h.label, sc.setup.function))
+                    label = h.label if not local else f"{h.label} in {sc.setup.label}"
                     answers.append((_combine([_response_answer(q, k) for q, k in h.answers]) if h.answers
-                                    else Answer(OPAQUE), h.label))
+                                    else Answer(OPAQUE), label))
                     via.append(sc.setup.label)
         if any(k.kind == UNKNOWN for k in keys):
             return None
@@ -575,10 +580,10 @@ class AppErrors:
                       for k in keys)
         has_500 = any(k.kind == ALL or (k.kind == STATUS and k.status == 500) for k in keys)
         errors_handled = self.middleware_may_handle_errors(app) or self._endpoints_catch_all(served) or any(
-            (m.catches_all if m.cls is None else self._may_handle(m.cls, None, app.scope))
+            (m.catches_all if m.function else self._may_handle(m.cls, None, app.scope))
             for sc in setups for m in sc.setup.middleware)
         contract = self._contract(app, answers)
-        if contract is not None and via and contract.source.startswith("handler"):
+        if contract is not None and via and not local and contract.source.startswith(("handler", "for ")):
             contract.source += ", registered by " + ", ".join(dict.fromkeys(via))
         return AppView(app, has_4xx, has_500, contract, served, errors_handled)
 

@@ -116,7 +116,8 @@ class AddMiddlewareAfterStartup(Rule):
                 f"app is built (middleware=[Middleware({cls}, ...)])",
             )
         for site, recv, fn, setup in late_setup_calls(fw):
-            added = [m.label if m.cls else f"{m.label} (@middleware)" for m in setup.middleware if not m.conditional]
+            added = [f"{m.label} (@middleware)" if m.function else m.label
+                     for m in setup.middleware if not m.conditional]
             if not added:
                 continue
             late = late or late_contexts(fw)
@@ -565,10 +566,12 @@ class CorsNotOutermost(Rule):
                     if m.cls == N.CORS_MIDDLEWARE:
                         return None
                     continue
-                label = (f'the @{app.name or "app"}.middleware("http") function {m.label}' if m.cls is None
+                if m.cls is None and not m.function:
+                    return None  # a class it cannot name (a parameter, a loop variable): may be CORS
+                label = (f'the @{app.name or "app"}.middleware("http") function {m.label}' if m.function
                          else class_name(m.cls, m.label)) + f" from {sc.setup.label}"
                 merged.append((sc.site.node, _Entry(sc.site.node, m.cls, "setup", label, via=sc.setup.label,
-                                                    responds=m.responds if m.cls is None else None)))
+                                                    responds=m.responds if m.function else None)))
         order = {id(site.node): i for i, site in enumerate(model.calls)}
         if any(id(entry.node) not in order for _, entry in merged):
             return None
