@@ -5,13 +5,16 @@
     python benchmarks/project_mode.py --rounds 5 PATH...  # other applications too (a folder each)
 
 Each target is a folder checked as a whole, from that folder. Measured, best of ``--rounds``
-(interleaved), wall time and peak RSS of each subprocess:
+(interleaved), wall time, CPU time (user + system) and peak RSS of each subprocess; a row each
+for wall and CPU time (CPU time varies less between identical runs on a shared machine):
 
 * ``base``: bare flake8 (E,W,F), ``-j1``;
 * ``stl-off``: flake8 + starlette-lint with ``project-mode = false``;
 * ``stl-cold``: flake8 + starlette-lint in project mode, an empty summary store;
-* ``stl-warm``: the same, the store filled by the cold run (the summaries of the project's
-  modules read back instead of parsed);
+* ``stl-index``: the same, the summary store filled by the cold run (the summaries of the
+  project's modules read back instead of parsed) and the result cache emptied: every file
+  analysed again, as after an edit of each;
+* ``stl-warm``: the same again, the result cache filled too: a rerun over unchanged files;
 * ``cli-off`` / ``cli-on``: ``starlette-lint check --no-cache`` (no result cache, no store),
   project mode off / on, the command's default jobs.
 
@@ -39,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import CORPUS_DIR, venv_bin  # noqa: E402
 
-CONFIGS = ("base", "stl-off", "stl-cold", "stl-warm", "cli-off", "cli-on")
+CONFIGS = ("base", "stl-off", "stl-cold", "stl-index", "stl-warm", "cli-off", "cli-on")
 
 
-def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run."""
+def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system, the process and its children) of one run."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -52,10 +55,10 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, floa
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise RuntimeError(f"{' '.join(cmd)}: exit {code}: {err[-2000:].decode(errors='replace')}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def run(target: Path, rounds: int) -> dict[str, tuple[float, float]]:
+def run(target: Path, rounds: int) -> dict[str, tuple[float, float, float]]:
     table = target / "pyproject.toml"
     saved = table.read_bytes() if table.exists() else None
     store = Path(tempfile.mkdtemp(prefix="stl-store-"))
@@ -63,11 +66,11 @@ def run(target: Path, rounds: int) -> dict[str, tuple[float, float]]:
     cli = str(venv_bin("stl", "starlette-lint"))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PYTHONWARNINGS"] = "ignore"
-    best: dict[str, tuple[float, float]] = {}
+    best: dict[str, tuple[float, float, float]] = {}
 
-    def note(cfg: str, sample: tuple[float, float]) -> None:
+    def note(cfg: str, sample: tuple[float, float, float]) -> None:
         old = best.get(cfg)
-        best[cfg] = (min(old[0], sample[0]), max(old[1], sample[1])) if old else sample
+        best[cfg] = (min(old[0], sample[0]), max(old[1], sample[1]), min(old[2], sample[2])) if old else sample
 
     def mode(on: bool) -> None:
         table.write_text(f"[tool.starlette-lint]\nproject-mode = {'true' if on else 'false'}\n", encoding="utf-8")
@@ -84,6 +87,9 @@ def run(target: Path, rounds: int) -> dict[str, tuple[float, float]]:
             with_store = {**env, "STARLETTE_LINT_CACHE_DIR": str(store)}
             note("stl-cold", measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
                                      with_store))
+            shutil.rmtree(store / "v1", ignore_errors=True)  # the results: as after an edit of each file
+            note("stl-index", measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
+                                      with_store))
             note("stl-warm", measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
                                      with_store))
             note("cli-on", measure([cli, "check", "--no-cache", "--exit-zero", "-q", "."], target, env))
@@ -149,20 +155,20 @@ def main(argv: list[str] | None = None) -> int:
     if not venv_bin("stl", "flake8").exists():
         print("the benchmark venvs are not built: python benchmarks/build_corpus.py", file=sys.stderr)
         return 2
-    print("| target | lines | flake8 | + STL, off | + STL, cold | + STL, warm | check, off | check, on | "
-          "peak MB (check on) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| target | lines | flake8 | + STL, off | + STL, cold | + STL, warm index | + STL, warm | check, off | "
+          "check, on | peak MB (check on) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in targets:
         best = run(target.resolve(), args.rounds)
-        base = best["base"][0]
 
-        def added(cfg: str) -> str:
-            return f"{best[cfg][0]:.2f} s (+{best[cfg][0] / base - 1:.2f})"
+        def added(cfg: str, i: int) -> str:
+            return f"{best[cfg][i]:.2f} s (+{best[cfg][i] / best['base'][i] - 1:.2f})"
 
-        ratio = best["cli-on"][0] / best["cli-off"][0]
-        print(f"| {target.name} | {lines(target):,} | {base:.2f} s | {added('stl-off')} | {added('stl-cold')} | "
-              f"{added('stl-warm')} | {best['cli-off'][0]:.2f} s | {best['cli-on'][0]:.2f} s ({ratio:.2f}x) | "
-              f"{best['cli-on'][1]:.0f} |", flush=True)
+        for what, i in (("wall", 0), ("CPU", 2)):  # CPU time varies less on a shared machine
+            ratio = best["cli-on"][i] / best["cli-off"][i]
+            print(f"| {target.name} ({what}) | {lines(target):,} | {best['base'][i]:.2f} s | {added('stl-off', i)} | "
+                  f"{added('stl-cold', i)} | {added('stl-index', i)} | {added('stl-warm', i)} | {best['cli-off'][i]:.2f} s | "
+                  f"{best['cli-on'][i]:.2f} s ({ratio:.2f}x) | {best['cli-on'][1]:.0f} |", flush=True)
     return 0
 
 

@@ -571,3 +571,35 @@ def test_setups_are_not_followed_when_project_mode_is_off() -> None:
     main = SRC.parent.parent / "wiring" / "svc" / "main.py"
     codes = {f.code for f in analyze_source(main.read_text(encoding="utf-8"), str(main)).findings}
     assert not codes & {"STL401", "STL402", "STL304"}
+
+
+def test_flake8_keeps_results_by_content_and_the_project(tmp_path: Path) -> None:
+    """flake8's later runs answer unchanged files from the result cache (beside the summary store);
+    editing another module of the project changes the key, so a chain through it is found again."""
+    (tmp_path / "pyproject.toml").write_text("[tool.starlette-lint]\nproject-mode = true\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom .helper import slow\n\napp = FastAPI()\n\n\n"
+        "@app.get('/')\nasync def home():\n    slow()\n    return {}\n")
+    blocking = "import time\n\n\ndef slow():\n    time.sleep(1)\n"
+    (tmp_path / "app" / "helper.py").write_text(blocking)
+    cache = tmp_path / "cache"
+
+    def flake8() -> str:
+        return run_flake8("--select", "STL", "app", cwd=tmp_path, core=True,
+                          env={"STARLETTE_LINT_CACHE_DIR": str(cache)}).stdout
+
+    first = flake8()
+    assert "STL107" in first
+    entries = list((cache / "v1").rglob("*.json"))
+    assert entries  # main.py's result
+    for entry in entries:  # a hit is what the entry says: prove the next run reads it
+        entry.write_text(entry.read_text().replace("blocking call chain", "CACHED chain"))
+    assert "CACHED chain" in flake8()
+    (tmp_path / "app" / "helper.py").write_text("def slow():\n    return None\n")
+    assert "STL107" not in flake8()  # another module changed: analysed again
+    (tmp_path / "app" / "helper.py").write_text(blocking)
+    assert flake8() == first.replace("blocking call chain", "CACHED chain")  # that content's entry again
+    assert run_flake8("--select", "STL", "app", cwd=tmp_path, core=True,
+                      env={"STARLETTE_LINT_CACHE_DIR": ""}).stdout == first  # no cache: analysed

@@ -22,9 +22,12 @@ import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .config import Config
 
 DIRNAME = ".starlette_lint_cache"
 FORMAT = "v1"
@@ -73,6 +76,34 @@ def package_fingerprint() -> str:
 def settings_fingerprint(parts: Any) -> str:
     blob = json.dumps([package_fingerprint(), parts], sort_keys=True, default=repr)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def config_fingerprint(config: "Config") -> str:
+    """What of a configuration can change a file's result (with the package's source, which
+    :func:`settings_fingerprint` hashes: the selected rules and the fixable codes follow from them)."""
+    from . import versions
+
+    return settings_fingerprint({
+        "select": config.select, "ignore": config.ignore, "extend_select": config.extend_select,
+        "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
+        "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
+        "root": config.root, "test_paths": config.test_paths, "docs_paths": config.docs_paths,
+        "project_mode": config.project_mode,
+        # set per directory when detected; --isolated: the installed releases
+        "target": repr(config.target or versions.environment_target()),
+        # without a configuration, file classes are judged relative to the working directory
+        "cwd": None if config.root else os.getcwd(),
+    })
+
+
+def store_directory(config: "Config") -> Optional[str]:
+    """Where flake8's workers keep results and module summaries: ``STARLETTE_LINT_CACHE_DIR``,
+    else the command's cache directory (beside the configuration, else in the working
+    directory); None when ``STARLETTE_LINT_CACHE_DIR`` is set empty (no cache)."""
+    env = os.environ.get("STARLETTE_LINT_CACHE_DIR")
+    if env is not None:
+        return os.path.abspath(env) if env else None
+    return os.path.abspath(os.path.join(config.root or os.getcwd(), DIRNAME))
 
 
 def entry_key(content: bytes, path: str, settings: str) -> str:

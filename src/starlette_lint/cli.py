@@ -21,7 +21,7 @@ from typing import Callable, Mapping, Optional, Sequence, TextIO
 
 from . import __version__, versions
 from . import config as config_files
-from .cache import DIRNAME, settings_fingerprint
+from .cache import DIRNAME, config_fingerprint
 from .config import DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config
 from .discovery import PathError, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
@@ -155,23 +155,6 @@ def _validate_cli_args(args: argparse.Namespace) -> None:
     args.ignore = _validate_cli_codes("--ignore", args.ignore, known=False)
 
 
-def _fingerprint(config: Config) -> str:
-    # The selected rules and the fixable codes are functions of this configuration
-    # and of the package's source, which settings_fingerprint hashes: they need not
-    # (and, to keep the rules unimported, must not) be listed here.
-    return settings_fingerprint({
-        "select": config.select, "ignore": config.ignore, "extend_select": config.extend_select,
-        "per_file_ignores": config.per_file_ignores, "extend_blocking_calls": config.extend_blocking_calls,
-        "safe_calls": sorted(config.safe_calls), "endpoint_decorators": config.endpoint_decorators,
-        "root": config.root, "test_paths": config.test_paths, "docs_paths": config.docs_paths,
-        "project_mode": config.project_mode,
-        # set per directory by cmd_check when detected; --isolated: the installed releases
-        "target": repr(config.target or versions.environment_target()),
-        # without a configuration, file classes are judged relative to the working directory
-        "cwd": None if config.root else os.getcwd(),
-    })
-
-
 def _cache_dir(config: Config, args: argparse.Namespace, cwd: Path) -> Optional[str]:
     if args.no_cache:
         return None
@@ -298,7 +281,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 index[file_config] = len(settings)
                 cache_dir = _cache_dir(file_config, args, cwd)
                 # project mode: the project's module summaries are stored in the same directory
-                settings.append(Settings(file_config, _fingerprint(file_config), cache_dir, mode, args.debug,
+                settings.append(Settings(file_config, config_fingerprint(file_config), cache_dir, mode, args.debug,
                                          index_dir=cache_dir if file_config.project_mode else None))
             jobs_in.append(Job(path, index[file_config]))
     # the same file named twice (``check a.py .``): once

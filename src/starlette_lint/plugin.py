@@ -26,12 +26,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
+from .cache import store_directory
 from .codes import OPT_IN_CODES
 from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout, with_releases
 from .config import clear as clear_config_files
 from .prefilter import is_relevant
 
 if TYPE_CHECKING:
+    from .cache import Cache
     from .finding import Finding
 
 OPT_IN = OPT_IN_CODES  # generated from the rules' ``opt_in`` flags (codes.py)
@@ -121,6 +123,8 @@ class StarletteLintChecker:
         project = sys.modules.get("starlette_lint.project")  # loaded only by a project-mode run
         if project is not None:
             project.clear()
+        _PROJECTS.clear()  # files may have changed since an earlier run in this process
+        _SETTINGS.clear()
         try:
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
             seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else None
@@ -161,6 +165,23 @@ class StarletteLintChecker:
         source = "".join(self.lines)
         if not is_relevant(source, config):
             return []
+        key = _result_key(self.filename, source, config, _config_in(self._directory()))
+        cache = _result_cache(config) if key is not None else None
+        if cache is not None and key is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                from .finding import Finding
+
+                return [Finding(line, col, code, message) for line, col, code, message, _ in hit["findings"]]
+        findings = self._analyzed(config, source)
+        if cache is not None and key is not None:
+            from .engine import timed_out
+
+            if not timed_out(findings):  # a file that ran out of time is tried again next run
+                cache.put(key, [[f.line, f.col, f.code, f.message, False] for f in findings])
+        return findings
+
+    def _analyzed(self, config: Config, source: str) -> list["Finding"]:
         _load_engine()
         from .engine import analyze_source, gc_paused
         from .framework import NOWHERE
@@ -172,9 +193,9 @@ class StarletteLintChecker:
         with gc_paused():  # until the tree is freed: the collector never walks it
             elsewhere = NOWHERE
             if config.project_mode:
-                from .project import index_directory, view_for
+                from .project import view_for
 
-                elsewhere = view_for(self.filename, index_directory(config))
+                elsewhere = view_for(self.filename, store_directory(config))
             analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
                                       tree=tree, elsewhere=elsewhere)
             findings = analysis.findings
@@ -194,6 +215,66 @@ class StarletteLintChecker:
         for f in self._findings():
             if f.code not in OPT_IN or self._opt_in_on(f.code):
                 yield f.line, f.col, f.text, type(self)
+
+
+# ------------------------------------------------------------------ result cache
+# A file's findings, kept by content under the summary store's directory, so that a later run
+# over unchanged files (pre-commit --all-files, a rerun in CI with the cache restored) skips
+# their analysis. The key holds what the command's result cache holds (the package's source,
+# the configuration, the releases), the opt-in codes flake8's options name, a configuration
+# error reported on the file, and in project mode a fingerprint of the project's modules
+# (another module's edit changes this file's findings).
+_CACHES: dict[str, "Cache"] = {}
+_SETTINGS: dict[int, tuple[Config, str]] = {}  # id(config) -> (config, its fingerprint)
+_PROJECTS: dict[str, Optional[str]] = {}  # folder (and package root) -> its project's fingerprint
+
+
+def _result_cache(config: Config) -> Optional["Cache"]:
+    directory = store_directory(config)
+    if directory is None:
+        return None
+    found = _CACHES.get(directory)
+    if found is None:
+        from pathlib import Path
+
+        from .cache import Cache
+
+        found = _CACHES[directory] = Cache(Path(directory))
+    return found
+
+
+def _result_key(filename: str, source: str, config: Config, error: "Config | str") -> Optional[str]:
+    """The file's result cache key, or None when its result is not kept (stdin, a project too
+    large to fingerprint)."""
+    if filename in ("-", "stdin") or filename.startswith("<"):
+        return None
+    from .cache import config_fingerprint, entry_key
+
+    known = _SETTINGS.get(id(config))
+    if known is None or known[0] is not config:
+        known = _SETTINGS[id(config)] = (config, config_fingerprint(config))
+    depends = ""
+    if config.project_mode:
+        found = _project(filename)
+        if found is None:
+            return None
+        depends = found
+    parts = "\0".join([known[1], "flake8", ",".join(sorted(StarletteLintChecker.chosen)),
+                       error if isinstance(error, str) else "", depends])
+    return entry_key(source.encode("utf-8", "surrogatepass"), os.path.abspath(filename), parts)
+
+
+def _project(filename: str) -> Optional[str]:
+    """The fingerprint of the project a file belongs to, once per folder and process."""
+    folder = os.path.dirname(os.path.abspath(filename))
+    if folder not in _PROJECTS:
+        from .layout import package_root, tree_fingerprint
+
+        root = str(package_root(filename))
+        if root not in _PROJECTS:
+            _PROJECTS[root] = tree_fingerprint(root)
+        _PROJECTS[folder] = _PROJECTS[root]
+    return _PROJECTS[folder]
 
 
 def _apply(config: Config, overrides: Optional[dict[str, Any]]) -> Config:

@@ -37,8 +37,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, TypeVar, Union, cast
 
 from . import names as N
-from .cache import DIRNAME, Cache, package_fingerprint, replace_file
-from .config import Config
+from .cache import Cache, package_fingerprint, replace_file
 from .layout import MAX_FILES, TreeTooLarge, module_name, package_root, walk_modules
 from .model import LOCAL
 from .catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES
@@ -1818,16 +1817,6 @@ def view_for(filename: str, cache_dir: Optional[str] = None) -> Elsewhere:
     and process, built on first use; ``cache_dir``: where module summaries are stored, shared
     by the command's workers, flake8's and later runs)."""
     return _Deferred(filename, cache_dir)
-
-
-def index_directory(config: Config) -> Optional[str]:
-    """Where flake8's workers store module summaries: ``STARLETTE_LINT_CACHE_DIR``, else the
-    command's cache directory (beside the configuration, else in the working directory);
-    None when ``STARLETTE_LINT_CACHE_DIR`` is set empty (no store)."""
-    env = os.environ.get("STARLETTE_LINT_CACHE_DIR")
-    if env is not None:
-        return os.path.abspath(env) if env else None
-    return os.path.abspath(os.path.join(config.root or os.getcwd(), DIRNAME))
 
 
 def _view(filename: str, cache_dir: Optional[str]) -> ProjectView:
