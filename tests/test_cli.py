@@ -537,3 +537,62 @@ def test_pre_commit_try_repo(tmp_path):
     assert "app.py:2:17: STL201" in report_part, out
     assert "files were modified by this hook" in fix_part, out
     assert "on_startup" not in (repo / "app.py").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ standard input, statistics
+SLEEPY = ("import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\n"
+          "async def home():\n    time.sleep(1)\n    return {}\n")
+
+
+def test_standard_input_is_checked_as_the_stdin_filename(project: Path) -> None:
+    """``check -`` reads one file from stdin; ``--stdin-filename`` names it in the report and picks the
+    configuration of its folder (per-file-ignores match it), without reading the file on disk."""
+    write(project, "pyproject.toml", "[tool.starlette-lint]\nper-file-ignores = {'quiet/*.py' = ['STL101']}\n")
+    write(project, "app/main.py", CLEAN)  # on disk: clean; the buffer is not
+    proc = spawn_cli("check", "-", "--stdin-filename", "app/main.py", cwd=project, stdin=SLEEPY)
+    assert proc.returncode == 1, proc.stderr
+    assert reported(proc.stdout) == [("app/main.py", 9, "STL101")]
+    proc = spawn_cli("check", "-", cwd=project, stdin=SLEEPY)
+    assert proc.returncode == 1 and proc.stdout.startswith("-:9:5: STL101"), proc.stdout
+    proc = spawn_cli("check", "-", "--stdin-filename", "quiet/x.py", cwd=project, stdin=SLEEPY)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stdout
+    proc = spawn_cli("check", "-", "--format", "json", cwd=project, stdin=SLEEPY)
+    assert [i["code"] for i in json.loads(proc.stdout)] == ["STL101"]
+
+
+def test_fixing_standard_input_writes_the_fixed_source_to_stdout(project: Path) -> None:
+    write(project, "app/main.py", CLEAN)
+    proc = spawn_cli("check", "-", "--stdin-filename", "app/main.py", "--fix", cwd=project, stdin=SLEEPY)
+    assert proc.returncode == 0, proc.stderr
+    assert "await asyncio.sleep(1)" in proc.stdout and "import asyncio" in proc.stdout
+    assert "fixed 1 problem" in proc.stderr
+    assert (project / "app" / "main.py").read_text() == CLEAN  # never written
+    proc = spawn_cli("check", "-", "--fix", cwd=project, stdin=CLEAN)  # nothing to fix: the input as it came
+    assert proc.returncode == 0 and proc.stdout == CLEAN
+
+
+def test_standard_input_sees_the_project_of_its_filename() -> None:
+    """Project mode: the buffer is read with the other modules of the project its filename is in."""
+    wiring = ROOT / "tests" / "projects" / "wiring"
+    main = (wiring / "svc" / "main.py").read_text(encoding="utf-8")
+    proc = spawn_cli("check", "-", "--stdin-filename", "svc/main.py", "--no-cache", cwd=wiring, stdin=main)
+    assert {c for _, _, c in reported(proc.stdout)} == {"STL401", "STL402", "STL304"}, proc.stdout
+
+
+@pytest.mark.parametrize("args, error", [
+    (["-", "x.py"], "checked alone"),
+    (["--stdin-filename", "x.py", "."], "goes with -"),
+])
+def test_standard_input_usage_errors(project: Path, args: list[str], error: str) -> None:
+    proc = spawn_cli("check", *args, cwd=project, stdin="")
+    assert proc.returncode == 2 and error in proc.stderr
+
+
+def test_statistics_count_each_code(project: Path) -> None:
+    write(project, "a.py", SLEEPY)
+    write(project, "b.py", SLEEPY + "\n\n@app.get('/x')\nasync def other():\n    time.sleep(2)\n")
+    write(project, "c.py", STARTUP)
+    proc = spawn_cli("check", "--statistics", "--no-cache", ".", cwd=project)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == ["3  STL101  [*] blocking-sleep", "1  STL201  [*] startup-shutdown-kwarg"]
+    assert "4 problems in 3 files" in proc.stderr

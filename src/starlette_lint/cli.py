@@ -65,7 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check files and directories (default: .)",
                            description="Check Python files for Starlette/FastAPI problems.")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or directories (default: .); - reads one file from standard input")
+    check.add_argument("--stdin-filename", metavar="PATH",
+                       help="the path of the file read from standard input (its configuration, project and "
+                            "name in the report); with --fix the fixed source is written to standard output")
+    check.add_argument("--statistics", action="store_true",
+                       help="show how many problems each code has instead of each problem")
     check.add_argument("--select", type=_codes_arg, metavar="CODES",
                        help="comma-separated code prefixes to check (replaces the configured select)")
     check.add_argument("--extend-select", type=_codes_arg, default=[], metavar="CODES",
@@ -261,6 +267,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.show_settings:
         return show_settings(paths, args)
     per_folder: dict[str, Config] = {}
+    stdin = "-" in paths
+    if stdin:
+        if len(paths) > 1:
+            raise UsageError("- (standard input) is checked alone: name no other path")
+        paths = []
+        jobs_in.append(_stdin_job(args, settings, index, cwd, mode))
+    elif args.stdin_filename:
+        raise UsageError("--stdin-filename goes with - (read the file from standard input)")
     for arg in paths:
         if not os.path.lexists(arg):
             raise UsageError(f"{arg}: no such file or directory")
@@ -319,9 +333,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     out_text: str
     if mode == "diff":
         out_text = "".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff)
+    elif args.statistics and args.format == "text":
+        out_text = statistics(items)
     else:
         out_text = render(args.format, items, cwd)
-    _emit(out_text, args.output_file)
+    if stdin and mode == "fix":
+        # the fixed source (or the source as it came) on stdout, the report on stderr
+        sys.stdout.buffer.write(results[0].output if results[0].output is not None else jobs_in[0].original)
+        sys.stdout.flush()
+        sys.stderr.write(out_text)
+    else:
+        _emit(out_text, args.output_file)
 
     slowest = sorted((r for r in results if not r.cached and r.seconds), key=lambda r: -r.seconds)
     if args.timings:
@@ -345,6 +367,38 @@ def cmd_check(args: argparse.Namespace) -> int:
     if mode == "diff":
         return 1 if fixed or unfinished else 0
     return 1 if items or unfinished else 0
+
+
+def _stdin_job(args: argparse.Namespace, settings: list[Settings], index: dict[Config, int], cwd: Path,
+               mode: str) -> Job:
+    """The file read from standard input, checked as ``--stdin-filename`` (its folder's configuration,
+    its project in project mode); never written to disk."""
+    name = args.stdin_filename or "-"
+    where = name if args.stdin_filename else str(cwd / "stdin.py")
+    config = _config_for(where if os.path.lexists(where) else str(Path(where).parent), args)
+    if config.target is None and config.detect_releases:
+        config = config.merged(target=versions.releases_for(config, where))
+    index[config] = len(settings)
+    settings.append(Settings(config, config_fingerprint(config), None, "diff" if mode == "fix" else mode, args.debug,
+                             index_dir=_cache_dir(config, args, cwd) if config.project_mode else None))
+    content = sys.stdin.buffer.read()
+    return Job(name, 0, content, stdin=True, original=content)
+
+
+def statistics(items: list[Item]) -> str:
+    """One line per code: how many problems, whether they can be fixed, the rule's name."""
+    from .rules import get_rule
+
+    counts: dict[str, list[Item]] = {}
+    for item in items:
+        counts.setdefault(item.code, []).append(item)
+    width = len(str(max((len(v) for v in counts.values()), default=0)))
+    lines = []
+    for code, found in sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        rule = get_rule(code)
+        fix = "[*]" if any(i.fixable for i in found) else "   "
+        lines.append(f"{len(found):>{width}}  {code}  {fix} {rule.name if rule is not None else 'internal-error'}\n")
+    return "".join(lines)
 
 
 def _summary(mode: str, items: list[Item], files: int, fixed: int, fixed_files: int) -> str:

@@ -66,6 +66,7 @@ class FileResult:
     notes: list[str] = field(default_factory=list)  # messages for stderr
     timed_out: bool = False  # the analysis ran past file-timeout: the file was not fully checked
     seconds: float = 0.0  # time spent on this file (0 when answered from the cache)
+    output: Optional[bytes] = None  # standard input fixed (--fix on ``-``): what to write to stdout
 
 
 @dataclass
@@ -77,6 +78,8 @@ class Job:
     # project mode: a fingerprint of the project's other modules, part of the result's cache key
     # (their findings depend on those modules); None when the tree is too large to fingerprint
     depends: Optional[str] = ""
+    stdin: bool = False  # read from standard input: never read from nor written to ``path``
+    original: bytes = b""  # standard input as read
 
 
 def _project_fingerprint(path: str, memo: dict[str, Optional[str]]) -> Optional[str]:
@@ -223,7 +226,10 @@ def process(job: Job, settings: Settings) -> FileResult:
                 result.fixed, result.diff = 0, ""
                 result.timed_out, fixed_content = True, None
             if result.fixed and fixed_content is not None:
-                if settings.mode == "diff":
+                if job.stdin:
+                    result.output = fixed_content
+                    result.diff = unified_diff(text, decode(fixed_content), path)
+                elif settings.mode == "diff":
                     result.diff = unified_diff(text, decode(fixed_content), path)
                 else:
                     error = write_atomic(path, fixed_content, content)
@@ -394,7 +400,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
                 results[i] = FileResult(job.path, [io_error_row(exc)])
                 _done(results[i], on_result)
                 continue
-        if s.config.project_mode and s.cache_dir:
+        if s.config.project_mode and s.cache_dir and not job.stdin:
             job.depends = _project_fingerprint(job.path, fingerprints)
         cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None else None)
         hit = cache.get(entry_key(job.content or b"", job.path, s.fingerprint + (job.depends or ""))) \
