@@ -596,3 +596,16 @@ def test_statistics_count_each_code(project: Path) -> None:
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == ["3  STL101  [*] blocking-sleep", "1  STL201  [*] startup-shutdown-kwarg"]
     assert "4 problems in 3 files" in proc.stderr
+
+
+def test_show_fixes_lists_what_was_fixed(project: Path) -> None:
+    write(project, "a.py", SLEEPY + "\n\n@app.get('/x')\nasync def other():\n    time.sleep(2)\n")
+    write(project, "b.py", STARTUP)
+    diff = spawn_cli("check", "--diff", "--show-fixes", "--no-cache", ".", cwd=project)
+    assert diff.stdout.startswith("--- a/") and "Would fix 3 problems:" in diff.stderr  # stdout stays a patch
+    proc = spawn_cli("check", "--fix", "--show-fixes", "--no-cache", ".", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ("Fixed 3 problems:\n- a.py:\n    2 x STL101 (blocking-sleep)\n"
+                           "- b.py:\n    1 x STL201 (startup-shutdown-kwarg)\n"), proc.stdout
+    again = spawn_cli("check", "--fix", "--show-fixes", "--no-cache", ".", cwd=project)
+    assert again.stdout == "No problems fixed.\n"

@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--stdin-filename", metavar="PATH",
                        help="the path of the file read from standard input (its configuration, project and "
                             "name in the report); with --fix the fixed source is written to standard output")
+    check.add_argument("--show-fixes", action="store_true",
+                       help="with --fix or --diff, list the problems fixed (or that would be), per file")
     check.add_argument("--statistics", action="store_true",
                        help="show how many problems each code has instead of each problem")
     check.add_argument("--select", type=_codes_arg, metavar="CODES",
@@ -337,6 +339,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         out_text = statistics(items)
     else:
         out_text = render(args.format, items, cwd)
+    if args.show_fixes and mode == "diff":
+        sys.stderr.write(show_fixes(results, mode))  # stdout stays a patch
+    elif args.show_fixes and mode == "fix":
+        out_text += show_fixes(results, mode)
     if stdin and mode == "fix":
         # the fixed source (or the source as it came) on stdout, the report on stderr
         sys.stdout.buffer.write(results[0].output if results[0].output is not None else jobs_in[0].original)
@@ -383,6 +389,26 @@ def _stdin_job(args: argparse.Namespace, settings: list[Settings], index: dict[C
                              index_dir=_cache_dir(config, args, cwd) if config.project_mode else None))
     content = sys.stdin.buffer.read()
     return Job(name, 0, content, stdin=True, original=content)
+
+
+def show_fixes(results: Sequence[FileResult], mode: str) -> str:
+    """``Fixed 3 problems:`` then, per file, how many of each code (``would fix`` with --diff)."""
+    from .rules import get_rule
+
+    done = [r for r in sorted(results, key=lambda r: r.path) if r.fixes]
+    total = sum(len(r.fixes) for r in done)
+    if not total:
+        return "No problems fixed.\n" if mode == "fix" else "No problems to fix.\n"
+    lines = [f"{'Fixed' if mode == 'fix' else 'Would fix'} {total} problem{'' if total == 1 else 's'}:\n"]
+    for r in done:
+        lines.append(f"- {r.path}:\n")
+        counts: dict[str, int] = {}
+        for code in r.fixes:
+            counts[code] = counts.get(code, 0) + 1
+        for code, n in sorted(counts.items()):
+            rule = get_rule(code)
+            lines.append(f"    {n} x {code} ({rule.name if rule is not None else code})\n")
+    return "".join(lines)
 
 
 def statistics(items: list[Item]) -> str:

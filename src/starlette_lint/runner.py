@@ -67,6 +67,7 @@ class FileResult:
     timed_out: bool = False  # the analysis ran past file-timeout: the file was not fully checked
     seconds: float = 0.0  # time spent on this file (0 when answered from the cache)
     output: Optional[bytes] = None  # standard input fixed (--fix on ``-``): what to write to stdout
+    fixes: list[str] = field(default_factory=list)  # the code of each problem fixed, in the order fixed
 
 
 @dataclass
@@ -223,7 +224,7 @@ def process(job: Job, settings: Settings) -> FileResult:
                 first.insert(0, Finding(1, 0, INTERNAL, timeout_message(settings.config.file_timeout)))
                 kept = _keep(first, settings.config, path, NoqaIndex(decode(content)))
                 result.rows = _plain_rows(kept)
-                result.fixed, result.diff = 0, ""
+                result.fixed, result.diff, result.fixes = 0, "", []
                 result.timed_out, fixed_content = True, None
             if result.fixed and fixed_content is not None:
                 if job.stdin:
@@ -235,7 +236,7 @@ def process(job: Job, settings: Settings) -> FileResult:
                     error = write_atomic(path, fixed_content, content)
                     if error is not None:  # what is reported is what the file still holds
                         result.notes.append(error)
-                        result.fixed = 0
+                        result.fixed, result.fixes = 0, []
                         checked, kept = analyses[0], _keep(analyses[0].findings, settings.config, path,
                                                            NoqaIndex(text))
                         result.rows = _rows(checked, kept, path)
@@ -277,8 +278,9 @@ def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileRe
         return fixed_content, text
     if settings.mode != "check" and analysis.module is not None:
         # fixers generate code recursively: deep expressions need the big stack the check had
-        new_content, analysis, kept, result.fixed = call_with_big_stack(_fix, content, path, settings, analysis, kept,
+        new_content, analysis, kept, result.fixes = call_with_big_stack(_fix, content, path, settings, analysis, kept,
                                                                         analyses)
+        result.fixed = len(result.fixes)
         if result.fixed:
             fixed_content = new_content
     try:
@@ -290,7 +292,7 @@ def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileRe
 
 
 def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
-         kept: list[Finding], analyses: list[Analysis]) -> tuple[bytes, Analysis, list[Finding], int]:
+         kept: list[Finding], analyses: list[Analysis]) -> tuple[bytes, Analysis, list[Finding], list[str]]:
     """Fix rounds; every analysis made is added to ``analyses`` (released by the caller).
 
     A round whose check ran out of time ends the fixing with :class:`FileTimeout`: nothing of
@@ -300,7 +302,7 @@ def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
     from .engine import timed_out
     from .fixes import fix_once, fixable_codes
 
-    fixed = 0
+    fixed: list[str] = []  # the codes fixed
     done: set[tuple[str, str]] = set()  # (code, message) already fixed once: never fixed twice
     for _ in range(MAX_FIX_ROUNDS):
         if analysis.module is None or analysis.model is None or analysis.framework is None:
@@ -315,7 +317,7 @@ def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
         new_content = new_module.bytes
         if new_content == content:
             break
-        fixed += len({id(r) for r, _ in applied})
+        fixed += [r.code for r in {id(r): r for r, _ in applied}.values()]
         done |= {(r.code, r.message) for r, _ in applied}
         content = new_content
         analysis, kept, _ = _analyze(content, path, settings)
