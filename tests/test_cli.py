@@ -609,3 +609,23 @@ def test_show_fixes_lists_what_was_fixed(project: Path) -> None:
                            "- b.py:\n    1 x STL201 (startup-shutdown-kwarg)\n"), proc.stdout
     again = spawn_cli("check", "--fix", "--show-fixes", "--no-cache", ".", cwd=project)
     assert again.stdout == "No problems fixed.\n"
+
+
+def test_add_noqa_marks_every_finding_and_both_front_ends_then_pass(project: Path) -> None:
+    """``--add-noqa`` writes ``# noqa: STLxxx`` where each finding is (joining an existing ``# noqa:``
+    list, after a multi-line string's closing quotes), keeping line ends and a BOM; afterwards the
+    command and flake8 report nothing, and a second run adds nothing."""
+    write(project, "a.py", SLEEPY.replace("    time.sleep(1)\n", "    time.sleep(1)  # noqa: E501\n"))
+    crlf = ("import time\r\nfrom fastapi import FastAPI\r\n\r\napp = FastAPI()\r\n\r\n\r\n@app.get('/')\r\n"
+            "async def home():\r\n    time.sleep(len('''a\r\nb'''))\r\n    return {}\r\n")
+    (project / "b.py").write_bytes(b"\xef\xbb\xbf" + crlf.encode())
+    proc = spawn_cli("check", "--add-noqa", "--no-cache", ".", cwd=project)
+    assert proc.returncode == 0 and "added 2 noqa comments in 2 files" in proc.stderr, proc.stderr
+    assert "    time.sleep(1)  # noqa: E501, STL101\n" in (project / "a.py").read_text()
+    b = (project / "b.py").read_bytes()
+    assert b.startswith(b"\xef\xbb\xbf") and b"b'''))  # noqa: STL101\r\n    return {}\r\n" in b
+    assert spawn_cli("check", "--no-cache", ".", cwd=project).returncode == 0
+    assert run_flake8("--isolated", "--select", "STL", "a.py", "b.py", cwd=project).stdout == ""
+    again = spawn_cli("check", "--add-noqa", "--no-cache", ".", cwd=project)
+    assert "added 0 noqa comments in 0 files" in again.stderr
+    assert spawn_cli("check", "--add-noqa", "--fix", ".", cwd=project).returncode == 2

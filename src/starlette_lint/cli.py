@@ -12,6 +12,7 @@ error (or an internal error: one line, the traceback with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "name in the report); with --fix the fixed source is written to standard output")
     check.add_argument("--show-fixes", action="store_true",
                        help="with --fix or --diff, list the problems fixed (or that would be), per file")
+    check.add_argument("--add-noqa", action="store_true",
+                       help="write '# noqa: STLxxx' on the line of every problem found (to adopt the tool on an "
+                            "existing code base), then report how many were added")
     check.add_argument("--statistics", action="store_true",
                        help="show how many problems each code has instead of each problem")
     check.add_argument("--select", type=_codes_arg, metavar="CODES",
@@ -259,6 +263,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     if args.fix and args.diff:
         args.fix = False  # --diff shows what --fix would write, and writes nothing
+    if args.add_noqa and (args.fix or args.diff or "-" in args.paths):
+        raise UsageError("--add-noqa goes alone: not with --fix, --diff or - (standard input)")
     cwd = Path.cwd()
     mode = "diff" if args.diff else ("fix" if args.fix else "check")
     paths = args.paths or ["."]
@@ -332,6 +338,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     fixed = sum(r.fixed for r in results)
     fixed_files = sum(1 for r in results if r.fixed)
 
+    if args.add_noqa:
+        return _add_noqa(items)
     out_text: str
     if mode == "diff":
         out_text = "".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff)
@@ -389,6 +397,40 @@ def _stdin_job(args: argparse.Namespace, settings: list[Settings], index: dict[C
                              index_dir=_cache_dir(config, args, cwd) if config.project_mode else None))
     content = sys.stdin.buffer.read()
     return Job(name, 0, content, stdin=True, original=content)
+
+
+def _add_noqa(items: list[Item]) -> int:
+    """``--add-noqa``: a ``# noqa: STLxxx`` on the line of each finding (internal errors aside)."""
+    import tokenize
+
+    from .noqa import NoqaIndex
+    from .runner import _decode, read_bytes, write_atomic
+
+    marks: dict[str, dict[int, set[str]]] = {}
+    for item in items:
+        if item.code != "STL000":
+            marks.setdefault(item.path, {}).setdefault(item.line, set()).add(item.code)
+    added = files = 0
+    for path, lines in sorted(marks.items()):
+        try:
+            content = read_bytes(path)
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(content).readline)
+        except (OSError, SyntaxError) as exc:
+            print(f"starlette-lint: {path}: not changed: {exc}", file=sys.stderr)
+            continue
+        text, decoded = _decode(content)
+        new_text, count = NoqaIndex(text).with_codes(text, lines) if decoded else (text, 0)
+        if not count:
+            print(f"starlette-lint: {path}: not changed: its lines cannot be read", file=sys.stderr)
+            continue
+        error = write_atomic(path, new_text.encode(encoding), content)
+        if error is not None:
+            print(f"starlette-lint: {error}", file=sys.stderr)
+            continue
+        added, files = added + count, files + 1
+    print(f"starlette-lint: added {added} noqa comment{'' if added == 1 else 's'} in {files} "
+          f"file{'' if files == 1 else 's'}", file=sys.stderr)
+    return 0
 
 
 def show_fixes(results: Sequence[FileResult], mode: str) -> str:

@@ -33,6 +33,7 @@ from .finding import Finding
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.I)
 _LIST_SPLIT = re.compile(r"[,\s]")
+_RAW_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # lines as universal newlines split them, ends kept
 
 
 def split_lines(text: str) -> list[str]:
@@ -71,6 +72,56 @@ class NoqaIndex:
                     out[n] = joined
                 lo, hi = len(lines) + 2, -1
         return out
+
+    def _build_ends(self) -> dict[int, int]:
+        """Line -> the last line of its flake8 "line" (see the module docstring)."""
+        lines = self.lines
+        out: dict[int, int] = {}
+        it = iter(lines)
+        try:
+            tokens = list(tokenize.generate_tokens(lambda: next(it, "")))
+        except (tokenize.TokenError, SyntaxError):
+            return {}
+        lo, hi = len(lines) + 2, -1
+        for tok in tokens:
+            if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            lo = min(lo, tok.start[0])
+            hi = max(hi, tok.end[0])
+            if tok.type in (tokenize.NL, tokenize.NEWLINE):
+                out.update((n, hi) for n in range(lo, hi + 1))
+                lo, hi = len(lines) + 2, -1
+        return out
+
+    def with_codes(self, text: str, marks: dict[int, set[str]]) -> tuple[str, int]:
+        """``text`` (this index's, line ends as written) with ``# noqa: CODE`` for each line's
+        codes (``--add-noqa``): added to the ``# noqa:`` list already there, else appended to the
+        last line of the finding's flake8 line (after a multi-line string's closing quotes); how
+        many lines got one. A file Python's tokenizer cannot read gets none."""
+        ends = self._build_ends()
+        lines = _RAW_LINE.findall(text)
+        if not ends or len(lines) != len(self.lines):
+            return text, 0
+        wanted: dict[int, set[str]] = {}
+        for line, codes in marks.items():
+            end = ends.get(line)
+            if end is not None:
+                wanted.setdefault(end, set()).update(codes)
+        for end, codes in wanted.items():
+            text = lines[end - 1]
+            body = text.rstrip("\r\n")
+            newline = text[len(body):]
+            match = NOQA_INLINE.search(body)
+            if match is not None and match.group("codes") is not None:
+                have = {c.strip() for c in _LIST_SPLIT.split(match.group("codes")) if c.strip()}
+                extra = sorted(c for c in codes if not c.startswith(tuple(have)))
+                listed = match.group("codes").rstrip(", \t")
+                body = body[:match.start("codes")] + ", ".join([listed, *extra]) + body[match.end("codes"):] \
+                    if extra else body
+            elif match is None:
+                body = f"{body}  # noqa: {', '.join(sorted(codes))}"
+            lines[end - 1] = body + newline
+        return "".join(lines), len(wanted)
 
     def line_for(self, line: int) -> str:
         if self._mapping is None:
