@@ -629,3 +629,35 @@ def test_add_noqa_marks_every_finding_and_both_front_ends_then_pass(project: Pat
     again = spawn_cli("check", "--add-noqa", "--no-cache", ".", cwd=project)
     assert "added 0 noqa comments in 0 files" in again.stderr
     assert spawn_cli("check", "--add-noqa", "--fix", ".", cwd=project).returncode == 2
+
+
+def test_add_noqa_edits_comments_only(project: Path) -> None:
+    """A ``# noqa`` inside a string is not a comment: never edited, and a finding whose line holds
+    one is left (flake8 would read the string's first); text after a noqa list stays apart; syntax
+    errors get no noqa (it would hide them)."""
+    quoted = SLEEPY.replace("    time.sleep(1)\n", "    print('see # noqa: E501 docs'); time.sleep(1)\n")
+    tail = SLEEPY.replace("    time.sleep(1)\n", "    time.sleep(1)  # noqa: E501  long line\n")
+    write(project, "quoted.py", quoted)
+    write(project, "tail.py", tail)
+    write(project, "broken.py", SLEEPY + "x = = 1\n")
+    proc = spawn_cli("check", "--add-noqa", "--no-cache", ".", cwd=project)
+    assert (project / "quoted.py").read_text() == quoted and "quoted.py: not changed" in proc.stderr
+    assert "    time.sleep(1)  # noqa: E501, STL101  long line\n" in (project / "tail.py").read_text()
+    assert (project / "broken.py").read_text() == SLEEPY + "x = = 1\n"
+
+
+def test_show_fixes_and_stdin_fixes_keep_reports_machine_readable(project: Path) -> None:
+    write(project, "a.py", SLEEPY)
+    proc = spawn_cli("check", "--fix", "--show-fixes", "--format", "json", "--no-cache", ".", cwd=project)
+    assert json.loads(proc.stdout) == [] and "Fixed 1 problem:" in proc.stderr
+    proc = spawn_cli("check", "-", "--stdin-filename", "b.py", "--fix", "--format", "json", "-o", "report.json",
+                     cwd=project, stdin=SLEEPY + "\n\n@app.get('/x')\ndef sync():\n    return open('f').read()\n")
+    assert "await asyncio.sleep(1)" in proc.stdout
+    assert json.loads((project / "report.json").read_text()) == []
+
+
+def test_statistics_name_syntax_errors(project: Path) -> None:
+    write(project, "a.py", SLEEPY)
+    write(project, "bad.py", "from fastapi import FastAPI\nx = (\n")
+    proc = spawn_cli("check", "--statistics", "--no-cache", ".", cwd=project)
+    assert proc.stdout.splitlines() == ["1  E999        syntax-error", "1  STL101  [*] blocking-sleep"], proc.stdout

@@ -603,3 +603,39 @@ def test_flake8_keeps_results_by_content_and_the_project(tmp_path: Path) -> None
     assert flake8() == first.replace("blocking call chain", "CACHED chain")  # that content's entry again
     assert run_flake8("--select", "STL", "app", cwd=tmp_path, core=True,
                       env={"STARLETTE_LINT_CACHE_DIR": ""}).stdout == first  # no cache: analysed
+
+
+def test_flake8_results_follow_the_releases_timeouts_and_links(tmp_path: Path) -> None:
+    """What else decides a file's findings is in the key: the releases its project declares (a
+    requirements file added), and the file's real path (a link repointed; per-file-ignores match
+    real paths); a result cut short by the file-timeout is never kept, also when STL000 is ignored."""
+    cache = {"STARLETTE_LINT_CACHE_DIR": str(tmp_path / "cache")}
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.starlette-lint]\nproject-mode = false\nignore = ['STL000']\n"
+        "per-file-ignores = {'legacy/*' = ['STL101']}\n")
+    startup = ("from starlette.applications import Starlette\napp = Starlette()\n\n\n"
+               "@app.on_event('startup')\nasync def s():\n    pass\n")
+    (tmp_path / "events.py").write_text(startup)
+
+    def flake8(*args: str) -> str:
+        return run_flake8("--select", "STL", *args, cwd=tmp_path, core=True, env=cache).stdout
+
+    assert "STL202" in flake8("events.py")  # removed in the installed Starlette 1.x
+    (tmp_path / "requirements.txt").write_text("starlette==0.22.0\n")
+    assert "STL202" not in flake8("events.py")  # still there in the 0.x the project pins
+    sleepy = ("import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\n"
+              "async def home():\n    time.sleep(1)\n    return {}\n")
+    for folder in ("legacy", "new"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.py").write_text(sleepy)
+    (tmp_path / "cur.py").symlink_to(tmp_path / "legacy" / "x.py")
+    assert flake8("cur.py") == ""
+    (tmp_path / "cur.py").unlink()
+    (tmp_path / "cur.py").symlink_to(tmp_path / "new" / "x.py")
+    assert "STL101" in flake8("cur.py")
+    many = "import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n" + "".join(
+        f"\n\n@app.get('/{i}')\nasync def h{i}():\n    time.sleep(1)\n" for i in range(300))
+    (tmp_path / "big.py").write_text(many)
+    assert flake8("--starlette-file-timeout", "0.01", "big.py").count("STL101") < 300  # cut short, STL000 hidden
+    assert flake8("big.py").count("STL101") == 300  # analysed again, not the short result

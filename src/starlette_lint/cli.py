@@ -347,17 +347,21 @@ def cmd_check(args: argparse.Namespace) -> int:
         out_text = statistics(items)
     else:
         out_text = render(args.format, items, cwd)
-    if args.show_fixes and mode == "diff":
-        sys.stderr.write(show_fixes(results, mode))  # stdout stays a patch
-    elif args.show_fixes and mode == "fix":
-        out_text += show_fixes(results, mode)
+    listing = show_fixes(results, mode) if args.show_fixes and mode != "check" else ""
+    if listing and mode == "fix" and args.format == "text" and not args.output_file and not stdin:
+        out_text, listing = out_text + listing, ""
     if stdin and mode == "fix":
-        # the fixed source (or the source as it came) on stdout, the report on stderr
+        # the fixed source (or the source as it came) on stdout, the report on stderr or in the file
         sys.stdout.buffer.write(results[0].output if results[0].output is not None else jobs_in[0].original)
         sys.stdout.flush()
-        sys.stderr.write(out_text)
+        if args.output_file:
+            _emit(out_text, args.output_file)
+        else:
+            sys.stderr.write(out_text)
     else:
         _emit(out_text, args.output_file)
+    if listing:  # stdout is a patch, a machine-readable report or the fixed source: the list goes to stderr
+        sys.stderr.write(listing)
 
     slowest = sorted((r for r in results if not r.cached and r.seconds), key=lambda r: -r.seconds)
     if args.timings:
@@ -407,9 +411,9 @@ def _add_noqa(items: list[Item]) -> int:
     from .runner import _decode, read_bytes, write_atomic
 
     marks: dict[str, dict[int, set[str]]] = {}
-    for item in items:
-        if item.code != "STL000":
-            marks.setdefault(item.path, {}).setdefault(item.line, set()).add(item.code)
+    for item in items:  # not syntax and read errors (E999, E902) nor internal errors: a noqa hides nothing there
+        if item.code.startswith("STL") and item.code != "STL000":
+            marks.setdefault(os.path.realpath(item.path), {}).setdefault(item.line, set()).add(item.code)
     added = files = 0
     for path, lines in sorted(marks.items()):
         try:
@@ -421,7 +425,8 @@ def _add_noqa(items: list[Item]) -> int:
         text, decoded = _decode(content)
         new_text, count = NoqaIndex(text).with_codes(text, lines) if decoded else (text, 0)
         if not count:
-            print(f"starlette-lint: {path}: not changed: its lines cannot be read", file=sys.stderr)
+            print(f"starlette-lint: {path}: not changed (its lines cannot be read, or a string on a finding's line "
+                  f"holds '# noqa')", file=sys.stderr)
             continue
         error = write_atomic(path, new_text.encode(encoding), content)
         if error is not None:
@@ -455,17 +460,20 @@ def show_fixes(results: Sequence[FileResult], mode: str) -> str:
 
 def statistics(items: list[Item]) -> str:
     """One line per code: how many problems, whether they can be fixed, the rule's name."""
+    from .output import PSEUDO_RULES
     from .rules import get_rule
 
     counts: dict[str, list[Item]] = {}
     for item in items:
         counts.setdefault(item.code, []).append(item)
     width = len(str(max((len(v) for v in counts.values()), default=0)))
+    code_width = max((len(code) for code in counts), default=0)
     lines = []
     for code, found in sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         rule = get_rule(code)
+        name = rule.name if rule is not None else PSEUDO_RULES.get(code, ("",))[0]
         fix = "[*]" if any(i.fixable for i in found) else "   "
-        lines.append(f"{len(found):>{width}}  {code}  {fix} {rule.name if rule is not None else 'internal-error'}\n")
+        lines.append(f"{len(found):>{width}}  {code:<{code_width}}  {fix} {name}\n")
     return "".join(lines)
 
 

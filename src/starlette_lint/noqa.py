@@ -73,55 +73,75 @@ class NoqaIndex:
                 lo, hi = len(lines) + 2, -1
         return out
 
-    def _build_ends(self) -> dict[int, int]:
-        """Line -> the last line of its flake8 "line" (see the module docstring)."""
+    def _units(self) -> tuple[dict[int, int], dict[int, tokenize.TokenInfo], set[int]]:
+        """Per line, the last line of its flake8 "line" (see the module docstring); per line, its
+        comment token; and the lines whose unit has ``# noqa`` inside a string (not a comment)."""
         lines = self.lines
-        out: dict[int, int] = {}
+        ends: dict[int, int] = {}
+        comments: dict[int, tokenize.TokenInfo] = {}
+        quoted: set[int] = set()
         it = iter(lines)
         try:
             tokens = list(tokenize.generate_tokens(lambda: next(it, "")))
         except (tokenize.TokenError, SyntaxError):
-            return {}
-        lo, hi = len(lines) + 2, -1
+            return {}, {}, set()
+        lo, hi, noqa_in_string = len(lines) + 2, -1, False
         for tok in tokens:
             if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
             lo = min(lo, tok.start[0])
             hi = max(hi, tok.end[0])
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok
+            elif tok.type != tokenize.NL and tok.type != tokenize.NEWLINE and NOQA_INLINE.search(tok.string):
+                noqa_in_string = True  # a string (or f-string part) holding "# noqa"
             if tok.type in (tokenize.NL, tokenize.NEWLINE):
-                out.update((n, hi) for n in range(lo, hi + 1))
-                lo, hi = len(lines) + 2, -1
-        return out
+                ends.update((n, hi) for n in range(lo, hi + 1))
+                if noqa_in_string:
+                    quoted.update(range(lo, hi + 1))
+                lo, hi, noqa_in_string = len(lines) + 2, -1, False
+        return ends, comments, quoted
 
     def with_codes(self, text: str, marks: dict[int, set[str]]) -> tuple[str, int]:
         """``text`` (this index's, line ends as written) with ``# noqa: CODE`` for each line's
-        codes (``--add-noqa``): added to the ``# noqa:`` list already there, else appended to the
-        last line of the finding's flake8 line (after a multi-line string's closing quotes); how
-        many lines got one. A file Python's tokenizer cannot read gets none."""
-        ends = self._build_ends()
+        codes (``--add-noqa``): added to the ``# noqa:`` comment already there, else appended to
+        the last line of the finding's flake8 line (after a multi-line string's closing quotes);
+        how many lines got one. A line whose flake8 line holds ``# noqa`` in a string gets none
+        (flake8 would read that one first), nor does a file Python's tokenizer cannot read."""
+        ends, comments, quoted = self._units()
         lines = _RAW_LINE.findall(text)
         if not ends or len(lines) != len(self.lines):
             return text, 0
         wanted: dict[int, set[str]] = {}
         for line, codes in marks.items():
             end = ends.get(line)
-            if end is not None:
+            if end is not None and line not in quoted:
                 wanted.setdefault(end, set()).update(codes)
+        changed = 0
         for end, codes in wanted.items():
-            text = lines[end - 1]
-            body = text.rstrip("\r\n")
-            newline = text[len(body):]
-            match = NOQA_INLINE.search(body)
-            if match is not None and match.group("codes") is not None:
-                have = {c.strip() for c in _LIST_SPLIT.split(match.group("codes")) if c.strip()}
+            raw = lines[end - 1]
+            body = raw.rstrip("\r\n")
+            newline = raw[len(body):]
+            comment = comments.get(end)
+            match = NOQA_INLINE.search(comment.string) if comment is not None else None
+            if comment is not None and match is not None:
+                if match.group("codes") is None:
+                    continue  # a blanket # noqa: nothing left to add
+                written = match.group("codes")
+                listed = written.rstrip(", \t")
+                have = {c.strip() for c in _LIST_SPLIT.split(written) if c.strip()}
                 extra = sorted(c for c in codes if not c.startswith(tuple(have)))
-                listed = match.group("codes").rstrip(", \t")
-                body = body[:match.start("codes")] + ", ".join([listed, *extra]) + body[match.end("codes"):] \
-                    if extra else body
-            elif match is None:
+                if not extra:
+                    continue
+                start = comment.start[1]
+                new = (comment.string[:match.start("codes")] + ", ".join([listed, *extra])
+                       + written[len(listed):] + comment.string[match.end("codes"):])
+                body = body[:start] + new + body[start + len(comment.string):]
+            else:
                 body = f"{body}  # noqa: {', '.join(sorted(codes))}"
             lines[end - 1] = body + newline
-        return "".join(lines), len(wanted)
+            changed += 1
+        return "".join(lines), changed
 
     def line_for(self, line: int) -> str:
         if self._mapping is None:

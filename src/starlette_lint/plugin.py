@@ -173,15 +173,13 @@ class StarletteLintChecker:
                 from .finding import Finding
 
                 return [Finding(line, col, code, message) for line, col, code, message, _ in hit["findings"]]
-        findings = self._analyzed(config, source)
-        if cache is not None and key is not None:
-            from .engine import timed_out
-
-            if not timed_out(findings):  # a file that ran out of time is tried again next run
-                cache.put(key, [[f.line, f.col, f.code, f.message, False] for f in findings])
+        findings, unfinished = self._analyzed(config, source)
+        if cache is not None and key is not None and not unfinished:  # a file that ran out of time: tried again
+            cache.put(key, [[f.line, f.col, f.code, f.message, False] for f in findings])
         return findings
 
-    def _analyzed(self, config: Config, source: str) -> list["Finding"]:
+    def _analyzed(self, config: Config, source: str) -> tuple[list["Finding"], bool]:
+        """The file's findings, and whether its analysis ran out of time (before any code is ignored)."""
         _load_engine()
         from .engine import analyze_source, gc_paused
         from .framework import NOWHERE
@@ -201,6 +199,9 @@ class StarletteLintChecker:
             findings = analysis.findings
             analysis.release()
             del analysis
+        from .engine import timed_out
+
+        unfinished = timed_out(findings)
         skip = config.ignored_for(self.filename) + config.ignore
         if skip:
             findings = [f for f in findings if not f.code.startswith(skip)]
@@ -209,7 +210,7 @@ class StarletteLintChecker:
             from .finding import Finding
 
             findings = [Finding(1, 0, "STL000", f"configuration not used: {error}"), *findings]
-        return findings
+        return findings, unfinished
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         for f in self._findings():
@@ -253,6 +254,10 @@ def _result_key(filename: str, source: str, config: Config, error: "Config | str
     known = _SETTINGS.get(id(config))
     if known is None or known[0] is not config:
         known = _SETTINGS[id(config)] = (config, config_fingerprint(config))
+    from . import versions
+
+    # the releases this file targets (under flake8 they are found per file, from the project's files)
+    target = repr(versions.releases_for(config, filename)) if config.target is None else ""
     depends = ""
     if config.project_mode:
         found = _project(filename)
@@ -260,8 +265,9 @@ def _result_key(filename: str, source: str, config: Config, error: "Config | str
             return None
         depends = found
     parts = "\0".join([known[1], "flake8", ",".join(sorted(StarletteLintChecker.chosen)),
-                       error if isinstance(error, str) else "", depends])
-    return entry_key(source.encode("utf-8", "surrogatepass"), os.path.abspath(filename), parts)
+                       error if isinstance(error, str) else "", target, depends])
+    # the real path: per-file-ignores match it (a link checked again after it was repointed)
+    return entry_key(source.encode("utf-8", "surrogatepass"), os.path.realpath(filename), parts)
 
 
 def _project(filename: str) -> Optional[str]:

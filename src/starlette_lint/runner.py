@@ -194,7 +194,7 @@ def process(job: Job, settings: Settings) -> FileResult:
             result.rows = [io_error_row(exc)]
             return result
     cache = Cache(Path(settings.cache_dir) if settings.cache_dir and job.depends is not None else None)
-    key = entry_key(content, path, settings.fingerprint + (job.depends or ""))
+    key = entry_key(content, os.path.realpath(path), settings.fingerprint + (job.depends or ""))
     hit = cache.get(key)
     if hit is not None and (settings.mode == "check" or not any(row[4] for row in hit["findings"])):
         result.rows = [tuple(row) for row in hit["findings"]]
@@ -257,7 +257,8 @@ def process(job: Job, settings: Settings) -> FileResult:
     if result.timed_out:
         return result  # not cached: the next run tries again (the machine may just have been busy)
     if settings.mode != "diff" or not result.fixed:
-        cache.put(entry_key(content, path, settings.fingerprint + (job.depends or "")), [list(r) for r in result.rows])
+        cache.put(entry_key(content, os.path.realpath(path), settings.fingerprint + (job.depends or "")),
+                  [list(r) for r in result.rows])
     return result
 
 
@@ -405,7 +406,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
         if s.config.project_mode and s.cache_dir and not job.stdin:
             job.depends = _project_fingerprint(job.path, fingerprints)
         cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None else None)
-        hit = cache.get(entry_key(job.content or b"", job.path, s.fingerprint + (job.depends or ""))) \
+        hit = cache.get(entry_key(job.content or b"", os.path.realpath(job.path), s.fingerprint + (job.depends or ""))) \
             if cache.enabled else None
         if hit is not None and (s.mode == "check" or not any(row[4] for row in hit["findings"])):
             results[i] = FileResult(job.path, [tuple(r) for r in hit["findings"]], cached=True)
