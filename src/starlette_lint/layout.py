@@ -92,3 +92,15 @@ def tree_fingerprint(root: Union[str, Path]) -> Optional[str]:
     except TreeTooLarge:
         return None
     return digest.hexdigest()
+
+
+def project_fingerprint(path: Union[str, Path], memo: dict[str, Optional[str]]) -> Optional[str]:
+    """The fingerprint of the project ``path`` belongs to (:func:`tree_fingerprint` of its
+    package root), once per folder and root (``memo``); None when the tree is too large."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in memo:
+        root = str(package_root(path))
+        if root not in memo:
+            memo[root] = tree_fingerprint(root)
+        memo[folder] = memo[root]
+    return memo[folder]

@@ -260,7 +260,9 @@ def _result_key(filename: str, source: str, config: Config, error: "Config | str
     target = repr(versions.releases_for(config, filename)) if config.target is None else ""
     depends = ""
     if config.project_mode:
-        found = _project(filename)
+        from .layout import project_fingerprint
+
+        found = project_fingerprint(filename, _PROJECTS)
         if found is None:
             return None
         depends = found
@@ -268,19 +270,6 @@ def _result_key(filename: str, source: str, config: Config, error: "Config | str
                        error if isinstance(error, str) else "", target, depends])
     # the real path: per-file-ignores match it (a link checked again after it was repointed)
     return entry_key(source.encode("utf-8", "surrogatepass"), os.path.realpath(filename), parts)
-
-
-def _project(filename: str) -> Optional[str]:
-    """The fingerprint of the project a file belongs to, once per folder and process."""
-    folder = os.path.dirname(os.path.abspath(filename))
-    if folder not in _PROJECTS:
-        from .layout import package_root, tree_fingerprint
-
-        root = str(package_root(filename))
-        if root not in _PROJECTS:
-            _PROJECTS[root] = tree_fingerprint(root)
-        _PROJECTS[folder] = _PROJECTS[root]
-    return _PROJECTS[folder]
 
 
 def _apply(config: Config, overrides: Optional[dict[str, Any]]) -> Config:

@@ -1137,23 +1137,34 @@ class ProjectIndex:
         """The project definition an absolute name stands for, following re-exports
         (``app.routing.AuditedRouter`` for ``app.AuditedRouter`` when ``app/__init__.py`` imports
         it); None when it is not a definition of this project."""
+        found, inside = self._lead(qualname)
+        return found if inside else None
+
+    def origin(self, qualname: str) -> Optional[str]:
+        """Where a name leads through the project's imports: a project definition, or the name
+        outside the project it re-exports (``fastapi.HTTPException`` for ``app.compat.HTTPException``
+        when ``app/compat.py`` imports it); None when a project module has no such name."""
+        return self._lead(qualname)[0]
+
+    def _lead(self, qualname: str) -> tuple[Optional[str], bool]:
+        """:meth:`origin`, and whether that is a definition of this project. Loops end unknown."""
         seen: set[str] = set()
         current = qualname
         for _ in range(_MAX_DEPTH):
             if current in seen or "(" in current:
-                return None
+                return None, False
             seen.add(current)
             module, _, name = current.rpartition(".")
             summary = self.module(module) if module else None
             if summary is None:
-                return None
+                return current, False  # outside the project
             if name in summary.functions or name in summary.classes or name in summary.assigned:
-                return current
+                return current, True
             target = summary.imports.get(name)
             if target is None:
-                return None
+                return None, False
             current = target
-        return None
+        return None, False
 
     def function(self, qualname: str) -> Optional[FunctionSummary]:
         """The project function an absolute name calls: a function; a method named through its
@@ -1375,25 +1386,6 @@ class ProjectIndex:
         if not path:
             self._setups[key] = found
         return found
-
-    def origin(self, qualname: str) -> Optional[str]:
-        """Where a name leads through the project's imports: a project definition, or the name
-        outside the project it re-exports (``fastapi.HTTPException`` for ``app.compat.HTTPException``
-        when ``app/compat.py`` imports it); None when a project module has no such name."""
-        current = qualname
-        for _ in range(_MAX_DEPTH):
-            module, _, name = current.rpartition(".")
-            summary = self.module(module) if module and "(" not in current else None
-            if summary is None:
-                return current  # outside the project
-            if name in summary.functions or name in summary.classes or name in summary.assigned \
-                    or name in summary.defined:
-                return current
-            target = summary.imports.get(name)
-            if target is None:
-                return None
-            current = target
-        return None
 
     def project_class(self, qualname: str) -> bool:
         """``qualname`` names a class defined in the project."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 from .cache import Cache, entry_key, replace_file
 from .config import Config
 from .finding import Finding
+from .layout import project_fingerprint
 from .noqa import NoqaIndex
 from .prefilter import is_relevant
 from .stack import call_with_big_stack
@@ -81,20 +82,6 @@ class Job:
     depends: Optional[str] = ""
     stdin: bool = False  # read from standard input: never read from nor written to ``path``
     original: bytes = b""  # standard input as read
-
-
-def _project_fingerprint(path: str, memo: dict[str, Optional[str]]) -> Optional[str]:
-    """The fingerprint of the project ``path`` belongs to (:func:`.layout.tree_fingerprint` of its
-    package root), once per folder and root."""
-    from .layout import package_root, tree_fingerprint
-
-    folder = os.path.dirname(os.path.abspath(path))
-    if folder not in memo:
-        root = str(package_root(path))
-        if root not in memo:
-            memo[root] = tree_fingerprint(root)
-        memo[folder] = memo[root]
-    return memo[folder]
 
 
 # ------------------------------------------------------------------ one file
@@ -404,7 +391,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
                 _done(results[i], on_result)
                 continue
         if s.config.project_mode and s.cache_dir and not job.stdin:
-            job.depends = _project_fingerprint(job.path, fingerprints)
+            job.depends = project_fingerprint(job.path, fingerprints)
         cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None else None)
         hit = cache.get(entry_key(job.content or b"", os.path.realpath(job.path), s.fingerprint + (job.depends or ""))) \
             if cache.enabled else None
