@@ -661,3 +661,14 @@ def test_statistics_name_syntax_errors(project: Path) -> None:
     write(project, "bad.py", "from fastapi import FastAPI\nx = (\n")
     proc = spawn_cli("check", "--statistics", "--no-cache", ".", cwd=project)
     assert proc.stdout.splitlines() == ["1  E999        syntax-error", "1  STL101  [*] blocking-sleep"], proc.stdout
+
+
+def test_the_bundled_example_has_red_lines_for_both_front_ends() -> None:
+    """The README's first screen: ``starlette-lint check examples/`` from a clone gives findings
+    (its own table judges it as application code), and flake8 gives the same."""
+    want = {"STL101", "STL102", "STL105", "STL107", "STL201", "STL304", "STL401", "STL402", "STL502", "STL601"}
+    cli, flake8 = spawn_cli("check", "--no-cache", "examples/", cwd=ROOT), \
+        run_flake8("--select", "STL", "examples/", cwd=ROOT, core=True)
+    assert cli.returncode == 1, cli.stderr
+    assert {c for _, _, c in reported(cli.stdout)} == want, cli.stdout
+    assert sorted(reported(cli.stdout)) == sorted((p.replace("./", ""), line, c) for p, line, c in reported(flake8.stdout))
