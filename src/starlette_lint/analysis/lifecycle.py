@@ -229,10 +229,15 @@ def _started(fw: Framework, late: "LateContexts", fn: Function, recv: Receiver) 
     return True
 
 
-def late_setup_calls(fw: Framework) -> Iterator[tuple[CallSite, Receiver, Function, AppSetup]]:
+def listed(labels: list[str], most: int = 3) -> str:
+    """``a, b, c, ...``: the first ``most`` labels, for a message."""
+    return ", ".join(labels[:most]) + (", ..." if len(labels) > most else "")
+
+
+def late_setup_calls(fw: Framework) -> Iterator[tuple[CallSite, str, str, AppSetup]]:
     """Calls made after the application has started that hand it to a project function which
     registers exception handlers or middleware on it (project mode: ``install_handlers(app)`` in
-    a lifespan)."""
+    a lifespan): the call, the call as a message shows it, where it is made, what it does."""
     if fw.elsewhere is NOWHERE:
         return
     model = fw.model
@@ -260,7 +265,7 @@ def late_setup_calls(fw: Framework) -> Iterator[tuple[CallSite, Receiver, Functi
             setup = fw.elsewhere.app_setup(q, f"{arg.keyword.value}@" if arg.keyword is not None else f"@{i}") \
                 if q is not None and "(" not in q else None
             if setup is not None and (setup.handlers or setup.middleware):
-                yield site, recv, fn, setup
+                yield site, f"{model.snippet(site.node.func, 40)}({recv.label})", late.describe(fn), setup
             break
 
 

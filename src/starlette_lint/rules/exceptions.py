@@ -23,7 +23,7 @@ from ..analysis.error_contract import (
     registrations,
     views,
 )
-from ..analysis.lifecycle import late_app_calls, late_contexts, late_setup_calls
+from ..analysis.lifecycle import late_app_calls, late_contexts, late_setup_calls, listed
 from ..finding import Report
 from ..framework import Framework
 from ..model import Model, arity_problem, argument, string_value
@@ -471,14 +471,11 @@ class AddExceptionHandlerAfterStartup(Rule):
                 f"the handler is silently never called; register it where the app is built "
                 f"(exception_handlers={{{label}: ...}})",
             )
-        for site, recv, fn, setup in late_setup_calls(fw):
-            keys = [h.label for h in setup.handlers if not h.conditional]
-            if not keys:
-                continue
-            shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
-            yield self.report(
-                site.node,
-                f"{model.snippet(site.node.func, 40)}({recv.label}) in {late_contexts(fw).describe(fn)} registers "
-                f"exception handlers (for {shown}, in {setup.label}) after the application has started: they are "
-                f"silently never called; call it where the app is built",
-            )
+        for site, call, ctx, setup in late_setup_calls(fw):
+            shown = listed([h.label for h in setup.handlers if not h.conditional])
+            if shown:
+                yield self.report(
+                    site.node,
+                    f"{call} in {ctx} registers exception handlers (for {shown}, in {setup.label}) after the "
+                    f"application has started: they are silently never called; call it where the app is built",
+                )

@@ -14,7 +14,7 @@ import libcst as cst
 from .. import names as N
 from ..finding import Report
 from ..analysis.error_contract import SetupCall, app_errors
-from ..analysis.lifecycle import late_app_calls, late_contexts, late_setup_calls, top_level_statements
+from ..analysis.lifecycle import late_app_calls, late_contexts, late_setup_calls, listed, top_level_statements
 from ..analysis.middleware_classes import (
     is_base_http_middleware,
     known_middleware_class,
@@ -115,19 +115,16 @@ class AddMiddlewareAfterStartup(Rule):
                 f"RuntimeError \"Cannot add middleware after an application has started\"; add it where the "
                 f"app is built (middleware=[Middleware({cls}, ...)])",
             )
-        for site, recv, fn, setup in late_setup_calls(fw):
-            added = [f"{m.label} (@middleware)" if m.function else m.label
-                     for m in setup.middleware if not m.conditional]
-            if not added:
-                continue
-            late = late or late_contexts(fw)
-            shown = ", ".join(added[:3]) + (", ..." if len(added) > 3 else "")
-            yield self.report(
-                site.node,
-                f"{model.snippet(site.node.func, 40)}({recv.label}) in {late.describe(fn)} adds middleware ({shown}, "
-                f"in {setup.label}) after the application has started: RuntimeError \"Cannot add middleware after "
-                f"an application has started\"; call it where the app is built",
-            )
+        for site, call, ctx, setup in late_setup_calls(fw):
+            shown = listed([f"{m.label} (@middleware)" if m.function else m.label
+                            for m in setup.middleware if not m.conditional])
+            if shown:
+                yield self.report(
+                    site.node,
+                    f"{call} in {ctx} adds middleware ({shown}, in {setup.label}) after the application has started: "
+                    f"RuntimeError \"Cannot add middleware after an application has started\"; call it where the "
+                    f"app is built",
+                )
 
 
 # -------------------------------------------------------------------- STL302
