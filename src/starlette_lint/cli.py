@@ -295,9 +295,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             folder = os.path.dirname(path)
             file_config = per_folder.get(folder)
             if file_config is None:
-                file_config = config if args.isolated or args.config else _config_for(path, args)
-                if file_config.target is None and file_config.detect_releases:
-                    file_config = file_config.merged(target=versions.releases_for(file_config, path))
+                file_config = _targeting(config if args.isolated or args.config else _config_for(path, args), path)
                 per_folder[folder] = file_config
             if file_config not in index:
                 index[file_config] = len(settings)
@@ -352,7 +350,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         out_text, listing = out_text + listing, ""
     if stdin and mode == "fix":
         # the fixed source (or the source as it came) on stdout, the report on stderr or in the file
-        sys.stdout.buffer.write(results[0].output if results[0].output is not None else jobs_in[0].original)
+        sys.stdout.buffer.write(results[0].output or b"")
         sys.stdout.flush()
         if args.output_file:
             _emit(out_text, args.output_file)
@@ -387,20 +385,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if items or unfinished else 0
 
 
+def _targeting(config: Config, path: str) -> Config:
+    """``config`` with the releases the project of ``path`` declares, unless it names them."""
+    if config.target is None and config.detect_releases:
+        return config.merged(target=versions.releases_for(config, path))
+    return config
+
+
 def _stdin_job(args: argparse.Namespace, settings: list[Settings], index: dict[Config, int], cwd: Path,
                mode: str) -> Job:
     """The file read from standard input, checked as ``--stdin-filename`` (its folder's configuration,
     its project in project mode); never written to disk."""
     name = args.stdin_filename or "-"
     where = name if args.stdin_filename else str(cwd / "stdin.py")
-    config = _config_for(where if os.path.lexists(where) else str(Path(where).parent), args)
-    if config.target is None and config.detect_releases:
-        config = config.merged(target=versions.releases_for(config, where))
+    config = _targeting(_config_for(where if os.path.lexists(where) else str(Path(where).parent), args), where)
     index[config] = len(settings)
     settings.append(Settings(config, config_fingerprint(config), None, "diff" if mode == "fix" else mode, args.debug,
                              index_dir=_cache_dir(config, args, cwd) if config.project_mode else None))
-    content = sys.stdin.buffer.read()
-    return Job(name, 0, content, stdin=True, original=content)
+    return Job(name, 0, sys.stdin.buffer.read(), stdin=True)
 
 
 def _add_noqa(items: list[Item]) -> int:

@@ -505,6 +505,15 @@ class Framework:
                     break
         return out
 
+    def setup_at(self, site: CallSite, i: int) -> Optional[AppSetup]:
+        """What the project function a call hands its argument ``i`` (an app) to does to it
+        (project mode: :meth:`Elsewhere.app_setup`), or None."""
+        q = self.model.call_qualname(site)
+        if q is None or "(" in q:
+            return None
+        arg = site.node.args[i]
+        return self.elsewhere.app_setup(q, f"{arg.keyword.value}@" if arg.keyword is not None else f"@{i}")
+
     def app_for(self, expr: cst.BaseExpression, scope: Scope) -> Optional[App]:
         """The app an expression refers to (a variable bound once to a construction)."""
         if isinstance(expr, cst.Call):

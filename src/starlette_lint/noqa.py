@@ -33,6 +33,8 @@ from .finding import Finding
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.I)
 _LIST_SPLIT = re.compile(r"[,\s]")
+# tokens a "# noqa" may sit in without being a comment: strings, and f-string parts (Python 3.12+)
+_STRINGS = frozenset({tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)})
 _RAW_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # lines as universal newlines split them, ends kept
 
 
@@ -53,31 +55,22 @@ class NoqaIndex:
         return any(NOQA_FILE.match(line) for line in self.lines)
 
     def _build_mapping(self) -> dict[int, str]:
-        lines = self.lines
+        """Line -> the text of its flake8 "line" (the lines a multi-line token joins)."""
+        spans, _, _ = self._units()
+        joined: dict[tuple[int, int], str] = {}
         out: dict[int, str] = {}
-        it = iter(lines)
-        try:
-            tokens = list(tokenize.generate_tokens(lambda: next(it, "")))
-        except (tokenize.TokenError, SyntaxError):
-            return {}
-        lo, hi = len(lines) + 2, -1
-        for tok in tokens:
-            if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
-                continue
-            lo = min(lo, tok.start[0])
-            hi = max(hi, tok.end[0])
-            if tok.type in (tokenize.NL, tokenize.NEWLINE):
-                joined = "".join(lines[lo - 1:hi])
-                for n in range(lo, hi + 1):
-                    out[n] = joined
-                lo, hi = len(lines) + 2, -1
+        for n, (lo, hi) in spans.items():
+            text = joined.get((lo, hi))
+            if text is None:
+                text = joined[(lo, hi)] = "".join(self.lines[lo - 1:hi])
+            out[n] = text
         return out
 
-    def _units(self) -> tuple[dict[int, int], dict[int, tokenize.TokenInfo], set[int]]:
-        """Per line, the last line of its flake8 "line" (see the module docstring); per line, its
-        comment token; and the lines whose unit has ``# noqa`` inside a string (not a comment)."""
+    def _units(self) -> tuple[dict[int, tuple[int, int]], dict[int, tokenize.TokenInfo], set[int]]:
+        """Per line, the first and last lines of its flake8 "line" (see the module docstring); per
+        line, its comment token; and the lines whose unit has ``# noqa`` inside a string."""
         lines = self.lines
-        ends: dict[int, int] = {}
+        spans: dict[int, tuple[int, int]] = {}
         comments: dict[int, tokenize.TokenInfo] = {}
         quoted: set[int] = set()
         it = iter(lines)
@@ -93,14 +86,14 @@ class NoqaIndex:
             hi = max(hi, tok.end[0])
             if tok.type == tokenize.COMMENT:
                 comments[tok.start[0]] = tok
-            elif tok.type != tokenize.NL and tok.type != tokenize.NEWLINE and NOQA_INLINE.search(tok.string):
-                noqa_in_string = True  # a string (or f-string part) holding "# noqa"
+            elif tok.type in _STRINGS and NOQA_INLINE.search(tok.string):
+                noqa_in_string = True
             if tok.type in (tokenize.NL, tokenize.NEWLINE):
-                ends.update((n, hi) for n in range(lo, hi + 1))
+                spans.update((n, (lo, hi)) for n in range(lo, hi + 1))
                 if noqa_in_string:
                     quoted.update(range(lo, hi + 1))
                 lo, hi, noqa_in_string = len(lines) + 2, -1, False
-        return ends, comments, quoted
+        return spans, comments, quoted
 
     def with_codes(self, text: str, marks: dict[int, set[str]]) -> tuple[str, int]:
         """``text`` (this index's, line ends as written) with ``# noqa: CODE`` for each line's
@@ -108,15 +101,14 @@ class NoqaIndex:
         the last line of the finding's flake8 line (after a multi-line string's closing quotes);
         how many lines got one. A line whose flake8 line holds ``# noqa`` in a string gets none
         (flake8 would read that one first), nor does a file Python's tokenizer cannot read."""
-        ends, comments, quoted = self._units()
+        spans, comments, quoted = self._units()
         lines = _RAW_LINE.findall(text)
-        if not ends or len(lines) != len(self.lines):
+        if not spans or len(lines) != len(self.lines):
             return text, 0
         wanted: dict[int, set[str]] = {}
         for line, codes in marks.items():
-            end = ends.get(line)
-            if end is not None and line not in quoted:
-                wanted.setdefault(end, set()).update(codes)
+            if line in spans and line not in quoted:
+                wanted.setdefault(spans[line][1], set()).update(codes)
         changed = 0
         for end, codes in wanted.items():
             raw = lines[end - 1]

@@ -226,7 +226,7 @@ class StarletteLintChecker:
 # error reported on the file, and in project mode a fingerprint of the project's modules
 # (another module's edit changes this file's findings).
 _CACHES: dict[str, "Cache"] = {}
-_SETTINGS: dict[int, tuple[Config, str]] = {}  # id(config) -> (config, its fingerprint)
+_SETTINGS: dict[Config, str] = {}  # a configuration -> its fingerprint
 _PROJECTS: dict[str, Optional[str]] = {}  # folder (and package root) -> its project's fingerprint
 
 
@@ -251,9 +251,9 @@ def _result_key(filename: str, source: str, config: Config, error: "Config | str
         return None
     from .cache import config_fingerprint, entry_key
 
-    known = _SETTINGS.get(id(config))
-    if known is None or known[0] is not config:
-        known = _SETTINGS[id(config)] = (config, config_fingerprint(config))
+    known = _SETTINGS.get(config)
+    if known is None:
+        known = _SETTINGS[config] = config_fingerprint(config)
     from . import versions
 
     # the releases this file targets (under flake8 they are found per file, from the project's files)
@@ -266,7 +266,7 @@ def _result_key(filename: str, source: str, config: Config, error: "Config | str
         if found is None:
             return None
         depends = found
-    parts = "\0".join([known[1], "flake8", ",".join(sorted(StarletteLintChecker.chosen)),
+    parts = "\0".join([known, "flake8", ",".join(sorted(StarletteLintChecker.chosen)),
                        error if isinstance(error, str) else "", target, depends])
     # the real path: per-file-ignores match it (a link checked again after it was repointed)
     return entry_key(source.encode("utf-8", "surrogatepass"), os.path.realpath(filename), parts)

@@ -62,13 +62,16 @@ class FileResult:
     path: str
     rows: list[Row] = field(default_factory=list)
     cached: bool = False
-    fixed: int = 0
     diff: str = ""
     notes: list[str] = field(default_factory=list)  # messages for stderr
     timed_out: bool = False  # the analysis ran past file-timeout: the file was not fully checked
     seconds: float = 0.0  # time spent on this file (0 when answered from the cache)
-    output: Optional[bytes] = None  # standard input fixed (--fix on ``-``): what to write to stdout
+    output: Optional[bytes] = None  # standard input (``-``): the source, fixed with --fix, for stdout
     fixes: list[str] = field(default_factory=list)  # the code of each problem fixed, in the order fixed
+
+    @property
+    def fixed(self) -> int:
+        return len(self.fixes)
 
 
 @dataclass
@@ -81,7 +84,6 @@ class Job:
     # (their findings depend on those modules); None when the tree is too large to fingerprint
     depends: Optional[str] = ""
     stdin: bool = False  # read from standard input: never read from nor written to ``path``
-    original: bytes = b""  # standard input as read
 
 
 # ------------------------------------------------------------------ one file
@@ -174,6 +176,8 @@ def process(job: Job, settings: Settings) -> FileResult:
     path = job.path
     result = FileResult(path)
     content = job.content
+    if job.stdin:
+        result.output = content  # as it came, unless fixed below
     if content is None:
         try:
             content = read_bytes(path)
@@ -211,19 +215,18 @@ def process(job: Job, settings: Settings) -> FileResult:
                 first.insert(0, Finding(1, 0, INTERNAL, timeout_message(settings.config.file_timeout)))
                 kept = _keep(first, settings.config, path, NoqaIndex(decode(content)))
                 result.rows = _plain_rows(kept)
-                result.fixed, result.diff, result.fixes = 0, "", []
+                result.diff, result.fixes = "", []
                 result.timed_out, fixed_content = True, None
             if result.fixed and fixed_content is not None:
-                if job.stdin:
-                    result.output = fixed_content
+                if settings.mode == "diff":  # (standard input is fixed in this mode: never written)
                     result.diff = unified_diff(text, decode(fixed_content), path)
-                elif settings.mode == "diff":
-                    result.diff = unified_diff(text, decode(fixed_content), path)
+                    if job.stdin:
+                        result.output = fixed_content
                 else:
                     error = write_atomic(path, fixed_content, content)
                     if error is not None:  # what is reported is what the file still holds
                         result.notes.append(error)
-                        result.fixed, result.fixes = 0, []
+                        result.fixes = []
                         checked, kept = analyses[0], _keep(analyses[0].findings, settings.config, path,
                                                            NoqaIndex(text))
                         result.rows = _rows(checked, kept, path)
@@ -252,7 +255,7 @@ def process(job: Job, settings: Settings) -> FileResult:
 def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileResult,
                    analyses: list[Analysis]) -> tuple[Optional[bytes], str]:
     """Check (and in fix/diff mode, fix in memory) one file: the fixed bytes (None when
-    nothing was fixed) and the file's text. Fills ``result.rows`` and ``result.fixed``;
+    nothing was fixed) and the file's text. Fills ``result.rows`` and ``result.fixes``;
     every analysis made is added to ``analyses`` (the file as found first)."""
     from .deadline import FileTimeout, stand_down
     from .engine import timed_out
@@ -268,7 +271,6 @@ def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileRe
         # fixers generate code recursively: deep expressions need the big stack the check had
         new_content, analysis, kept, result.fixes = call_with_big_stack(_fix, content, path, settings, analysis, kept,
                                                                         analyses)
-        result.fixed = len(result.fixes)
         if result.fixed:
             fixed_content = new_content
     try:
@@ -390,7 +392,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
                 results[i] = FileResult(job.path, [io_error_row(exc)])
                 _done(results[i], on_result)
                 continue
-        if s.config.project_mode and s.cache_dir and not job.stdin:
+        if s.config.project_mode and s.cache_dir:  # (standard input is never cached: no cache_dir)
             job.depends = project_fingerprint(job.path, fingerprints)
         cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None else None)
         hit = cache.get(entry_key(job.content or b"", os.path.realpath(job.path), s.fingerprint + (job.depends or ""))) \

@@ -478,16 +478,12 @@ class AppErrors:
     def _setup(self, site: CallSite, app: App) -> Optional[AppSetup]:
         """What the project function a call hands ``app`` to does to it (project mode), or None."""
         fw, model = self.fw, self.model
-        q = model.call_qualname(site)
-        if q is None or "(" in q:
-            return None
         for i, arg in enumerate(site.node.args):
             if arg.star:
                 return None
             if fw.app_for(arg.value, site.scope) is app or (
                     isinstance(arg.value, cst.Name) and app in registrations(fw).apps_of(model, arg.value, site.scope)):
-                argument = f"{arg.keyword.value}@" if arg.keyword is not None else f"@{i}"
-                return fw.elsewhere.app_setup(q, argument)
+                return fw.setup_at(site, i)
         return None
 
     def _top(self, site: CallSite) -> bool:

@@ -258,12 +258,10 @@ def late_setup_calls(fw: Framework) -> Iterator[tuple[CallSite, str, str, AppSet
             recv = app_receiver(fw, arg.value, site)
             if recv is None or not _started(fw, late, fn, recv):
                 continue
-            q = model.call_qualname(site)
             own = model.resolve_function(site.node.func, site.scope)
             if own is not None and id(own) in late.late:
                 break  # a function of this module that runs late: its own registrations are reported
-            setup = fw.elsewhere.app_setup(q, f"{arg.keyword.value}@" if arg.keyword is not None else f"@{i}") \
-                if q is not None and "(" not in q else None
+            setup = fw.setup_at(site, i)
             if setup is not None and (setup.handlers or setup.middleware):
                 yield site, f"{model.snippet(site.node.func, 40)}({recv.label})", late.describe(fn), setup
             break
