@@ -191,7 +191,8 @@ def parse_output(output: str, *, strict: bool = False) -> list[Row]:
     for text in output.splitlines():
         m = OUTPUT_LINE.match(text)
         if m:
-            rows.append(Row(m["path"], int(m["line"]), int(m["col"]), m["code"], m["msg"] or ""))
+            # the command marks a fixable finding with "[*] " (flake8 does not): the same finding
+            rows.append(Row(m["path"], int(m["line"]), int(m["col"]), m["code"], (m["msg"] or "").removeprefix("[*] ")))
         elif strict and text.strip():
             raise AssertionError(f"not a finding line: {text!r}")
     return rows

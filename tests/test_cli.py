@@ -42,7 +42,7 @@ def test_findings_exit_1_in_flake8_layout(project):
     write(project, "app.py", STARTUP)
     proc = spawn_cli("check", "--select", "STL201", cwd=project)
     assert proc.returncode == 1
-    assert proc.stdout.startswith("app.py:2:17: STL201 on_startup= on app = Starlette()")
+    assert proc.stdout.startswith("app.py:2:17: STL201 [*] on_startup= on app = Starlette()")  # [*]: --fix fixes it
     assert "1 problem in 1 file" in proc.stderr
 
 

@@ -23,7 +23,8 @@ from typing import Callable, Mapping, Optional, Sequence, TextIO
 from . import __version__, versions
 from . import config as config_files
 from .cache import DIRNAME, config_fingerprint
-from .config import DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config
+from .config import (DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config,
+                     targeting)
 from .discovery import PathError, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
 from .runner import FileResult, Job, Settings, run
@@ -121,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rules", description="List every rule.")
     rules.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     rules.set_defaults(func=cmd_rules)
+
+    server = sub.add_parser("server", help="run the language server (LSP, over stdio) for editors",
+                            description="Serve diagnostics, quick fixes and hover over the Language Server "
+                                        "Protocol on standard input and output (needs the 'server' extra: "
+                                        "pip install 'starlette-lint[server]').")
+    server.set_defaults(func=cmd_server)
     return parser
 
 
@@ -295,7 +302,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             folder = os.path.dirname(path)
             file_config = per_folder.get(folder)
             if file_config is None:
-                file_config = _targeting(config if args.isolated or args.config else _config_for(path, args), path)
+                file_config = targeting(config if args.isolated or args.config else _config_for(path, args), path)
                 per_folder[folder] = file_config
             if file_config not in index:
                 index[file_config] = len(settings)
@@ -385,20 +392,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if items or unfinished else 0
 
 
-def _targeting(config: Config, path: str) -> Config:
-    """``config`` with the releases the project of ``path`` declares, unless it names them."""
-    if config.target is None and config.detect_releases:
-        return config.merged(target=versions.releases_for(config, path))
-    return config
-
-
 def _stdin_job(args: argparse.Namespace, settings: list[Settings], index: dict[Config, int], cwd: Path,
                mode: str) -> Job:
     """The file read from standard input, checked as ``--stdin-filename`` (its folder's configuration,
     its project in project mode); never written to disk."""
     name = args.stdin_filename or "-"
     where = name if args.stdin_filename else str(cwd / "stdin.py")
-    config = _targeting(_config_for(where if os.path.lexists(where) else str(Path(where).parent), args), where)
+    config = targeting(_config_for(where if os.path.lexists(where) else str(Path(where).parent), args), where)
     index[config] = len(settings)
     settings.append(Settings(config, config_fingerprint(config), None, "diff" if mode == "fix" else mode, args.debug,
                              index_dir=_cache_dir(config, args, cwd) if config.project_mode else None))
@@ -544,13 +544,21 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_server(_args: argparse.Namespace) -> int:
+    try:
+        from .server import main as serve
+    except ImportError as exc:
+        raise UsageError(f"the language server needs pygls ({exc}): pip install 'starlette-lint[server]'") from None
+    return serve()
+
+
 # ------------------------------------------------------------------ entry point
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_usage(sys.stderr)
-        print("starlette-lint: error: a command is required (check, rule, rules)", file=sys.stderr)
+        print("starlette-lint: error: a command is required (check, rule, rules, server)", file=sys.stderr)
         return 2
     try:
         func: Callable[[argparse.Namespace], int] = args.func

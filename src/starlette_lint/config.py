@@ -260,6 +260,15 @@ def project_config(config: Config) -> Config:
     return replace(config, detect_releases=True)
 
 
+def targeting(config: Config, path: str) -> Config:
+    """``config`` with the releases the project of ``path`` declares, unless it names them."""
+    if config.target is None and config.detect_releases:
+        from .versions import releases_for
+
+        return config.merged(target=releases_for(config, path))
+    return config
+
+
 def find_pyproject(start: str | os.PathLike[str]) -> Optional[Path]:
     """The nearest pyproject.toml at or above ``start`` that has a [tool.starlette-lint] table."""
     path = Path(start).resolve()

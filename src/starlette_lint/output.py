@@ -78,7 +78,9 @@ def rule_url(code: str) -> str:
 
 # ------------------------------------------------------------------ text
 def format_text(items: Iterable[Item]) -> str:
-    return "".join(f"{i.path}:{i.line}:{i.col + 1}: {i.code} {i.message}\n" for i in items)
+    """flake8's line per finding; ``[*]`` before the message of one ``--fix`` fixes (as ruff marks them)."""
+    return "".join(f"{i.path}:{i.line}:{i.col + 1}: {i.code} {'[*] ' if i.fixable else ''}{i.message}\n"
+                   for i in items)
 
 
 # ------------------------------------------------------------------ json

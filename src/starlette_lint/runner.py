@@ -24,7 +24,7 @@ from .cache import Cache, entry_key, replace_file
 from .config import Config
 from .finding import Finding
 from .layout import project_fingerprint
-from .noqa import NoqaIndex
+from .noqa import NoqaIndex, split_lines
 from .prefilter import is_relevant
 from .stack import call_with_big_stack
 
@@ -68,6 +68,10 @@ class FileResult:
     seconds: float = 0.0  # time spent on this file (0 when answered from the cache)
     output: Optional[bytes] = None  # standard input (``-``): the source, fixed with --fix, for stdout
     fixes: list[str] = field(default_factory=list)  # the code of each problem fixed, in the order fixed
+    # Job.detail (the language server): by (line, col, code) of a row, where its node ends
+    # (1-based line, 0-based column) and, for a fixable row, what its fix writes
+    ends: dict[tuple[int, int, str], tuple[int, int]] = field(default_factory=dict)
+    fix_titles: dict[tuple[int, int, str], str] = field(default_factory=dict)
 
     @property
     def fixed(self) -> int:
@@ -84,6 +88,8 @@ class Job:
     # (their findings depend on those modules); None when the tree is too large to fingerprint
     depends: Optional[str] = ""
     stdin: bool = False  # read from standard input: never read from nor written to ``path``
+    detail: bool = False  # also where each finding's node ends and what its fix writes (FileResult.ends)
+    only: Optional[tuple[int, int, str]] = None  # fix/diff mode: fix this finding (line, col, code) alone
 
 
 # ------------------------------------------------------------------ one file
@@ -154,10 +160,13 @@ def _plain_rows(findings: Iterable[Finding]) -> list[Row]:
     return [(f.line, f.col, f.code, f.message, False) for f in findings]
 
 
-def _rows(analysis: Analysis, kept: list[Finding], path: str) -> list[Row]:
+def _rows(analysis: Analysis, kept: list[Finding], path: str, result: Optional[FileResult] = None,
+          text: Optional[str] = None) -> list[Row]:
+    """The kept findings as rows, marked fixable; given ``result`` and the file's ``text``
+    (Job.detail), also fills the result's ``ends`` and ``fix_titles``."""
     from .fixes import fixable_codes, fixable_reports
 
-    fixable: set[tuple[int, int, str]] = set()
+    fixable: dict[tuple[int, int, str], str] = {}
     codes = fixable_codes()
     if analysis.module is not None and analysis.model is not None and analysis.framework is not None \
             and any(f.code in codes for f in kept):
@@ -165,10 +174,42 @@ def _rows(analysis: Analysis, kept: list[Finding], path: str) -> list[Row]:
         try:
             ok = fixable_reports(analysis.module, analysis.model, analysis.framework, path, reports)
         except Exception:  # noqa: BLE001 - a fixer bug must not break checking
-            ok = set()
+            ok = {}
         by_report = {id(r): f for r, f in analysis.reports}
-        fixable = {(by_report[i].line, by_report[i].col, by_report[i].code) for i in ok if i in by_report}
+        fixable = {(by_report[i].line, by_report[i].col, by_report[i].code): title
+                   for i, title in ok.items() if i in by_report}
+    if result is not None and text is not None:
+        result.fix_titles = fixable
+        if analysis.module is not None:
+            result.ends = _ends(analysis, kept, text)
     return [(f.line, f.col, f.code, f.message, (f.line, f.col, f.code) in fixable) for f in kept]
+
+
+def _ends(analysis: Analysis, kept: list[Finding], text: str) -> dict[tuple[int, int, str], tuple[int, int]]:
+    """Where each kept finding's node ends, on the finding's own line: the first line of the
+    node's code when the line continues with it (a call, a ``def`` line without its decorators),
+    else the end of the line's code. Editors underline from the finding to there."""
+    assert analysis.module is not None
+    lines = split_lines(text)
+    wanted = {(f.line, f.col, f.code) for f in kept}
+    ends: dict[tuple[int, int, str], tuple[int, int]] = {}
+    for report, f in analysis.reports:
+        key = (f.line, f.col, f.code)
+        if key not in wanted or key in ends or not 0 < f.line <= len(lines):
+            continue
+        rest = lines[f.line - 1][f.col:].rstrip("\r\n")
+        width = len(rest.rstrip())
+        try:
+            code = analysis.module.code_for_node(report.node)
+        except Exception:  # noqa: BLE001 - the span is a nicety: the finding stands without it
+            code = ""
+        for part in code.splitlines():
+            part = part.strip().rstrip(",").rstrip()  # an argument's code holds its comma
+            if part and rest.startswith(part):
+                width = len(part)
+                break
+        ends[key] = (f.line, f.col + width)
+    return ends
 
 
 def process(job: Job, settings: Settings) -> FileResult:
@@ -184,7 +225,9 @@ def process(job: Job, settings: Settings) -> FileResult:
         except OSError as exc:
             result.rows = [io_error_row(exc)]
             return result
-    cache = Cache(Path(settings.cache_dir) if settings.cache_dir and job.depends is not None else None)
+    # a detailed result (the language server's) has more than the cache keeps
+    cache = Cache(Path(settings.cache_dir) if settings.cache_dir and job.depends is not None and not job.detail
+                  else None)
     key = entry_key(content, os.path.realpath(path), settings.fingerprint + (job.depends or ""))
     hit = cache.get(key)
     if hit is not None and (settings.mode == "check" or not any(row[4] for row in hit["findings"])):
@@ -206,7 +249,7 @@ def process(job: Job, settings: Settings) -> FileResult:
         try:
             try:
                 # one budget for the check and its fix rounds
-                fixed_content, text = within(settings.config.file_timeout, _check_and_fix, content, path, settings,
+                fixed_content, text = within(settings.config.file_timeout, _check_and_fix, content, job, settings,
                                              result, analyses)
             except FileTimeout:
                 # in a fixer, or in the fixable test: nothing is written, and what the check of the
@@ -252,7 +295,7 @@ def process(job: Job, settings: Settings) -> FileResult:
     return result
 
 
-def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileResult,
+def _check_and_fix(content: bytes, job: Job, settings: Settings, result: FileResult,
                    analyses: list[Analysis]) -> tuple[Optional[bytes], str]:
     """Check (and in fix/diff mode, fix in memory) one file: the fixed bytes (None when
     nothing was fixed) and the file's text. Fills ``result.rows`` and ``result.fixes``;
@@ -260,6 +303,7 @@ def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileRe
     from .deadline import FileTimeout, stand_down
     from .engine import timed_out
 
+    path = job.path
     analysis, kept, text = _analyze(content, path, settings)
     analyses.append(analysis)
     fixed_content: Optional[bytes] = None
@@ -270,20 +314,25 @@ def _check_and_fix(content: bytes, path: str, settings: Settings, result: FileRe
     if settings.mode != "check" and analysis.module is not None:
         # fixers generate code recursively: deep expressions need the big stack the check had
         new_content, analysis, kept, result.fixes = call_with_big_stack(_fix, content, path, settings, analysis, kept,
-                                                                        analyses)
+                                                                        analyses, job.only)
         if result.fixed:
             fixed_content = new_content
     try:
-        result.rows = _rows(analysis, kept, path)
+        if job.detail:
+            result.rows = _rows(analysis, kept, path, result, text if fixed_content is None else decode(fixed_content))
+        else:
+            result.rows = _rows(analysis, kept, path)
     except FileTimeout:  # every rule ran: the file is checked, only the fixable marks are unknown
         stand_down()
         result.rows = _plain_rows(kept)
     return fixed_content, text
 
 
-def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
-         kept: list[Finding], analyses: list[Analysis]) -> tuple[bytes, Analysis, list[Finding], list[str]]:
+def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis, kept: list[Finding],
+         analyses: list[Analysis], only: Optional[tuple[int, int, str]] = None
+         ) -> tuple[bytes, Analysis, list[Finding], list[str]]:
     """Fix rounds; every analysis made is added to ``analyses`` (released by the caller).
+    ``only``: the (line, col, code) of the one finding to fix, in one round (a quick fix).
 
     A round whose check ran out of time ends the fixing with :class:`FileTimeout`: nothing of
     a half-checked file is written.
@@ -298,6 +347,11 @@ def _fix(content: bytes, path: str, settings: Settings, analysis: Analysis,
         if analysis.module is None or analysis.model is None or analysis.framework is None:
             break
         reports = [r for r in _kept_reports(analysis, kept) if (r.code, r.message) not in done]
+        if only is not None:
+            if fixed:
+                break
+            at = {id(r): (f.line, f.col, f.code) for r, f in analysis.reports}
+            reports = [r for r in reports if at.get(id(r)) == only]
         if not any(r.code in fixable_codes() or r.fix is not None for r in reports):
             break
         outcome = fix_once(analysis.module, analysis.model, analysis.framework, path, reports)

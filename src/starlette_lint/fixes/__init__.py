@@ -446,10 +446,11 @@ def _try_apply(module: cst.Module, plans: list[Plan], filename: str) -> Optional
 
 
 def fixable_reports(module: cst.Module, model: Model, framework: Framework, filename: str,
-                    reports: list[Report]) -> set[int]:
-    """ids of the reports a fix would be applied to (without applying anything)."""
+                    reports: list[Report]) -> dict[int, str]:
+    """The reports a fix would be applied to (without applying anything): id of the report ->
+    what the fix writes (its plan's description, e.g. ``await asyncio.sleep()``)."""
     ctx = FixContext(module, model, framework, filename, reports)
     wanted = [r for r in reports if r.code in fixable_codes() or _generic_fix_ok(r)]
     if not wanted:
-        return set()
-    return {id(r) for r, _ in plan_fixes(ctx, wanted)}
+        return {}
+    return {id(r): plan.description for r, plan in plan_fixes(ctx, wanted)}
