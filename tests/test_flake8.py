@@ -113,6 +113,7 @@ async def home(request):
 app = Starlette(routes=[Route("/", home)], on_startup=[])
 app.add_middleware(GZipMiddleware)
 app.add_middleware(CORSMiddleware, allow_origins=["*"])
+LIMIT = 10  # noqa: STL999
 """
 
 

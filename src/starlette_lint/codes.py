@@ -19,9 +19,10 @@ RULE_CODES = frozenset({
     "STL601", "STL602", "STL603", "STL604", "STL605", "STL606", "STL607", "STL608", "STL609",
     "STL701", "STL702", "STL703",
     "STL801", "STL802", "STL803",
+    "STL901",
 })
 
 # off by default: on only when selected by their exact code (flake8 and the command alike)
 OPT_IN_CODES = frozenset({
-    "STL306", "STL406", "STL501", "STL703",
+    "STL306", "STL406", "STL501", "STL703", "STL901",
 })

@@ -348,12 +348,13 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
         del reports[done:]
         errors.append(_timeout_finding(config))
     if not reports:
-        return Analysis(errors, module, model, framework=framework)
+        return Analysis(errors + _noqa_findings(source, [], rules, errors), module, model, framework=framework)
     try:
         where = model_positions(model, [r.node for r in reports])
     except Exception as exc:  # noqa: BLE001
         return Analysis(errors + [_internal(filename, "positions", exc, debug)], module, model, framework=framework)
     paired = [(r, Finding(*where.get(id(r.node), (1, 0)), r.code, r.message, r.fix)) for r in reports]
+    errors += _noqa_findings(source, [f for _, f in paired], rules, errors)
     kept = peer_suppressed([f for _, f in paired], source)  # `# noqa: RUF006` covers STL108...
     if len(kept) != len(paired):
         keep = {id(f) for f in kept}
@@ -361,6 +362,19 @@ def analyze_module(module: cst.Module, source: str, filename: str, config: Confi
     findings = {f for _, f in paired}
     return Analysis(sorted(findings, key=lambda f: (f.line, f.col, f.code)) + errors, module, model, paired,
                     framework)
+
+
+def _noqa_findings(source: str, findings: list[Finding], rules: list[Rule], errors: list[Finding]) -> list[Finding]:
+    """STL901 (opt-in), when it is among the rules: the ``# noqa: STL...`` codes that are unknown or
+    suppress nothing, judged on every rule's findings before any ``# noqa`` applies."""
+    from .rules.suppression import CODE, unused_noqa
+
+    if not any(rule.code == CODE for rule in rules):
+        return []
+    try:
+        return unused_noqa(source, findings, frozenset(rule.code for rule in rules), complete=not errors)
+    except Exception:  # noqa: BLE001 - a bug here must not cost the file its other findings
+        return []
 
 
 def _reason(exc: BaseException, debug: bool) -> str:

@@ -166,7 +166,7 @@ def sarif_rules() -> list[dict[str, Any]]:
 
 
 _FAMILIES = {"1": "event-loop", "2": "lifespan", "3": "middleware", "4": "exceptions", "5": "security",
-             "6": "requests", "7": "deployment", "8": "migration"}
+             "6": "requests", "7": "deployment", "8": "migration", "9": "suppression"}
 
 
 def _family(code: str) -> str:

@@ -36,6 +36,7 @@ def _load() -> None:
         migration,
         requests,
         security,
+        suppression,
     )
 
     from ..fixes import fixable_codes
