@@ -571,6 +571,22 @@ def test_fixing_standard_input_writes_the_fixed_source_to_stdout(project: Path) 
     assert proc.returncode == 0 and proc.stdout == CLEAN
 
 
+def test_force_exclude_covers_the_stdin_filename(project: Path) -> None:
+    """An editor or hook piping every buffer: ``--force-exclude`` skips the paths a walk skips."""
+    write(project, "pyproject.toml", "[tool.starlette-lint]\nextend-exclude = ['migrations']\n")
+    for name in ("migrations/0001.py", ".venv/lib/x.py"):
+        proc = spawn_cli("check", "-", "--stdin-filename", name, "--force-exclude", cwd=project, stdin=SLEEPY)
+        assert proc.returncode == 0 and proc.stdout == "", (name, proc.stdout)
+        fixed = spawn_cli("check", "-", "--stdin-filename", name, "--force-exclude", "--fix", cwd=project,
+                          stdin=SLEEPY)
+        assert fixed.returncode == 0 and fixed.stdout == SLEEPY  # the source back as it came
+        # without --force-exclude, a named file is checked, as a file named on the command line is
+        plain = spawn_cli("check", "-", "--stdin-filename", name, cwd=project, stdin=SLEEPY)
+        assert reported(plain.stdout) == [(name, 9, "STL101")]
+    proc = spawn_cli("check", "-", "--stdin-filename", "app/main.py", "--force-exclude", cwd=project, stdin=SLEEPY)
+    assert reported(proc.stdout) == [("app/main.py", 9, "STL101")]
+
+
 def test_standard_input_sees_the_project_of_its_filename() -> None:
     """Project mode: the buffer is read with the other modules of the project its filename is in."""
     wiring = ROOT / "tests" / "projects" / "wiring"

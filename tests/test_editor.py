@@ -156,3 +156,13 @@ def test_columns_in_protocol_units(encoding: str, col: int, units: int) -> None:
 def test_fix_titles() -> None:
     assert editor.fix_title("STL101", "await asyncio.sleep()") == "Fix STL101: use await asyncio.sleep()"
     assert editor.fix_title("STL999", "STL999: rule-supplied replacement") == "Fix STL999"
+
+
+def test_files_a_walk_skips_and_installed_packages_get_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.starlette-lint]\nextend-exclude = ['migrations']\n",
+                                             encoding="utf-8")
+    for rel in ("migrations/0001.py", ".venv/lib/app.py", "env/lib/python3.12/site-packages/pkg/app.py"):
+        path = str(tmp_path / rel)
+        assert editor.check(path, APP) == [], rel
+        assert editor.fix(path, APP) is None
+    assert "STL101" in {p.code for p in editor.check(str(tmp_path / "app" / "main.py"), APP)}

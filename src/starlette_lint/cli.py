@@ -25,7 +25,7 @@ from . import config as config_files
 from .cache import DIRNAME, config_fingerprint
 from .config import (DEFAULT, Config, ConfigError, check_codes, from_mapping, load, parse_timeout, project_config,
                      targeting)
-from .discovery import PathError, iter_files
+from .discovery import PathError, excluded_file, iter_files
 from .output import FORMATS, PSEUDO_RULES, Item, render
 from .runner import FileResult, Job, Settings, run
 
@@ -287,7 +287,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         if len(paths) > 1:
             raise UsageError("- (standard input) is checked alone: name no other path")
         paths = []
-        jobs_in.append(_stdin_job(args, settings, index, cwd, mode))
+        job = _stdin_job(args, settings, index, cwd, mode)
+        config = settings[job.settings].config
+        if args.force_exclude and args.stdin_filename and \
+                excluded_file(args.stdin_filename, [*config.extend_exclude, *args.exclude], config.root):
+            # as the file would be skipped in a walk: nothing to report, the source back as it came
+            if mode == "fix":
+                sys.stdout.buffer.write(job.content or b"")
+            return 0
+        jobs_in.append(job)
     elif args.stdin_filename:
         raise UsageError("--stdin-filename goes with - (read the file from standard input)")
     for arg in paths:

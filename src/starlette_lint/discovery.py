@@ -223,6 +223,14 @@ def iter_files(
         yield from _walk(path, cwd, excluded, respect_gitignore, warn, seen)
 
 
+def excluded_file(path: str, patterns: Iterable[str], root: Optional[str] = None) -> bool:
+    """Would a walk skip the file ``path`` (the default excludes and ``patterns``, matched on its
+    path below ``root``, else below the working directory)? For a file that is not walked to:
+    standard input with ``--force-exclude``, a buffer in an editor."""
+    base = Path(root) if root else Path.cwd()
+    return _excluded_path(Excluder(patterns, base), display_path(Path(os.path.abspath(path)), base))
+
+
 def _excluded_path(excluded: Excluder, shown: str) -> bool:
     parts = Path(shown).parts
     for i in range(len(parts)):

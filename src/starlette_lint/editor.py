@@ -28,6 +28,7 @@ from typing import Optional, Union
 
 from .cache import config_fingerprint, store_directory
 from .config import ConfigError, load, targeting
+from .discovery import excluded_file
 from .runner import INTERNAL, Job, Settings, decode, process
 
 FIX_ALL_TITLE = "Fix all safe starlette-lint problems"
@@ -73,6 +74,15 @@ def settings_for(path: str, mode: str = "check") -> Union[Settings, str]:
     return Settings(config, config_fingerprint(config), None, mode, index_dir=index_dir)
 
 
+def skipped(path: str, settings: Settings) -> bool:
+    """A file the command's walk would skip (``extend-exclude``, ``.venv``, ``build``...), or an
+    installed package's module (a definition the editor opened): not checked in an editor."""
+    parts = os.path.abspath(path).replace(os.sep, "/").split("/")
+    if "site-packages" in parts or "dist-packages" in parts:
+        return True
+    return excluded_file(path, settings.config.extend_exclude, settings.config.root)
+
+
 def encode(text: str) -> bytes:
     """The bytes of a buffer as its file would be saved: in the encoding its coding cookie
     declares (UTF-8 without one); UTF-8 when the text does not fit that encoding."""
@@ -94,6 +104,8 @@ def check(path: str, text: str, settings: Optional[Union[Settings, str]] = None)
     settings = settings_for(path) if settings is None else settings
     if isinstance(settings, str):
         return [Problem(0, 0, 0, 0, INTERNAL, settings)]
+    if skipped(path, settings):
+        return []
     result = process(Job(path, 0, encode(text), stdin=True, detail=True), replace(settings, mode="check"))
     lines = _LINE.findall(text)
     problems = []
@@ -119,7 +131,7 @@ def fix(path: str, text: str, only: Optional[tuple[int, int, str]] = None,
     """The buffer fixed as ``check - --fix`` fixes it, or (``only``: a :attr:`Problem.key`)
     with that one problem fixed; None when nothing changes."""
     settings = settings_for(path) if settings is None else settings
-    if isinstance(settings, str):
+    if isinstance(settings, str) or skipped(path, settings):
         return None
     content = encode(text)
     result = process(Job(path, 0, content, stdin=True, only=only), replace(settings, mode="diff"))
