@@ -43,6 +43,19 @@ sys.exit(main(['server']))
 """
 
 
+# a server whose STL201 rule takes a minute on every buffer
+_SLOW_SERVER = FLAKE8_CORE_BOOT + """
+import time
+from starlette_lint.rules import get_rule
+def crawl(self, model, fw):
+    time.sleep(60)
+    yield from ()
+type(get_rule('STL201')).check = crawl
+from starlette_lint.cli import main
+sys.exit(main(['server']))
+"""
+
+
 class Client(LanguageClient):
     """A client that keeps what the server publishes, per document, newest last."""
 
@@ -179,6 +192,10 @@ def command_fixed(cwd: Path, path: Path, text: str) -> str:
 
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
+
+
+SLEEPY = ("import time\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\n"
+          "async def home():\n    time.sleep(1)\n    return {}\n")
 
 
 @pytest.fixture
@@ -368,3 +385,87 @@ def test_server_without_pygls_says_how_to_install(tmp_path: Path) -> None:
     proc = spawn_cli("server", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}, stdin="")
     assert proc.returncode == 2
     assert "pip install 'starlette-lint[server]'" in proc.stderr
+
+
+def test_a_path_with_spaces_is_checked(tmp_path: Path) -> None:
+    """Editors send ``file:///my%20project/app.py``; pygls keeps the buffer by the unquoted URI."""
+    app = tmp_path / "my project" / "app.py"
+    app.parent.mkdir()
+    app.write_text(SLEEPY, encoding="utf-8")
+
+    async def session() -> None:
+        client, _ = await started(tmp_path)
+        uri = opened(client, app)
+        assert "%20" in uri
+        assert "STL101" in {str(d.code) for d in (await client.diagnostics(uri, 1)).diagnostics}
+        assert await stopped(client) == 0
+
+    run(session())
+
+
+def test_a_stale_quick_fix_fixes_nothing_and_fix_all_is_offered_while_checking(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    text = SLEEPY.replace("    time.sleep(1)\n", "    time.sleep(1)\n    time.sleep(2)\n")
+    app.write_text(text, encoding="utf-8")
+
+    async def session() -> None:
+        client, _ = await started(tmp_path)
+        uri = opened(client, app)
+        diagnostics = (await client.diagnostics(uri, 1)).diagnostics
+        first = [d for d in diagnostics if d.code == "STL101"][:1]
+        quick = (await actions(client, uri, first))[0]
+        assert quick.title.startswith("Fix STL101")
+        # a line above is deleted before the editor resolves the action: the finding moved
+        shorter = text.replace("\n\napp = FastAPI()", "\napp = FastAPI()")
+        changed(client, uri, shorter, 2)
+        stale = await resolved(client, quick)
+        assert stale.edit is None
+        # fix on save, asked right after the change, before its check is done
+        all_now = await actions(client, uri, [], only=["source.fixAll"])
+        assert [a.title for a in all_now] == [editor.FIX_ALL_TITLE]
+        fixed = applied(shorter, await resolved(client, all_now[0]), uri)
+        assert fixed == command_fixed(tmp_path, app, shorter)
+        assert await stopped(client) == 0
+
+    run(session())
+
+
+def test_exit_without_shutdown_is_status_1_and_exit_does_not_wait_for_an_analysis(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(SLEEPY, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.starlette-lint]\nfile-timeout = 0\n", encoding="utf-8")
+
+    async def session() -> None:
+        client, _ = await started(tmp_path, "-I", "-c", _SLOW_SERVER)
+        opened(client, app)
+        await asyncio.sleep(1.0)  # the minute-long analysis is under way
+        assert await asyncio.wait_for(client.shutdown_async(None), WAIT) is None
+        client.exit(None)
+        server = client._server
+        assert server is not None
+        assert await asyncio.wait_for(server.wait(), 20) == 0  # not a minute
+        await client.stop()
+        quitter, _ = await started(tmp_path)
+        quitter.exit(None)  # the editor went away without asking
+        assert quitter._server is not None
+        assert await asyncio.wait_for(quitter._server.wait(), WAIT) == 1
+        await quitter.stop()
+
+    run(session())
+
+
+def test_the_server_does_not_log_the_protocol(shop: Path) -> None:
+    """pygls logs every message it sends at INFO; a client that never reads stderr would block
+    the server once the pipe is full. The server's stderr stays quiet."""
+    main = shop / "shop" / "main.py"
+
+    async def session() -> bytes:
+        client, _ = await started(shop)
+        uri = opened(client, main)
+        await client.diagnostics(uri, 1)
+        server = client._server
+        assert server is not None and server.stderr is not None
+        assert await stopped(client) == 0
+        return await server.stderr.read()
+
+    assert b"Sending" not in run(session())

@@ -22,11 +22,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import queue
 import sys
+import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -43,6 +46,42 @@ _WATCHED = ("**/pyproject.toml", "**/setup.cfg", "**/setup.py", "**/requirements
             "**/*.py")
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_SCHEMES = ("file:", "untitled:")  # buffers checked: files, and new files not saved yet
+
+
+class Worker:
+    """One daemon thread that runs the analyses, one at a time, in the order asked.
+
+    Not a ``ThreadPoolExecutor``: the interpreter joins those at exit, so an exit during an
+    analysis would wait for it (up to the file-timeout). A daemon thread ends with the process.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Optional[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]] = \
+            queue.SimpleQueue()
+        threading.Thread(target=self._run, name="starlette-lint", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            future, fn, args = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                future.set_exception(exc)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        future: Future[T] = Future()
+        self._jobs.put((future, fn, args))
+        return await asyncio.wrap_future(future)
+
+    def stop(self) -> None:
+        self._jobs.put(None)
 
 
 @dataclass
@@ -63,7 +102,7 @@ class StarletteLintServer(LanguageServer):
         self.documents: dict[str, Document] = {}
         # one analysis at a time: the configuration and project memos are shared, and a
         # second file analysed in parallel would only slow the first
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="starlette-lint")
+        self.worker = Worker()
 
     # ------------------------------------------------------------------ buffers
     def path_of(self, uri: str) -> str:
@@ -74,9 +113,18 @@ class StarletteLintServer(LanguageServer):
         return path
 
     def encoding(self) -> str:
-        return str(self.workspace.position_codec.encoding or "utf-16").lower()
+        """The position encoding agreed with the editor: ``utf-16`` (the default), ``utf-8`` or ``utf-32``."""
+        chosen = self.workspace.position_codec.encoding
+        return str(getattr(chosen, "value", chosen) or "utf-16").lower()
+
+    def buffer(self, uri: str) -> Optional[tuple[str, Optional[int]]]:
+        """The text and version of an open buffer (pygls keeps them by unquoted URI); None once closed."""
+        document = self.workspace.text_documents.get(unquote(uri))
+        return (document.source, document.version) if document is not None else None
 
     def schedule(self, uri: str, delay: float) -> None:
+        if not uri.startswith(_SCHEMES):
+            return  # a notebook cell, a diff view, a remote file: not a module we can place
         doc = self.documents.get(uri)
         if doc is None:
             doc = self.documents[uri] = Document(uri, self.path_of(uri))
@@ -87,13 +135,12 @@ class StarletteLintServer(LanguageServer):
     async def _check_later(self, doc: Document, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        text_document = self.workspace.get_text_document(doc.uri)
-        text, version = text_document.source, text_document.version
-        loop = asyncio.get_running_loop()
-        problems = await loop.run_in_executor(self.worker, self.check, doc.path, text)
-        current = self.workspace.text_documents.get(doc.uri)
-        if self.documents.get(doc.uri) is not doc or current is None or current.version != version \
-                or current.source != text:
+        opened = self.buffer(doc.uri)
+        if opened is None:
+            return
+        text, version = opened
+        problems = await self.worker.run(self.check, doc.path, text)
+        if self.documents.get(doc.uri) is not doc or self.buffer(doc.uri) != (text, version):
             return  # closed or changed meanwhile: the newer check publishes
         doc.problems, doc.text, doc.version = problems, text, version
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
@@ -148,10 +195,12 @@ class StarletteLintServer(LanguageServer):
                            end=types.Position(line=end_line, character=lines.to_units(end_line, end_col)))
 
     # ------------------------------------------------------------------ code actions
-    def current(self, uri: str) -> tuple[Optional[Document], str]:
+    def current(self, uri: str) -> tuple[Optional[Document], str, Optional[int]]:
         doc = self.documents.get(uri)
-        text = self.workspace.get_text_document(uri).source if doc is not None else ""
-        return doc, text
+        opened = self.buffer(uri) if doc is not None else None
+        if doc is None or opened is None:
+            return None, "", None
+        return doc, opened[0], opened[1]
 
     def problem_of(self, doc: Document, diagnostic: types.Diagnostic) -> Optional[Problem]:
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
@@ -187,19 +236,22 @@ class StarletteLintServer(LanguageServer):
         """Fill in a fix's edit, from the buffer as it is now."""
         data = action.data if isinstance(action.data, dict) else {}
         uri = data.get("uri")
-        if not isinstance(uri, str) or uri not in self.documents or action.edit is not None:
+        if not isinstance(uri, str) or action.edit is not None:
             return action
-        text = self.workspace.get_text_document(uri).source
+        doc, text, version = self.current(uri)
+        if doc is None:
+            return action
         key = data.get("key")
         only = (int(key[0]), int(key[1]), str(key[2])) if isinstance(key, list) and len(key) == 3 else None
-        loop = asyncio.get_running_loop()
-        new = await loop.run_in_executor(self.worker, self.fixed_text, uri, text, only)
+        if only is not None and data.get("version") != version:
+            return action  # the buffer changed since: that finding may be elsewhere now, or gone
+        new = await self.worker.run(self.fixed_text, uri, text, only)
         action.edit = self.workspace_edit(uri, text, new)
         return action
 
     async def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
-        doc, text = self.current(uri)
+        doc, text, version = self.current(uri)
         if doc is None:
             return []
         only = params.context.only
@@ -216,7 +268,7 @@ class StarletteLintServer(LanguageServer):
                 if problem.fix is not None:
                     action = types.CodeAction(title=problem.fix, kind=types.CodeActionKind.QuickFix,
                                               diagnostics=[diagnostic], is_preferred=True,
-                                              data={"uri": uri, "key": list(problem.key)})
+                                              data={"uri": uri, "key": list(problem.key), "version": version})
                     actions.append(action if lazy else await self.resolve(action))
                 if problem.code.startswith("STL") and problem.code != INTERNAL:
                     suppressed = editor.suppress(text, problem)
@@ -226,7 +278,9 @@ class StarletteLintServer(LanguageServer):
                             title=f"Suppress {problem.code} on this line (# noqa: {problem.code})",
                             kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic], edit=edit))
         wants_all = not only or any(FIX_ALL_KIND.startswith(k) for k in only)
-        if wants_all and text == doc.text and any(p.fix is not None for p in doc.problems):
+        # offered too while the buffer is being checked (fix on save comes right after typing):
+        # the edit is made from the buffer as it is when asked, and is empty when nothing is fixable
+        if wants_all and (text != doc.text or any(p.fix is not None for p in doc.problems)):
             action = types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data={"uri": uri, "key": None})
             actions.append(action if lazy else await self.resolve(action))
         return actions
@@ -313,13 +367,22 @@ def build() -> StarletteLintServer:
         for doc in ls.documents.values():
             if doc.pending is not None:
                 doc.pending.cancel()
-        ls.worker.shutdown(wait=False, cancel_futures=True)
+        ls.worker.stop()
 
     return server
 
 
 def main() -> int:
-    """Serve over stdio until the editor says exit."""
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="starlette-lint server: %(message)s")
-    build().start_io()
-    return 0
+    """Serve over stdio until the editor says exit: 0 after a shutdown request, else 1 (the protocol's)."""
+    # our own messages on stderr (editors show them in their LSP log); pygls's only when they are
+    # warnings: at INFO it logs every message it sends, and a client that never reads stderr
+    # would block the server once the pipe is full
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("starlette-lint server: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    server = build()
+    server.start_io()
+    return 0 if getattr(server.protocol, "_shutdown", False) else 1
