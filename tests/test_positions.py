@@ -28,7 +28,9 @@ def test_statement_positions_match_full_replay(path):
     text = path.read_text(encoding="utf-8")
     module, nodes = _all_reported_nodes(text, str(path), fixture_config(text))
     if module is None or not nodes:
-        assert not parse_markers(text)[0], "the markers expect findings: the fixture must be analysed as they say"
+        # (STL901 points at a comment, found by the tokenizer: it has no node to position)
+        expected = [e for e in parse_markers(text)[0] if e.code != "STL901"]
+        assert not expected, "the markers expect findings: the fixture must be analysed as they say"
         pytest.skip("no findings")
     full = _replay(module, module, {id(n): n for n in nodes}, 1)
     fast = positions(module, nodes, ast.parse(text))
