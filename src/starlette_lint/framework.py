@@ -268,6 +268,13 @@ class Elsewhere(Protocol):
         ``<local>.name`` is this module's own function. None when it is not a project function
         this index can read."""
 
+    def annotation(self, qualname: str) -> Optional[str]:
+        """What a name imported from another module, used in a parameter's annotation, is:
+        ``"type"`` (a project class, or an ``Annotated[...]`` alias with plain metadata),
+        ``"depends"`` (an alias whose metadata may take request values by name: ``SessionDep =
+        Annotated[Session, Depends(get_session)]``), ``"outside"`` (not of this project), or
+        None when unknown."""
+
 
 @dataclass(frozen=True)
 class ForeignHandler:
@@ -341,6 +348,9 @@ class _Nowhere:
         return []
 
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
+        return None
+
+    def annotation(self, qualname: str) -> Optional[str]:
         return None
 
 

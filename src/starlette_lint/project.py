@@ -107,6 +107,9 @@ class ModuleSummary:
     package: str = ""  # what relative imports start from
     defined: set[str] = field(default_factory=set)  # module-level definitions, known before they are read
     prefixes: dict[str, str] = field(default_factory=dict)  # ``router = APIRouter(prefix="/items")``: router -> prefix
+    # ``SessionDep = Annotated[Session, Depends(get_session)]``: name -> whether its metadata may take
+    # request values by name (a dependency, an ``alias=``, a call we do not know)
+    annotated: dict[str, bool] = field(default_factory=dict)
     # bodies=False: the source, split on line ends, for bodies read one function at a time on demand
     lines: Optional[list[str]] = field(default=None, repr=False)
 
@@ -256,6 +259,11 @@ def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Opt
                 for t in item.targets if isinstance(item, ast.Assign) else [item.target]:
                     if isinstance(t, ast.Name):
                         _bind_attr(cls, t.id, value)
+    elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Subscript) \
+            and (_dotted(stmt.value.value) or "").rpartition(".")[2] == "Annotated":
+        for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+            if isinstance(t, ast.Name):
+                summary.annotated[t.id] = _may_take_values(stmt.value)
     elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         called = _dotted(stmt.value.func)
@@ -274,6 +282,22 @@ def _top_level(summary: ModuleSummary, stmt: ast.stmt, bases: dict[str, list[Opt
         # ``if TYPE_CHECKING:`` / ``try: ... except ImportError:`` blocks at module level
         for inner in [*stmt.body, *getattr(stmt, "orelse", ()), *getattr(stmt, "finalbody", ())]:
             _top_level(summary, inner, bases, bodies)
+
+
+# the metadata calls of an ``Annotated[...]`` alias that take no request value by a name of their own
+_PLAIN_METADATA = frozenset({"Path", "Query", "Body", "Header", "Cookie", "Form", "File", "Field",
+                             "StringConstraints", "Strict", "Gt", "Ge", "Lt", "Le", "MinLen", "MaxLen"})
+
+
+def _may_take_values(value: ast.Subscript) -> bool:
+    """An ``Annotated[...]`` alias whose metadata may take request values by name: a dependency
+    (``Depends``, ``Security``), an ``alias=``, or a call that is not plain metadata."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call):
+            name = (_dotted(node.func) or "").rpartition(".")[2]
+            if name not in _PLAIN_METADATA or any(k.arg in ("alias", "validation_alias") for k in node.keywords):
+                return True
+    return False
 
 
 def read_body(summary: ModuleSummary, fn: FunctionSummary) -> None:
@@ -1387,6 +1411,24 @@ class ProjectIndex:
             self._setups[key] = found
         return found
 
+    def annotation(self, qualname: str) -> Optional[str]:
+        """What a name used in a parameter's annotation is: ``"type"`` (a project class, or an
+        ``Annotated[...]`` alias with plain metadata), ``"depends"`` (an alias whose metadata may
+        take request values by name), ``"outside"`` (not a definition of this project); None
+        when it is some other project name."""
+        found, inside = self._lead(qualname)
+        if not inside or found is None:
+            return "outside" if found is not None else None
+        module, _, local = found.rpartition(".")
+        summary = self.module(module) if module else None
+        if summary is None:
+            return None
+        if local in summary.classes:
+            return "type"
+        if local in summary.annotated:
+            return "depends" if summary.annotated[local] else "type"
+        return None
+
     def project_class(self, qualname: str) -> bool:
         """``qualname`` names a class defined in the project."""
         found = self.resolve(qualname)
@@ -1645,7 +1687,7 @@ def _to_json(summary: ModuleSummary, key: str) -> dict[str, object]:
     return {
         "key": key, "name": summary.name, "package": summary.package, "is_package": summary.is_package,
         "parse_error": summary.parse_error, "imports": summary.imports, "assigned": summary.assigned,
-        "defined": sorted(summary.defined), "prefixes": summary.prefixes,
+        "defined": sorted(summary.defined), "prefixes": summary.prefixes, "annotated": summary.annotated,
         "functions": {k: [f.qualname, f.is_async, f.line, f.decorated, f.end, f.indented]
                       for k, f in summary.functions.items()},
         "classes": {k: [c.qualname, c.bases, c.line, c.unresolved_bases, c.attrs, c.decorated]
@@ -1660,7 +1702,7 @@ def _from_json(data: Any, key: str, path: str) -> Optional[ModuleSummary]:
     summary = ModuleSummary(str(data["name"]), path, bool(data["is_package"]), dict(data["imports"]),
                             parse_error=data["parse_error"], package=str(data["package"]),
                             assigned=dict(data["assigned"]), defined=set(data["defined"]),
-                            prefixes=dict(data["prefixes"]))
+                            prefixes=dict(data["prefixes"]), annotated=dict(data["annotated"]))
     for local, (qualname, is_async, line, decorated, end, indented) in data["functions"].items():
         summary.functions[local] = FunctionSummary(qualname, bool(is_async), int(line), decorated=bool(decorated),
                                                    module=summary.name, end=int(end), indented=bool(indented),
@@ -1725,6 +1767,10 @@ class ProjectView:
     def instance_kind(self, qualname: str) -> Optional[N.AppKind]:
         absolute = self.absolute(qualname)
         return self.index.instance_kind(absolute) if absolute is not None else None
+
+    def annotation(self, qualname: str) -> Optional[str]:
+        absolute = self.absolute(qualname)
+        return self.index.annotation(absolute) if absolute is not None else None
 
     def route_prefixes(self, qualname: str) -> list[str]:
         """:meth:`ProjectIndex.route_prefixes`; ``<local>.router`` names this module's own."""
@@ -1796,6 +1842,9 @@ class _Deferred:
 
     def instance_kind(self, qualname: str) -> Optional[N.AppKind]:
         return self._ask(lambda view: view.instance_kind(qualname), None)
+
+    def annotation(self, qualname: str) -> Optional[str]:
+        return self._ask(lambda view: view.annotation(qualname), None)
 
     def route_prefixes(self, qualname: str) -> list[str]:
         return self._ask(lambda view: view.route_prefixes(qualname), [])

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from .conftest import STARLETTE_1, TestClient, fastapi, requires_fastapi
+from .conftest import FASTAPI_VERSION, STARLETTE_1, TestClient, fastapi, requires_fastapi
 
 unawaited = pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 unraisable = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -466,3 +466,89 @@ def test_stl609_good_form_body_in_dispatch_is_replayed():
     resp = TestClient(app).post("/", content=b"hello")
     assert resp.text == "endpoint got b'hello'"
 
+
+
+# --------------------------------------------------------------------------- STL610
+
+
+@requires_fastapi
+def test_stl610_path_value_no_parameter_takes_is_dropped():
+    """``{item_id}`` with no parameter ``item_id``: the route matches and the value never arrives."""
+    app = fastapi.FastAPI()
+    seen = []
+
+    @app.get("/items/{item_id}")
+    async def read_item(q: str = "x"):
+        seen.append(q)
+        return {"q": q}
+
+    client = TestClient(app)
+    assert [client.get(f"/items/{n}").json() for n in (5, 6)] == [{"q": "x"}, {"q": "x"}]
+    assert seen == ["x", "x"]  # nothing told 5 from 6
+
+
+@requires_fastapi
+def test_stl610_taken_by_a_parameter_or_a_dependency_arrives():
+    app = fastapi.FastAPI()
+
+    def owner(owner_id: int):
+        return owner_id
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int):
+        return {"item": item_id}
+
+    @app.get("/owners/{owner_id}")
+    async def read_owner(o: int = fastapi.Depends(owner)):
+        return {"owner": o}
+
+    @app.get("/books/{book_id}")
+    async def read_book(b: int = fastapi.Path(alias="book_id")):
+        return {"book": b}
+
+    client = TestClient(app)
+    assert client.get("/items/5").json() == {"item": 5}
+    assert client.get("/owners/7").json() == {"owner": 7}
+    assert client.get("/books/9").json() == {"book": 9}
+
+
+@requires_fastapi
+@pytest.mark.skipif(fastapi is not None and FASTAPI_VERSION < (0, 105), reason="FastAPI 0.105 takes the last marker")
+def test_stl610_only_the_last_fastapi_marker_of_annotated_counts():
+    """Two FastAPI markers in ``Annotated``: the last one is used (before 0.105, an AssertionError at
+    startup), so a dependency that takes the value but comes first never runs."""
+    from typing import Annotated
+
+    app = fastapi.FastAPI()
+    ran = []
+
+    def lorem(lorem: str = "unused"):
+        return lorem
+
+    def owner(owner_id: int):
+        ran.append(owner_id)
+        return owner_id
+
+    async def read_owner(o):
+        return {"owner": o}
+
+    # (this module's annotations are strings: FastAPI could not evaluate one naming these locals)
+    read_owner.__annotations__["o"] = Annotated[str, fastapi.Depends(owner), fastapi.Depends(lorem)]
+    app.get("/owners/{owner_id}")(read_owner)
+
+    assert TestClient(app).get("/owners/7").json() == {"owner": "unused"}
+    assert ran == []  # the dependency that takes {owner_id} never ran
+
+
+@requires_fastapi
+def test_stl610_positional_only_path_parameters_are_a_500():
+    app = fastapi.FastAPI()
+
+    @app.get("/books/{author}/{title}")
+    async def read_book(author: str, title: str, /):
+        return {"author": author}
+
+    response = TestClient(app, raise_server_exceptions=False).get("/books/x/y")
+    assert response.status_code == 500
+    with pytest.raises(TypeError):
+        TestClient(app).get("/books/x/y")

@@ -13,7 +13,8 @@ guessed at (:func:`request_params` is the one place that decides).
 from __future__ import annotations
 
 import re
-from typing import Collection, Iterable, Iterator, Mapping, Optional, cast
+import sys
+from typing import Collection, Iterable, Iterator, Literal, Mapping, Optional, Union, cast
 
 import libcst as cst
 
@@ -22,6 +23,7 @@ from ..analysis.flow import BodyIndex, flow, suite_statements
 from ..analysis.request_objects import HTTP_KINDS, RequestKind, asgi_params, request_kind, request_params
 from ..finding import Report
 from ..framework import (
+    NOWHERE,
     ENDPOINT,
     ENDPOINT_METHOD,
     EXCEPTION_HANDLER,
@@ -41,6 +43,7 @@ from ..model import (
     dotted_name,
     iter_children,
     keyword,
+    positional,
     string_value,
     walk,
 )
@@ -1150,3 +1153,302 @@ def _replaces_receive(fn: Function, req: str) -> bool:
                         and tgt.attr.value in ("_receive", "receive")):
                     return True
     return False
+
+
+# --------------------------------------------------------------------------- STL610
+_ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
+_DEPTH = 8  # dependencies followed, nested
+
+
+# annotations from these packages are types, never aliases that carry a dependency
+_TYPE_PACKAGES = frozenset({"builtins", "typing_extensions", "pydantic", "pydantic_core", "annotated_types",
+                            "fastapi", "starlette", "sqlalchemy", "sqlmodel"})
+_CONSTANTS = frozenset({"None", "True", "False", "Ellipsis"})
+
+
+def _annotated_parts(fw: Framework, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0
+                     ) -> Optional[tuple[Optional[cst.BaseExpression], list[cst.BaseExpression]]]:
+    """An annotation's type and its ``Annotated[...]`` metadata, through this module's aliases
+    (``ItemId = Annotated[int, Path(...)]``); None when it may take request values out of
+    sight: a string annotation, or a name that may be an alias carrying a dependency (one
+    imported from the project, unless the project index says it is a class or a plain alias)."""
+    model = fw.model
+    if expr is None:
+        return None, []
+    alias = _local_alias(fw, expr, scope) if depth < 4 else None
+    if alias is not None:
+        return _annotated_parts(fw, alias[0], alias[1], depth + 1)
+    if isinstance(expr, cst.Subscript) and model.qualname(expr.value, scope) in _ANNOTATED:
+        items = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
+        kind = items[0] if items else None
+        return (kind, items[1:]) if kind is None or _plain_type(fw, kind, scope, depth) else None
+    return (expr, []) if _plain_type(fw, expr, scope, depth) else None
+
+
+def _local_alias(fw: Framework, expr: cst.BaseExpression, scope: Scope
+                 ) -> Optional[tuple[cst.Subscript, Scope]]:
+    """The ``Annotated[...]`` (or other subscript) a name of this module is bound to, once."""
+    if not isinstance(expr, cst.Name) or fw.model.resolve_class(expr, scope) is not None:
+        return None
+    found = fw.model.value_of(expr, scope)
+    if found is None or not isinstance(found[0], cst.Subscript):
+        return None
+    return found[0], found[1]
+
+
+def _plain_type(fw: Framework, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
+    """Every name in a type expression is a type that takes nothing from the request by itself:
+    a class of this module, or a name from the standard library, builtins, typing, pydantic, the
+    framework or (project mode) a project class or plain alias, or any package outside the project."""
+    model = fw.model
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return False  # a forward reference we do not read
+        if isinstance(node, cst.Name) and node.value in _CONSTANTS:
+            continue
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            if model.resolve_class(node, scope) is not None:
+                continue
+            alias = _local_alias(fw, node, scope) if depth < 4 else None
+            if alias is not None:  # ``Optional[ItemId]``: plain only when its metadata takes nothing
+                parts = _annotated_parts(fw, alias[0], alias[1], depth + 1)
+                if parts is None or any(isinstance(m, cst.Call) and (
+                        model.qualname(m.func, alias[1]) in N.DEPENDS or _aliases(m)) for m in parts[1]):
+                    return False
+                continue
+            q = model.qualname(node, scope)
+            if q is None or q.startswith(LOCAL):
+                return False
+            top = q.split(".")[0]
+            if top and (top in sys.stdlib_module_names or top in _TYPE_PACKAGES):
+                continue
+            if fw.elsewhere is NOWHERE or fw.elsewhere.annotation(q) not in ("type", "outside"):
+                return False
+            continue
+        stack.extend(iter_children(node))
+    return True
+
+
+def _aliases(call: cst.Call) -> set[str]:
+    """``alias="x"`` (or ``validation_alias``) of a ``Path(...)``/``Query(...)``-like call."""
+    out = set()
+    for name in ("alias", "validation_alias"):
+        arg = keyword(call, name)
+        value = string_value(arg.value) if arg is not None else None
+        if value is not None:
+            out.add(value)
+    return out
+
+
+def _taken(fw: Framework, fn: Function, seen: set[int], depth: int = 0) -> Optional[set[str]]:
+    """The request values a function FastAPI calls can take by name: its parameters, their
+    aliases and those of the dependencies it declares, followed in this module; None when that
+    cannot be known (``*args``/``**kwargs``, a request object, a dependency from elsewhere)."""
+    model = fw.model
+    if id(fn) in seen:
+        return set()
+    if depth > _DEPTH:
+        return None
+    seen.add(id(fn))
+    if request_params(fw, fn):
+        return None  # it may read request.path_params itself
+    params = fn.params
+    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+        return None
+    out: set[str] = set()
+    for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        name = p.name.value
+        if fn.klass is not None and name in ("self", "cls") and p is (params.posonly_params or params.params)[0]:
+            continue
+        if not any(p is q for q in params.posonly_params):
+            out.add(name)  # FastAPI passes values by keyword: a positional-only parameter takes none
+        parts = _annotated_parts(fw, p.annotation.annotation if p.annotation is not None else None, fn.outer)
+        marker = _marker(fw, parts[1], p.default, fn.outer) if parts is not None else None
+        if parts is None or marker is False:
+            return None
+        for item in parts[1]:
+            if isinstance(item, cst.Call):
+                out |= _aliases(item)  # an alias= anywhere in the metadata: taken (FieldInfo counted before 0.105)
+        if marker is None:
+            continue
+        out |= _aliases(marker)
+        if model.qualname(marker.func, fn.outer) not in N.DEPENDS:
+            continue
+        dep = positional(marker, 0) or keyword(marker, "dependency")
+        target = dep.value if dep is not None else parts[0]  # Depends(): the annotated class
+        if target is None:
+            return None
+        more = _dependency_takes(fw, target, fn.outer, seen, depth + 1)
+        if more is None:
+            return None
+        out |= more
+    return out
+
+
+def _marker(fw: Framework, metadata: list[cst.BaseExpression], default: Optional[cst.BaseExpression],
+            scope: Scope) -> Union[cst.Call, None, Literal[False]]:
+    """The call FastAPI reads a parameter's source from, as it picks it: the last ``fastapi``
+    call (``Depends``, ``Path``, ``Query``...) in the ``Annotated`` metadata (FastAPI 0.105 and
+    later; earlier releases refuse two at startup), else the default value's; None when there is
+    none; False when a call we do not know might build one (a helper returning ``Depends(...)``)."""
+    model = fw.model
+    specific = []
+    for item in metadata:
+        if not isinstance(item, cst.Call):
+            continue
+        q = model.qualname(item.func, scope)
+        if q is None or not q.startswith(("fastapi.", "pydantic.", "annotated_types.")):
+            return False
+        if q.startswith("fastapi."):
+            specific.append(item)
+    if len(specific) > 1 and not model.target.at_least("fastapi", (0, 105)):
+        return False  # an AssertionError at startup before 0.105: not this rule's problem
+    if specific:
+        return specific[-1]
+    if isinstance(default, cst.Name):
+        found = model.value_of(default, scope)  # ``OwnerDep = Depends(get_owner)``
+        default = found[0] if found is not None and isinstance(found[0], cst.Call) else default
+    if not isinstance(default, cst.Call):
+        return None
+    q = model.qualname(default.func, scope)
+    if q is not None and q.startswith(("fastapi.", "pydantic.")):
+        return default
+    if q is not None and not q.startswith(LOCAL) and q.split(".")[0] in sys.stdlib_module_names:
+        return None  # a plain default (``datetime.now()``)
+    return False
+
+
+def _dependency_takes(fw: Framework, expr: cst.BaseExpression, scope: Scope, seen: set[int],
+                      depth: int) -> Optional[set[str]]:
+    """What a dependency (a function or a class of this module) takes; None when unknown."""
+    model = fw.model
+    fn = model.resolve_function(expr, scope)
+    if fn is not None:
+        return _taken(fw, fn, seen, depth)
+    cls = model.resolve_class(expr, scope)
+    if cls is None:
+        return None
+    init = cls.methods.get("__init__")
+    if init is not None:
+        return _taken(fw, init, seen, depth)
+    if any(not (base in ("builtins.object", "object") or base.startswith("pydantic.")) for base in cls.bases):
+        return None  # fields or an __init__ inherited from a class we do not read
+    out = set()
+    for stmt in cls.node.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    out.add(small.target.value)
+    return out
+
+
+def _route_dependencies(fw: Framework, route: Route) -> Optional[set[str]]:
+    """What the ``dependencies=[...]`` of the decorator take; None when one is unknown."""
+    arg = keyword(route.node, "dependencies")
+    if arg is None:
+        return set()
+    scope = route.function.outer if route.function is not None else fw.model.scope
+    value = fw.model.constant(arg.value, scope) or arg.value
+    if not isinstance(value, (cst.List, cst.Tuple)):
+        return None
+    out: set[str] = set()
+    for element in value.elements:
+        call = element.value
+        if not isinstance(call, cst.Call) or fw.model.qualname(call.func, scope) not in N.DEPENDS:
+            return None
+        dep = positional(call, 0) or keyword(call, "dependency")
+        more = _dependency_takes(fw, dep.value, scope, set(), 1) if dep is not None else None
+        if more is None:
+            return None
+        out |= more
+    return out
+
+
+def _router_has_dependencies(fw: Framework, route: Route) -> bool:
+    """The app or router the route is on declares ``dependencies=``, or is included with some (they
+    may take the value); also when that app or router is not known."""
+    app = route.app
+    if app is None or keyword(app.call, "dependencies") is not None:
+        return True
+    for parent in fw.apps:
+        for ac in parent.calls_named("include_router"):
+            r_arg = argument(ac.call, 0, "router")
+            if r_arg is not None and fw.app_for(r_arg.value, ac.site.scope) is app \
+                    and keyword(ac.call, "dependencies") is not None:
+                return True
+    return False
+
+
+class PathParamNotInSignature(Rule):
+    """
+    ## What it does
+    Reports a FastAPI path operation whose path, as written in its decorator (or
+    `add_api_route`), declares `{name}` when neither the function nor any dependency it
+    declares (`Depends(...)`, `Annotated[..., Depends(...)]`, a class taken with
+    `Depends()`, the decorator's `dependencies=[...]`) has a parameter `name`, or a
+    parameter with `alias="name"`. This is ruff's FAST003.
+
+    Functions that take `*args`/`**kwargs` or the request itself (they may read
+    `request.path_params`), dependencies not defined in the module, apps and routers with
+    `dependencies=` of their own, and paths that are not literals are not judged.
+    Router prefixes are not judged either: their parameters are often taken by a
+    router-level dependency.
+
+    ## Why is this bad?
+    FastAPI matches the path and drops the value: the endpoint never sees it, so a
+    renamed parameter or a typo serves every `/items/{item_id}` with the same answer, with
+    no error anywhere.
+
+    ## Example
+    ```python
+    @app.get("/items/{item_id}")
+    async def read_item(id: int):
+        ...
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int):
+        ...
+    ```
+    """
+
+    code = "STL610"
+    name = "path-param-not-in-signature"
+    summary = "FastAPI path operation whose path declares `{name}` that no parameter or dependency takes"
+
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for route in fw.routes:
+            fn = route.function
+            if route.framework != "fastapi" or route.kind not in ("http", "websocket") or fn is None \
+                    or route.path is None or route.path_expr is None:
+                continue
+            wanted = list(dict.fromkeys(_PARAM.findall(route.path)))
+            if not wanted or _router_has_dependencies(fw, route):
+                continue
+            taken = _taken(fw, fn, set())
+            extra = _route_dependencies(fw, route) if taken is not None else None
+            if taken is None or extra is None:
+                continue
+            missing = [name for name in wanted if name not in taken and name not in extra]
+            if not missing:
+                continue
+            posonly = {p.name.value for p in fn.params.posonly_params}
+            braced = " and ".join(f"{{{name}}}" for name in missing)
+            names = " and ".join(missing)
+            if any(name in posonly for name in missing):
+                yield self.report(
+                    route.path_expr,
+                    f"{braced} in the path of {fw.describe(fn)} "
+                    f"{'is a positional-only parameter' if len(missing) == 1 else 'are positional-only parameters'} "
+                    f"of {fn.name}: FastAPI passes path values by keyword (TypeError, a 500 on every request); "
+                    f"remove the / from the signature")
+                continue
+            yield self.report(
+                route.path_expr,
+                f"{braced} in the path of {fw.describe(fn)} {'reaches' if len(missing) == 1 else 'reach'} no parameter "
+                f"of {fn.name} or of its dependencies: FastAPI drops the value; add "
+                f"{'a parameter' if len(missing) == 1 else 'parameters'} {names}")
