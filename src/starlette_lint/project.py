@@ -1182,7 +1182,8 @@ class ProjectIndex:
             summary = self.module(module) if module else None
             if summary is None:
                 return current, False  # outside the project
-            if name in summary.functions or name in summary.classes or name in summary.assigned:
+            if name in summary.functions or name in summary.classes or name in summary.assigned \
+                    or name in summary.annotated:
                 return current, True
             target = summary.imports.get(name)
             if target is None:
