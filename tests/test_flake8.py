@@ -114,6 +114,14 @@ app = Starlette(routes=[Route("/", home)], on_startup=[])
 app.add_middleware(GZipMiddleware)
 app.add_middleware(CORSMiddleware, allow_origins=["*"])
 LIMIT = 10  # noqa: STL999
+
+from fastapi import FastAPI  # noqa: E402
+api = FastAPI()
+
+
+@api.get("/n", response_model=int)
+async def number() -> int:
+    return 1
 """
 
 

@@ -1,14 +1,14 @@
-"""STL607: ``RedirectResponse(url)`` after POST -> ``status_code=303``."""
+"""STL607: ``RedirectResponse(url)`` after POST -> ``status_code=303``; STL611: a redundant ``response_model=`` goes."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import libcst as cst
 
 from ..finding import Report
 from . import FixContext, Plan, fixer
-from ._cst import append_arg, expect, positional_args
+from ._cst import append_arg, expect, positional_args, remove_arg
 
 
 @fixer("STL607")
@@ -25,3 +25,22 @@ def redirect_see_other(ctx: FixContext, report: Report) -> Optional[Plan]:
     new = cst.Arg(keyword=cst.Name("status_code"), value=cst.Integer("303"),
                   equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
     return Plan("status_code=303").edit(call, lambda node: append_arg(expect(node, cst.Call), new))
+
+
+@fixer("STL611")
+def drop_response_model(ctx: FixContext, report: Report) -> Optional[Plan]:
+    """`@app.post("/items/", response_model=Item)` on a function returning `-> Item` becomes
+    `@app.post("/items/")`: the argument goes, the return annotation stays."""
+    arg = report.node
+    for site in ctx.model.calls:
+        index = next((i for i, candidate in enumerate(site.node.args) if candidate is arg), None)
+        if index is not None:
+            return Plan("the return annotation").edit(site.node, _without_arg(index))
+    return None
+
+
+def _without_arg(index: int) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    def change(node: cst.CSTNode) -> cst.CSTNode:
+        return remove_arg(expect(node, cst.Call), index)
+
+    return change

@@ -1452,3 +1452,76 @@ class PathParamNotInSignature(Rule):
                 f"{braced} in the path of {fw.describe(fn)} {'reaches' if len(missing) == 1 else 'reach'} no parameter "
                 f"of {fn.name} or of its dependencies: FastAPI drops the value; add "
                 f"{'a parameter' if len(missing) == 1 else 'parameters'} {names}")
+
+
+# --------------------------------------------------------------------------- STL611
+def _same_type(model: Model, a: cst.BaseExpression, a_scope: Scope, b: cst.BaseExpression, b_scope: Scope) -> bool:
+    """Two type expressions written alike whose every name means the same thing in its place."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (cst.Name, cst.Attribute)):
+        qa, qb = model.qualname(a, a_scope), model.qualname(b, b_scope)
+        if qa is not None or qb is not None:
+            return qa == qb
+        cls_a, cls_b = model.resolve_class(a, a_scope), model.resolve_class(b, b_scope)
+        return cls_a is not None and cls_a is cls_b
+    if isinstance(a, cst.Subscript) and isinstance(b, cst.Subscript):
+        ia = [e.slice for e in a.slice]
+        ib = [e.slice for e in b.slice]
+        return (_same_type(model, a.value, a_scope, b.value, b_scope) and len(ia) == len(ib)
+                and all(isinstance(x, cst.Index) and isinstance(y, cst.Index)
+                        and _same_type(model, x.value, a_scope, y.value, b_scope) for x, y in zip(ia, ib)))
+    if isinstance(a, cst.BinaryOperation) and isinstance(b, cst.BinaryOperation):
+        return type(a.operator) is type(b.operator) and _same_type(model, a.left, a_scope, b.left, b_scope) \
+            and _same_type(model, a.right, a_scope, b.right, b_scope)
+    return False
+
+
+class RedundantResponseModel(Rule):
+    """
+    ## What it does
+    Reports `response_model=X` on a FastAPI path operation whose return annotation is that
+    same type `X` (ruff's FAST001): the same names, meaning the same things where each is
+    written. `response_model=None`, a different type, and a function without a return
+    annotation are not reported.
+
+    ## Why is this bad?
+    FastAPI reads the response model from the return annotation: repeating it in the
+    decorator is two places to keep in step, and the day they drift apart the decorator
+    wins silently (the annotation then lies to type checkers and readers).
+
+    ## Why is it opt-in?
+    It is a matter of style: the code works as written.
+
+    ## Example
+    ```python
+    @app.post("/items/", response_model=Item)
+    async def create_item(item: Item) -> Item:
+        return item
+    ```
+
+    ## Use instead
+    ```python
+    @app.post("/items/")
+    async def create_item(item: Item) -> Item:
+        return item
+    ```
+    """
+
+    code = "STL611"
+    name = "redundant-response-model"
+    summary = "`response_model=` that repeats the path operation's return annotation"
+    opt_in = True
+
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for route in fw.routes:
+            fn = route.function
+            if route.framework != "fastapi" or route.kind != "http" or fn is None or fn.node.returns is None:
+                continue
+            arg = keyword(route.node, "response_model")
+            if arg is None or not any(d.decorator is route.node for d in fn.node.decorators):
+                continue
+            if _same_type(model, arg.value, fn.outer, fn.node.returns.annotation, fn.outer):
+                yield self.report(
+                    arg, f"response_model={model.snippet(arg.value)} on {fw.describe(fn)} repeats its return "
+                         f"annotation: FastAPI reads the same model from either; remove response_model=")
