@@ -115,13 +115,13 @@ app.add_middleware(GZipMiddleware)
 app.add_middleware(CORSMiddleware, allow_origins=["*"])
 LIMIT = 10  # noqa: STL999
 
-from fastapi import FastAPI  # noqa: E402
+from fastapi import FastAPI, Query  # noqa: E402
 api = FastAPI()
 
 
 @api.get("/n", response_model=int)
-async def number() -> int:
-    return 1
+async def number(q: int = Query(1)) -> int:
+    return q
 """
 
 

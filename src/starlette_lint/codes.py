@@ -17,7 +17,7 @@ RULE_CODES = frozenset({
     "STL401", "STL402", "STL403", "STL404", "STL405", "STL406",
     "STL501", "STL502", "STL503", "STL504", "STL505", "STL506", "STL507",
     "STL601", "STL602", "STL603", "STL604", "STL605", "STL606", "STL607", "STL608", "STL609", "STL610",
-    "STL611",
+    "STL611", "STL612",
     "STL701", "STL702", "STL703",
     "STL801", "STL802", "STL803",
     "STL901",
@@ -25,5 +25,5 @@ RULE_CODES = frozenset({
 
 # off by default: on only when selected by their exact code (flake8 and the command alike)
 OPT_IN_CODES = frozenset({
-    "STL306", "STL406", "STL501", "STL611", "STL703", "STL901",
+    "STL306", "STL406", "STL501", "STL611", "STL612", "STL703", "STL901",
 })

@@ -552,3 +552,37 @@ def test_stl610_positional_only_path_parameters_are_a_500():
     assert response.status_code == 500
     with pytest.raises(TypeError):
         TestClient(app).get("/books/x/y")
+
+
+# --------------------------------------------------------------------------- STL612
+
+
+@requires_fastapi
+def test_stl612_a_direct_call_gets_the_marker_and_annotated_serves_the_same():
+    """The default-value form: FastAPI fills ``q``, but a direct call gets the ``Query`` object
+    itself. The ``Annotated`` form (what the fix writes) serves the same requests."""
+    from typing import Annotated, Optional
+
+    app = fastapi.FastAPI()
+
+    async def old_form(q: Optional[str] = fastapi.Query(None, max_length=5)):
+        return {"q": q}
+
+    async def new_form(q=None):
+        return {"q": q}
+
+    # (this module's annotations are strings: set the one FastAPI must evaluate)
+    old_form.__annotations__["q"] = Optional[str]
+    new_form.__annotations__["q"] = Annotated[Optional[str], fastapi.Query(max_length=5)]
+    app.get("/old")(old_form)
+    app.get("/new")(new_form)
+    client = TestClient(app)
+    for path in ("/old", "/new"):
+        assert client.get(path).json() == {"q": None}
+        assert client.get(path, params={"q": "abc"}).json() == {"q": "abc"}
+        assert client.get(path, params={"q": "too long"}).status_code == 422
+    import asyncio
+
+    direct = asyncio.run(old_form())["q"]
+    assert direct is not None and type(direct).__name__ == "Query"  # not None: the marker itself
+    assert asyncio.run(new_form()) == {"q": None}

@@ -1,4 +1,5 @@
-"""STL607: ``RedirectResponse(url)`` after POST -> ``status_code=303``; STL611: a redundant ``response_model=`` goes."""
+"""STL607: ``RedirectResponse(url)`` after POST -> ``status_code=303``; STL611: a redundant ``response_model=``
+goes; STL612: ``Depends()``, ``Query()``... move from the default value into ``Annotated[...]``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import libcst as cst
 
 from ..finding import Report
 from . import FixContext, Plan, fixer
-from ._cst import append_arg, expect, positional_args, remove_arg
+from ._cst import append_arg, expect, keyword_index, positional_args, remove_arg
 
 
 @fixer("STL607")
@@ -44,3 +45,74 @@ def _without_arg(index: int) -> Callable[[cst.CSTNode], cst.CSTNode]:
         return remove_arg(expect(node, cst.Call), index)
 
     return change
+
+
+@fixer("STL612", needs=(("fastapi", (0, 95)),))
+def annotated_parameter(ctx: FixContext, report: Report) -> Optional[Plan]:
+    """`q: str | None = Query(None, max_length=50)` becomes
+    `q: Annotated[str | None, Query(max_length=50)] = None`, and `db: Session = Depends(get_db)`
+    becomes `db: Annotated[Session, Depends(get_db)]` (importing `Annotated` from `typing`).
+    Not applied to a parameter without an annotation, to a `default_factory=`, nor when the
+    parameter would lose its default value after one that keeps its own (a SyntaxError)."""
+    from ..rules.requests import param_function
+
+    param = report.node
+    if not isinstance(param, cst.Param) or param.annotation is None or not isinstance(param.default, cst.Call):
+        return None
+    fn = next((f for f in ctx.model.functions
+               if any(p is param for p in [*_positional(f.params), *f.params.kwonly_params])), None)
+    if fn is None:
+        return None
+    call = param.default
+    name = param_function(ctx.model, call, fn.outer)
+    if name is None or any(a.star for a in call.args):
+        return None
+    marker, default = call, None
+    if name not in ("Depends", "Security"):
+        if any(a.keyword is not None and a.keyword.value == "default_factory" for a in call.args):
+            return None
+        index = keyword_index(call, "default")
+        if index is None and call.args and call.args[0].keyword is None:
+            index = 0
+        if index is not None:
+            default = call.args[index].value
+            marker = remove_arg(call, index)
+            if isinstance(default, cst.Ellipsis):
+                default = None  # Query(...): required
+    if default is None and not _may_lose_default(fn.params, param):
+        return None
+    annotated = ctx.reference("typing.Annotated", fn.outer, style="from")
+    if annotated is None:
+        return None
+    try:
+        annotation = ctx.parse_expression(f"{annotated}[{ctx.code(param.annotation.annotation)}, {ctx.code(marker)}]")
+    except cst.ParserSyntaxError:
+        return None
+
+    def change(node: cst.CSTNode) -> cst.CSTNode:
+        old = expect(node, cst.Param)
+        new = old.with_changes(annotation=old.annotation.with_changes(annotation=annotation)
+                               if old.annotation is not None else None)
+        if default is None:
+            return new.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT)
+        return new.with_changes(default=default)
+
+    return Plan(f"{param.name.value}: Annotated[..., {name}(...)]").edit(param, change)
+
+
+def _positional(params: cst.Parameters) -> list[cst.Param]:
+    return [*params.posonly_params, *params.params]
+
+
+def _may_lose_default(params: cst.Parameters, param: cst.Param) -> bool:
+    """``param`` may go without a default value: it is keyword-only, or no positional parameter
+    before it has one."""
+    positional = _positional(params)
+    if not any(p is param for p in positional):
+        return True
+    for p in positional:
+        if p is param:
+            return True
+        if p.default is not None:
+            return False
+    return True

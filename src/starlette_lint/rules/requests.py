@@ -1525,3 +1525,87 @@ class RedundantResponseModel(Rule):
                 yield self.report(
                     arg, f"response_model={model.snippet(arg.value)} on {fw.describe(fn)} repeats its return "
                          f"annotation: FastAPI reads the same model from either; remove response_model=")
+
+
+# --------------------------------------------------------------------------- STL612
+_PARAM_FUNCTIONS = frozenset({"Query", "Path", "Body", "Cookie", "Header", "Form", "File", "Depends", "Security"})
+
+
+def param_function(model: Model, call: cst.Call, scope: Scope) -> Optional[str]:
+    """``Query``, ``Depends``... when ``call`` calls one of FastAPI's parameter functions."""
+    q = model.qualname(call.func, scope)
+    if q is None:
+        return None
+    module, _, name = q.rpartition(".")
+    return name if name in _PARAM_FUNCTIONS and module in ("fastapi", "fastapi.param_functions", "fastapi.params") \
+        else None
+
+
+def default_markers(fw: Framework, fn: Function) -> Iterator[tuple[cst.Param, cst.Call, str]]:
+    """The parameters of ``fn`` declared with a FastAPI parameter function as their default value
+    (``q: str = Query(None)``), not in ``Annotated``: (parameter, call, function name)."""
+    params = fn.params
+    for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if isinstance(p.default, cst.Call):
+            name = param_function(fw.model, p.default, fn.outer)
+            if name is not None:
+                yield p, p.default, name
+
+
+class DefaultInsteadOfAnnotated(Rule):
+    """
+    ## What it does
+    Reports a parameter of a FastAPI path operation declared with `Depends()`, `Query()`,
+    `Path()`, `Body()`, `Header()`, `Cookie()`, `Form()`, `File()` or `Security()` as its
+    default value instead of in `Annotated[...]` (ruff's FAST002), when every FastAPI release
+    the project targets has `Annotated` support (0.95 and later).
+
+    ## Why is this bad?
+    The default-value form makes the function lie about its signature: called directly (in a
+    test, from another function), `q` is a `Query` object, not `None`, and a dependency is
+    never resolved. FastAPI's documentation recommends `Annotated`, which also lets one
+    alias (`CurrentUser = Annotated[User, Depends(get_user)]`) be reused.
+
+    ## Why is it opt-in?
+    The default-value form works, and most existing code bases use it throughout.
+
+    ## Example
+    ```python
+    @app.get("/items/")
+    async def read_items(q: str | None = Query(None, max_length=50), db: Session = Depends(get_db)):
+        ...
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/items/")
+    async def read_items(
+        q: Annotated[str | None, Query(max_length=50)] = None,
+        db: Annotated[Session, Depends(get_db)],
+    ):
+        ...
+    ```
+    (parameters without a default value must come first: the fix is not applied when moving
+    the default out would break that order).
+    """
+
+    code = "STL612"
+    name = "default-instead-of-annotated"
+    summary = "`Depends()`/`Query()`... as a path operation parameter's default value instead of `Annotated`"
+    opt_in = True
+
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        if not model.target.at_least("fastapi", (0, 95)):
+            return
+        seen: set[int] = set()
+        for route in fw.routes:
+            fn = route.function
+            if route.framework != "fastapi" or fn is None or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            for param, call, name in default_markers(fw, fn):
+                annotation = model.snippet(param.annotation.annotation) if param.annotation is not None else "Any"
+                yield self.report(
+                    param, f"{param.name.value} = {name}(...) in {fw.describe(fn)} declares the parameter by its "
+                           f"default value, which a direct call gets as is; write {param.name.value}: "
+                           f"Annotated[{annotation}, {name}(...)]")
