@@ -97,3 +97,16 @@ def test_a_finding_on_any_line_of_a_multi_line_unit_uses_its_noqa() -> None:
     # a "# noqa" flake8 finds in a string first: not judged; a file flake8 skips: nothing
     assert unused_noqa('s = "# noqa: STL101"  # noqa: STL999\n', [], frozenset(), complete=True) == []
     assert unused_noqa("# flake8: noqa\nx = 1  # noqa: STL999\n", [], frozenset(), complete=True) == []
+
+
+def test_add_noqa_does_not_mark_stl901(tmp_path: Path) -> None:
+    """--add-noqa would lock a stale code in (``# noqa: STL999, STL901``): STL901 is never marked."""
+    (tmp_path / "app.py").write_text(APP.replace("    time.sleep(4)  # noqa: STL102\n", "    pass  # noqa: STL999\n"),
+                                     encoding="utf-8")
+    proc = spawn_cli("check", "--isolated", "--no-cache", "--extend-select", "STL901", "--add-noqa", "app.py",
+                     cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "app.py").read_text(encoding="utf-8")
+    assert "STL901" not in text and "    pass  # noqa: STL999\n" in text
+    again = spawn_cli("check", "--isolated", "--no-cache", "--extend-select", "STL901", "app.py", cwd=tmp_path)
+    assert [r.code for r in parse_output(again.stdout)] == ["STL901"]

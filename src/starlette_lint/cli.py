@@ -421,8 +421,10 @@ def _add_noqa(items: list[Item]) -> int:
     from .runner import _decode, read_bytes, write_atomic
 
     marks: dict[str, dict[int, set[str]]] = {}
-    for item in items:  # not syntax and read errors (E999, E902) nor internal errors: a noqa hides nothing there
-        if item.code.startswith("STL") and item.code != "STL000":
+    # not syntax and read errors (E999, E902) nor internal errors: a noqa hides nothing there; nor
+    # STL901: its fix is to remove a stale code, and marking it would keep that code for good
+    for item in items:
+        if item.code.startswith("STL") and item.code not in ("STL000", "STL901"):
             marks.setdefault(os.path.realpath(item.path), {}).setdefault(item.line, set()).add(item.code)
     added = files = 0
     for path, lines in sorted(marks.items()):

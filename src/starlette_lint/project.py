@@ -292,6 +292,9 @@ _PLAIN_METADATA = frozenset({"Path", "Query", "Body", "Header", "Cookie", "Form"
 def _may_take_values(value: ast.Subscript) -> bool:
     """An ``Annotated[...]`` alias whose metadata may take request values by name: a dependency
     (``Depends``, ``Security``), an ``alias=``, or a call that is not plain metadata."""
+    parts = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+    if any(not isinstance(part, ast.Call) for part in parts[1:]):
+        return True  # ``Annotated[str, tenant_marker]``: a name that may be ``Depends(...)``
     for node in ast.walk(value):
         if isinstance(node, ast.Call):
             name = (_dotted(node.func) or "").rpartition(".")[2]

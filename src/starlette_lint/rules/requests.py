@@ -24,6 +24,7 @@ from ..analysis.request_objects import HTTP_KINDS, RequestKind, asgi_params, req
 from ..finding import Report
 from ..framework import (
     NOWHERE,
+    App,
     ENDPOINT,
     ENDPOINT_METHOD,
     EXCEPTION_HANDLER,
@@ -1224,8 +1225,8 @@ def _plain_type(fw: Framework, expr: cst.BaseExpression, scope: Scope, depth: in
             top = q.split(".")[0]
             if top and (top in sys.stdlib_module_names or top in _TYPE_PACKAGES):
                 continue
-            if fw.elsewhere is NOWHERE or fw.elsewhere.annotation(q) not in ("type", "outside"):
-                return False
+            if fw.elsewhere is NOWHERE or fw.elsewhere.annotation(q) != "type":
+                return False  # another package may export ``Annotated[..., Depends(...)]`` aliases too
             continue
         stack.extend(iter_children(node))
     return True
@@ -1296,6 +1297,11 @@ def _marker(fw: Framework, metadata: list[cst.BaseExpression], default: Optional
     model = fw.model
     specific = []
     for item in metadata:
+        if isinstance(item, (cst.Name, cst.Attribute)):
+            found = model.value_of(item, scope) if isinstance(item, cst.Name) else None
+            if found is None or not isinstance(found[0], cst.Call):
+                return False  # ``tenant_marker = Depends(...)`` elsewhere, or a name we cannot read
+            item = found[0]
         if not isinstance(item, cst.Call):
             continue
         q = model.qualname(item.func, scope)
@@ -1337,10 +1343,22 @@ def _dependency_takes(fw: Framework, expr: cst.BaseExpression, scope: Scope, see
         return None  # fields or an __init__ inherited from a class we do not read
     out = set()
     for stmt in cls.node.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    out.add(small.target.value)
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            if isinstance(stmt, cst.ClassDef):
+                return None  # ``class Config``: aliases made by a generator, maybe
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == "model_config"
+                                                     for t in small.targets):
+                return None  # ``ConfigDict(alias_generator=...)``: the names FastAPI sees are not the fields'
+            if not isinstance(small, cst.AnnAssign) or not isinstance(small.target, cst.Name):
+                continue
+            if small.target.value == "model_config" or isinstance(small.value, (cst.Call, cst.Name, cst.Attribute)):
+                return None  # ``Field(alias=...)``, a marker: not a plain field
+            parts = _annotated_parts(fw, small.annotation.annotation, cls.scope)
+            if parts is None or parts[1]:
+                return None  # ``Annotated[str, Depends(...)]`` in a field: it takes what its dependency takes
+            out.add(small.target.value)
     return out
 
 
@@ -1366,19 +1384,48 @@ def _route_dependencies(fw: Framework, route: Route) -> Optional[set[str]]:
     return out
 
 
+_FASTAPI_CLASSES = ("fastapi.applications.FastAPI", "fastapi.routing.APIRouter")
+
+
+def _plain_router(app: App) -> bool:
+    """Built by FastAPI's own class, with no ``dependencies=``, ``route_class=`` nor ``**options``."""
+    call = app.call
+    return N.canonical(app.cls) in _FASTAPI_CLASSES and not any(a.star == "**" for a in call.args) \
+        and keyword(call, "dependencies") is None and keyword(call, "route_class") is None
+
+
 def _router_has_dependencies(fw: Framework, route: Route) -> bool:
-    """The app or router the route is on declares ``dependencies=``, or is included with some (they
-    may take the value); also when that app or router is not known."""
+    """Something between the route and the app may take path values out of sight: the app or a
+    router on the way declares ``dependencies=`` (or a custom class, a ``route_class=``,
+    ``**options``), an ``include_router`` on the way does, or the way to a FastAPI app is not
+    known in this module (a router included in another module, maybe with dependencies)."""
     app = route.app
-    if app is None or keyword(app.call, "dependencies") is not None:
-        return True
-    for parent in fw.apps:
-        for ac in parent.calls_named("include_router"):
-            r_arg = argument(ac.call, 0, "router")
-            if r_arg is not None and fw.app_for(r_arg.value, ac.site.scope) is app \
-                    and keyword(ac.call, "dependencies") is not None:
-                return True
-    return False
+    seen: set[int] = set()
+    while app is not None and id(app) not in seen:
+        seen.add(id(app))
+        if not _plain_router(app):
+            return True
+        if app.kind == "fastapi":
+            return False  # the application itself: the way is known, and clear
+        includes = [(parent, ac) for parent in fw.apps for ac in parent.calls_named("include_router")
+                    if (r_arg := argument(ac.call, 0, "router")) is not None
+                    and fw.app_for(r_arg.value, ac.site.scope) is app]
+        if len(includes) != 1:
+            return True  # included nowhere here (another module), or in several places
+        parent, ac = includes[0]
+        if keyword(ac.call, "dependencies") is not None or any(a.star == "**" for a in ac.call.args):
+            return True
+        app = parent
+    return True
+
+
+def _signature_kept(fw: Framework, route: Route, fn: Function) -> bool:
+    """FastAPI sees ``fn``'s own signature: a plain function (not a method of a class-based view)
+    whose only decorators are path operations (another decorator may rewrite the signature)."""
+    if fn.klass is not None:
+        return False
+    routes = {id(r.node) for r in fw.routes if r.function is fn}
+    return all(isinstance(d.decorator, cst.Call) and id(d.decorator) in routes for d in fn.node.decorators)
 
 
 class PathParamNotInSignature(Rule):
@@ -1427,7 +1474,8 @@ class PathParamNotInSignature(Rule):
                     or route.path is None or route.path_expr is None:
                 continue
             wanted = list(dict.fromkeys(_PARAM.findall(route.path)))
-            if not wanted or _router_has_dependencies(fw, route):
+            if not wanted or _router_has_dependencies(fw, route) or not _signature_kept(fw, route, fn) \
+                    or any(a.star == "**" for a in route.node.args) or ".dependencies" in model.source:
                 continue
             taken = _taken(fw, fn, set())
             extra = _route_dependencies(fw, route) if taken is not None else None

@@ -27,8 +27,9 @@ class UnusedNoqa(Rule):
     Checks the `STL` codes of each `# noqa:` comment (flake8's form, which both front ends
     honour) in a checked module:
 
-    - a code that names no starlette-lint rule (`# noqa: STL999`, a typo such as `STL10l`
-      is not a code and makes the comment a blanket `# noqa`, as in flake8);
+    - a code that names no starlette-lint rule (`# noqa: STL999`). flake8 reads a code up to
+      its last digit: a typo such as `STL10l` is read as the prefix `STL10`, which covers
+      STL101-STL109, and is judged as that prefix;
     - a code that suppresses nothing: no finding of that code (or, for a prefix such as
       `STL1`, of any code it covers) is reported on the comment's line.
 
