@@ -221,6 +221,53 @@ def test_stl108_fire_and_forget_task_error_only_reaches_the_log():
     assert str(logged[0]["exception"]) == "background job failed"
 
 
+def test_stl108_a_task_kept_in_a_local_never_read_is_dropped_too():
+    """STL108: ``task = asyncio.create_task(...)`` with ``task`` never read is the same weak reference:
+    once the endpoint returns, the task's error only reaches the log."""
+    logged: list[dict] = []
+
+    async def job():
+        await asyncio.sleep(0)
+        raise RuntimeError("background job failed")
+
+    async def accept(request: Request):
+        task = asyncio.create_task(job())  # noqa: F841 - never read
+        return PlainTextResponse("accepted")
+
+    app = Starlette(routes=[Route("/", accept)])
+
+    async def main():
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: logged.append(context))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            resp = await client.get("/")
+        for _ in range(20):
+            await asyncio.sleep(0)
+        gc.collect()
+        return resp
+
+    assert asyncio.run(main()).text == "accepted"
+    assert [c["message"] for c in logged] == ["Task exception was never retrieved"]
+
+
+def test_stl108_a_task_as_a_context_manager_is_a_type_error_after_it_started():
+    """STL108: ``with asyncio.create_task(...)``: the task is started, then ``with`` fails (a task is
+    no context manager), and the started task is left behind."""
+    started: list[str] = []
+
+    async def job():
+        started.append("job")
+
+    async def main():
+        with pytest.raises(TypeError):
+            with asyncio.create_task(job()):  # type: ignore[attr-defined]
+                pass
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert started == ["job"]
+
+
 def test_stl108_good_form_background_task_error_propagates():
     """STL108 fix: a `BackgroundTask` runs after the response and its exception propagates to the server (not silently logged)."""
     ran: list[str] = []

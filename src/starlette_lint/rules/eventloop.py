@@ -46,6 +46,8 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+import libcst as cst
+
 from .. import noqa as _noqa
 from ..analysis.blocking import (
     LOOP_RUNNERS,
@@ -61,7 +63,7 @@ from ..analysis.blocking import (
 from ..catalog import KIND, Entry
 from ..finding import Report
 from ..framework import Framework
-from ..model import Function, Model
+from ..model import Function, Model, walk
 from ..positions import model_positions
 from .base import Rule
 
@@ -510,9 +512,14 @@ class DanglingTask(Rule):
     `loop.create_task(...)` used as a statement (the task object is thrown
     away) in async code of a web module (any async function of a module that
     imports starlette or fastapi or defines routes, lifespans included) and
-    in request-path code. Task groups (`TaskGroup.create_task`,
-    `start_soon`) keep their tasks and are not reported, nor is a task that
-    is assigned, returned, awaited or passed on.
+    in request-path code. The task is thrown away too when it is an element
+    of a list, set or tuple (or of a list or set comprehension) that is itself
+    thrown away, a branch of a conditional expression thrown away, the
+    expression of a `with` item (a task is no context manager: a TypeError,
+    after it started), or assigned to a local that is never read
+    (`task = asyncio.create_task(...)`, then nothing). Task groups
+    (`TaskGroup.create_task`, `start_soon`) keep their tasks and are not
+    reported, nor is a task that is stored, returned, awaited or passed on.
 
     The advice depends on where the task is started. In code that answers an
     HTTP request (a FastAPI path operation or dependency, a Starlette
@@ -564,17 +571,72 @@ class DanglingTask(Rule):
     def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         f = facts(fw)
         for fn in _async_code(f):
+            dropped = _dropped_in(fn)
             for site in fn.calls:
-                if not site.discarded or site.in_lambda:
+                if site.in_lambda:
+                    continue
+                how = "result discarded" if site.discarded else dropped.get(id(site.node))
+                if how is None:
                     continue
                 q = model.call_qualname(site)
                 if q in TASK_CREATORS:
                     yield self.report(
                         site.node,
-                        f"{label(q, site.node.func)} result discarded in {f.context(fn)}: the event loop keeps only "
+                        f"{label(q, site.node.func)} {how} in {f.context(fn)}: the event loop keeps only "
                         f"a weak reference, so the task can be garbage-collected mid-flight and its errors are "
                         f"lost; {_KEEP[f.responder(fn)]}",
                     )
+
+
+def _dropped_in(fn: Function) -> dict[int, str]:
+    """Calls of ``fn`` whose value is dropped in a way ``CallSite.discarded`` does not see, by id:
+    an element of a list, set or tuple (or of a comprehension) that is itself thrown away, a
+    branch of a conditional expression thrown away, the expression of a ``with`` item (a task is
+    no context manager: TypeError, after it was started), and the value of a local assigned once
+    and never read (``task = asyncio.create_task(...)``, then nothing)."""
+    out: dict[int, str] = {}
+    names: dict[str, int] = {}  # how often each name occurs in the function, nested scopes included
+    single: list[tuple[str, cst.Call]] = []
+    for node in walk(fn.node, into_scopes=True):
+        if isinstance(node, cst.Name):
+            names[node.value] = names.get(node.value, 0) + 1
+    for node in walk(fn.node):
+        if isinstance(node, cst.Expr):
+            for call in _carried(node.value, top=True):
+                out[id(call)] = "result discarded (in an expression thrown away)"
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                if isinstance(item.item, cst.Call):
+                    out[id(item.item)] = "used as a context manager (TypeError once it has started)"
+        elif isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Call):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if len(targets) == 1 and isinstance(targets[0], cst.Name):
+                single.append((targets[0].value, node.value))
+    declared = {x.name.value for g in fn.globals for x in g.names}
+    for name, call in single:
+        # the target itself is the one occurrence: nothing reads it, nor locals()/vars()
+        if names.get(name) == 1 and name not in declared and "locals" not in names and "vars" not in names \
+                and not any(isinstance(n, cst.Nonlocal) for n in walk(fn.node, into_scopes=True)):
+            out[id(call)] = f"assigned to {name}, which is never used,"
+    return out
+
+
+def _carried(expr: cst.BaseExpression, top: bool = False) -> Iterator[cst.Call]:
+    """The calls whose value ``expr`` holds as it is (an element, a branch), when ``expr`` is a
+    container or a conditional expression; not ``expr`` itself at the top (a plain call statement
+    is ``CallSite.discarded``). A generator expression never runs: nothing in it is started."""
+    if isinstance(expr, cst.Call):
+        if not top:
+            yield expr
+    elif isinstance(expr, (cst.List, cst.Set, cst.Tuple)):
+        for element in expr.elements:
+            if not isinstance(element, (cst.StarredElement,)):
+                yield from _carried(element.value)
+    elif isinstance(expr, (cst.ListComp, cst.SetComp)):
+        yield from _carried(expr.elt)
+    elif isinstance(expr, cst.IfExp):
+        yield from _carried(expr.body)
+        yield from _carried(expr.orelse)
 
 
 class NestedEventLoop(Rule):
