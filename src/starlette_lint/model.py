@@ -770,7 +770,15 @@ class Model:
         if kind == "assign" or kind == "with":
             value = b.value
             # ``x = x.y()`` style self-reference: resolve in the outer scope.
-            return self.qualname(value, where, depth + 1)
+            q = self.qualname(value, where, depth + 1)
+            if isinstance(b.node, cst.AnnAssign) and isinstance(value, cst.Call) \
+                    and (q is None or self.resolve_function(value.func, where) is not None):
+                # ``client: httpx.Client = get_client()``: what a helper of this module returns is
+                # not known, what the annotation says is
+                ann = _plain_annotation(b.node.annotation.annotation)
+                typed = self.qualname(ann, where, depth + 1) if ann is not None else None
+                return q if typed is None else typed + "()"
+            return q
         if kind == "param" or kind == "annot":
             ann = _plain_annotation(b.value)
             if ann is None:

@@ -78,6 +78,10 @@ _FILE_OPENERS: dict[str, tuple[int, str, Optional[str]]] = {
     "io.open_code": (-1, "", "rb"),
 }
 
+# calls whose result is certainly no async context manager: ``async with`` on them is a bug, not a
+# sign that our reading of the name is wrong
+_NEVER_ASYNC_CMS = frozenset({"builtins.open", "io.open"})
+
 TASK_CREATORS = frozenset(
     {
         "asyncio.create_task",
@@ -506,6 +510,8 @@ class EventLoopFacts:
         out = []
         for h in hits:
             if id(h.site.node) in exprs:
+                if self.model.call_qualname(h.site) in _NEVER_ASYNC_CMS:
+                    out.append(h)  # ``async with open(...)``: the file is opened (blocking), then a TypeError
                 continue
             root = _root_name(h.site.node.func)
             if root is not None:
