@@ -342,3 +342,33 @@ def test_stl507_good_form_explicit_env_with_autoescape_escapes_any_name(tmp_path
     assert XSS not in resp.text
     assert "&lt;script&gt;" in resp.text
 
+
+
+# --------------------------------------------------------------------------- STL508
+
+
+@requires_fastapi
+def test_stl508_sql_formatted_with_a_query_parameter_runs_the_callers_sql():
+    """SQL built with an f-string from a ``str`` parameter runs what the caller sends; the same
+    query with a bound parameter does not. (sqlite3 stands in for the drivers the rule knows:
+    formatting happens before any driver sees the text.)"""
+    import sqlite3
+
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.executescript("CREATE TABLE users (name TEXT, secret TEXT);"
+                     "INSERT INTO users VALUES ('alice', 'a-secret'), ('bob', 'b-secret');")
+    app = fastapi.FastAPI()
+
+    @app.get("/formatted")
+    async def formatted(name: str):
+        return db.execute(f"SELECT name, secret FROM users WHERE name = '{name}'").fetchall()
+
+    @app.get("/bound")
+    async def bound(name: str):
+        return db.execute("SELECT name, secret FROM users WHERE name = ?", (name,)).fetchall()
+
+    client = TestClient(app)
+    injected = {"name": "nobody' OR '1'='1"}
+    assert client.get("/formatted", params={"name": "alice"}).json() == [["alice", "a-secret"]]
+    assert len(client.get("/formatted", params=injected).json()) == 2  # every user's secret
+    assert client.get("/bound", params=injected).json() == []

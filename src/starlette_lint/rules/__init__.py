@@ -20,7 +20,7 @@ ERROR_CODES = ("STL109", "STL201", "STL202", "STL203", "STL207", "STL301", "STL3
                "STL404", "STL5", "STL601", "STL604", "STL701", "STL801", "STL803")
 # GitHub code scanning's security-severity (0-10, CVSS-like) of the security rules
 SECURITY_SEVERITY = {"STL501": "5.3", "STL502": "8.1", "STL503": "6.5", "STL504": "5.3", "STL505": "7.5",
-                     "STL506": "5.3", "STL507": "6.1"}
+                     "STL506": "5.3", "STL507": "6.1", "STL508": "9.8"}
 
 
 def _load() -> None:

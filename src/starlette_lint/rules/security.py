@@ -9,8 +9,9 @@ import libcst as cst
 
 from .. import names as N
 from ..finding import Report
-from ..framework import Framework
-from ..model import Model, Scope, argument, bool_value, keyword, positional, string_value, walk
+from ..analysis.request_objects import request_params
+from ..framework import PATH_OPERATION, REQUEST_ROLES, Framework
+from ..model import Function, Model, Scope, argument, bool_value, keyword, positional, string_value, walk
 from ..versions import Claim
 from .base import Rule
 from ..analysis.lifecycle import is_test_function
@@ -745,3 +746,214 @@ class TemplateWithoutAutoescape(Rule):
             return True
         text = string_value(value)
         return text is not None and ("html" in text.lower() or "xml" in text.lower())
+
+
+# ---------------------------------------------------------------------------- STL508
+# Where SQL text runs, by the qualified name of the call through its receiver's type: the
+# placeholder style the driver binds parameters with.
+_ASYNCPG = ("asyncpg.connect()", "asyncpg.create_pool()", "asyncpg.Connection()", "asyncpg.Pool()",
+            "asyncpg.connection.Connection()", "asyncpg.pool.Pool()", "asyncpg.create_pool().acquire()",
+            "asyncpg.Pool().acquire()", "asyncpg.pool.Pool().acquire()")
+_PSYCOPG = ("psycopg.connect()", "psycopg.AsyncConnection.connect()", "psycopg.Connection.connect()",
+            "psycopg.AsyncConnection()", "psycopg.Connection()", "psycopg2.connect()", "aiopg.connect()",
+            "aiopg.create_pool()", "aiopg.Pool()", "aiopg.create_pool().acquire()", "aiopg.Pool().acquire()")
+_SQL_SINKS: dict[str, str] = {}
+for _receiver in _ASYNCPG:
+    for _method in ("execute", "executemany", "fetch", "fetchrow", "fetchval", "cursor"):
+        _SQL_SINKS[f"{_receiver}.{_method}"] = "$1"
+for _receiver in _PSYCOPG:
+    _SQL_SINKS[f"{_receiver}.execute"] = "%s"
+    _SQL_SINKS[f"{_receiver}.cursor().execute"] = "%s"
+for _method in ("execute", "execute_many", "fetch_all", "fetch_one", "fetch_val", "iterate"):
+    _SQL_SINKS[f"databases.Database().{_method}"] = ":name"
+_SQL_SINKS["sqlalchemy.text"] = ":name"
+_SQL_SINKS["sqlalchemy.sql.text"] = ":name"
+_SQL_SINKS["sqlalchemy.sql.expression.text"] = ":name"
+for _receiver in ("sqlalchemy.create_engine().connect()", "sqlalchemy.engine.Connection()",
+                  "sqlalchemy.ext.asyncio.AsyncConnection()", "sqlalchemy.ext.asyncio.create_async_engine().connect()",
+                  "sqlalchemy.create_engine().begin()", "sqlalchemy.ext.asyncio.create_async_engine().begin()"):
+    _SQL_SINKS[f"{_receiver}.exec_driver_sql"] = "%s"
+
+# parameter types FastAPI validates into something that cannot carry SQL
+_SAFE_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "uuid.UUID", "datetime.datetime",
+                         "datetime.date", "datetime.time", "datetime.timedelta", "decimal.Decimal"})
+# calls whose result cannot carry SQL text, whatever they are given
+_SANITIZERS = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.len", "uuid.UUID"})
+_REQUEST_DATA = ("path_params", "query_params", "headers", "cookies")
+
+
+class _Taint:
+    """Which expressions of one function hold request data: its string parameters (a path
+    operation's, FastAPI validates the others), values read from its request object
+    (``request.query_params[...]``, ``await request.json()``...), and locals assigned once from
+    such an expression. Conversions to numbers stop it."""
+
+    def __init__(self, fw: Framework, fn: Function) -> None:
+        self.fw, self.fn, self.model = fw, fn, fw.model
+        self.requests = set(request_params(fw, fn))
+        self.params: dict[str, str] = {}
+        if PATH_OPERATION in fw.roles_of(fn):
+            for p in [*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params]:
+                if p.name.value in self.requests or isinstance(p.default, cst.Call):
+                    continue  # the request itself; Depends(...), Query(...) (their types are read below)
+                ann = p.annotation.annotation if p.annotation is not None else None
+                if ann is None or self._stringish(ann):
+                    self.params[p.name.value] = "parameter"
+        self.locals: dict[str, str] = {}
+        for node in walk(fn.node):
+            if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                name = node.targets[0].target.value
+                bindings, _ = self.model.lookup(name, fn.scope)
+                if bindings and len(bindings) == 1:
+                    source = self.source(node.value)
+                    if source is not None:
+                        self.locals[name] = source
+
+    def _stringish(self, ann: cst.BaseExpression) -> bool:
+        q = self.model.qualname(ann, self.fn.outer)
+        if q == "builtins.str":
+            return True
+        if isinstance(ann, cst.Subscript) and self.model.qualname(ann.value, self.fn.outer) == "typing.Optional":
+            return all(isinstance(e.slice, cst.Index) and self._stringish(e.slice.value) for e in ann.slice)
+        if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+            parts = [ann.left, ann.right]
+            return any(self._stringish(p) for p in parts) and all(
+                self._stringish(p) or (isinstance(p, cst.Name) and p.value == "None") for p in parts)
+        return False
+
+    def source(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[str]:
+        """What request data ``expr`` carries (``path parameter item_id``), or None."""
+        if depth > 12:
+            return None
+        if isinstance(expr, cst.Name):
+            if expr.value in self.params:
+                return f"parameter {expr.value}"
+            return self.locals.get(expr.value)
+        if isinstance(expr, cst.Await):
+            return self.source(expr.expression, depth + 1)
+        if isinstance(expr, cst.Subscript):
+            return self.source(expr.value, depth + 1)
+        if isinstance(expr, cst.Attribute):
+            if isinstance(expr.value, cst.Name) and expr.value.value in self.requests and expr.attr.value in _REQUEST_DATA:
+                return f"request.{expr.attr.value}"
+            return self.source(expr.value, depth + 1)
+        if isinstance(expr, cst.Call):
+            q = self.model.qualname(expr.func, self.fn.scope)
+            if q in _SANITIZERS:
+                return None
+            func = expr.func
+            if isinstance(func, cst.Attribute):
+                owner = func.value
+                reads = ("json", "form", "body")
+                if isinstance(owner, cst.Name) and owner.value in self.requests and func.attr.value in reads:
+                    return f"request.{func.attr.value}()"
+                return self.source(owner, depth + 1)  # ``q.strip()``, ``request.query_params.get("q")``
+            if q == "builtins.str" and expr.args:
+                return self.source(expr.args[0].value, depth + 1)
+        return None
+
+
+def _formatted(model: Model, expr: cst.BaseExpression, taint: _Taint, scope: Scope, depth: int = 0
+               ) -> Optional[tuple[str, str]]:
+    """How SQL text is built from request data: (``an f-string``, ``parameter q``), or None."""
+    if depth > 6:
+        return None
+    if isinstance(expr, cst.Name):
+        found = model.value_of(expr, scope)
+        return _formatted(model, found[0], taint, found[1], depth + 1) if found is not None else None
+    if isinstance(expr, cst.FormattedString):
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                source = taint.source(part.expression)
+                if source is not None:
+                    return "an f-string", source
+        return None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Modulo, cst.Add)):
+        strings = (cst.SimpleString, cst.ConcatenatedString)
+        if isinstance(expr.operator, cst.Modulo) and not isinstance(expr.left, strings):
+            return None
+        how = "% formatting" if isinstance(expr.operator, cst.Modulo) else "+ concatenation"
+        values = [expr.right] if isinstance(expr.operator, cst.Modulo) else [expr.left, expr.right]
+        for value in values:
+            items = [e.value for e in value.elements] if isinstance(value, (cst.Tuple, cst.List)) else [value]
+            for item in items:
+                source = taint.source(item)
+                if source is not None:
+                    return how, source
+                inner = _formatted(model, item, taint, scope, depth + 1) if not isinstance(item, cst.Name) else None
+                if inner is not None:
+                    return inner
+        return None
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format" \
+            and isinstance(expr.func.value, (cst.SimpleString, cst.ConcatenatedString)):
+        for arg in expr.args:
+            source = taint.source(arg.value)
+            if source is not None:
+                return ".format()", source
+    return None
+
+
+class SqlFromRequestData(Rule):
+    """
+    ## What it does
+    Reports SQL text built by formatting (an f-string, `%`, `.format()` or `+`) with a part
+    that comes from request data, passed to a database driver in request-path code:
+    asyncpg `Connection`/`Pool` `execute`, `fetch`, `fetchrow`, `fetchval`; psycopg and
+    aiopg connections' and cursors' `execute`; `databases.Database`; SQLAlchemy `text()` and
+    `exec_driver_sql()`.
+
+    Request data is a path operation's `str` parameters (FastAPI validates `int`, `UUID`,
+    `datetime`... parameters into values that cannot carry SQL), what a request object gives
+    (`request.path_params`, `request.query_params`, headers, cookies, `await request.json()`,
+    `await request.form()`), and locals assigned once from those, within the function;
+    `int(...)` and `float(...)` stop it. The query may be built in the call or in a local
+    assigned once.
+
+    ## Why is this bad?
+    SQL injection: `'; DROP TABLE users; --` in a query parameter runs as SQL with the
+    application's database rights. Every driver binds parameters separately from the text.
+
+    ## Example
+    ```python
+    @app.get("/users")
+    async def find_users(name: str):
+        return await conn.fetch(f"SELECT * FROM users WHERE name = '{name}'")
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/users")
+    async def find_users(name: str):
+        return await conn.fetch("SELECT * FROM users WHERE name = $1", name)
+    ```
+    (`%s` with psycopg and aiopg, `:name` with `databases` and SQLAlchemy `text()`).
+    """
+
+    code = "STL508"
+    name = "sql-from-request-data"
+    summary = "SQL text formatted with request data passed to a database driver in request-path code"
+
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        for fn in model.functions:
+            if not fw.roles_of(fn) & REQUEST_ROLES:
+                continue
+            taint: Optional[_Taint] = None
+            for site in fn.calls:
+                q = model.call_qualname(site)
+                placeholder = _SQL_SINKS.get(q) if q is not None else None
+                if placeholder is None:
+                    continue
+                query = argument(site.node, 0, "query") or keyword(site.node, "sql") or keyword(site.node, "text")
+                if query is None:
+                    continue
+                taint = taint or _Taint(fw, fn)
+                if not taint.params and not taint.requests and not taint.locals:
+                    break
+                found = _formatted(model, query.value, taint, fn.scope)
+                if found is None:
+                    continue
+                how, source = found
+                yield self.report(
+                    query,
+                    f"SQL built with {how} from {source} goes to {model.snippet(site.node.func)}() in "
+                    f"{fw.describe(fn)}: SQL injection; pass the value as a bound parameter ({placeholder})")
