@@ -121,6 +121,9 @@ api = FastAPI()
 
 @api.get("/n", response_model=int)
 async def number(q: int = Query(1)) -> int:
+    import asyncio
+    while not q:
+        await asyncio.sleep(1)
     return q
 """
 

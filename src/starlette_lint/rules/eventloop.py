@@ -701,6 +701,69 @@ _KEEP = {
 }
 
 
+_ASYNC_SLEEPS = frozenset({"asyncio.sleep", "anyio.sleep", "trio.sleep"})
+
+
+class BusyWaitLoop(Rule):
+    """
+    ## What it does
+    Reports a `while` loop whose body only awaits a sleep (`asyncio.sleep`, `anyio.sleep`),
+    in async code of a web module or in request-path code (flake8-async's ASYNC110): the
+    loop polls its condition.
+
+    ## Why is this bad?
+    Each request that waits this way wakes up every interval to look again: it answers up to
+    one interval late, and a thousand waiting requests make a thousand wake-ups per interval
+    for nothing. Whoever changes the condition can signal it instead.
+
+    ## Why is it opt-in?
+    A short poll of something no event signals (a file, another process) is sometimes the
+    only way.
+
+    ## Example
+    ```python
+    @app.get("/result/{job_id}")
+    async def result(job_id: str):
+        while job_id not in results:
+            await asyncio.sleep(0.1)
+        return results[job_id]
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/result/{job_id}")
+    async def result(job_id: str):
+        await done[job_id].wait()  # an asyncio.Event the job sets
+        return results[job_id]
+    ```
+    """
+
+    code = "STL110"
+    name = "busy-wait-loop"
+    summary = "`while` loop that only awaits a sleep (polling) in async web code"
+    opt_in = True
+
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        f = facts(fw)
+        for fn in _async_code(f):
+            for node in walk(fn.node):
+                if not isinstance(node, cst.While) or node.orelse is not None:
+                    continue
+                body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body]
+                smalls = [small for stmt in body if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body]
+                if len(smalls) != len(body) or not smalls:
+                    continue
+                sleeps = [s for s in smalls if isinstance(s, cst.Expr) and isinstance(s.value, cst.Await)
+                          and isinstance(s.value.expression, cst.Call)
+                          and model.qualname(s.value.expression.func, fn.scope) in _ASYNC_SLEEPS]
+                if len(sleeps) == 1 and all(s is sleeps[0] or isinstance(s, cst.Pass) for s in smalls):
+                    call = sleeps[0].value.expression if isinstance(sleeps[0].value, cst.Await) else None
+                    shown = model.snippet(call.func) if isinstance(call, cst.Call) else "sleep"
+                    yield self.report(
+                        node, f"while loop in {f.context(fn)} only awaits {shown}(): it polls its condition, "
+                              f"waking every interval; wait on an asyncio.Event (or anyio.Event) its writer sets")
+
+
 def _async_code(f: EventLoopFacts) -> Iterator[Function]:
     """Async functions STL108/STL109 look at: all of a web module's, plus request-path ones elsewhere."""
     if f.web:
@@ -713,4 +776,4 @@ def _async_code(f: EventLoopFacts) -> Iterator[Function]:
 
 
 __all__ = ["BlockingDatabase", "BlockingFileIO", "BlockingHelper", "BlockingHttp", "BlockingPrimitive",
-           "BlockingProcess", "BlockingSleep", "DanglingTask", "NestedEventLoop"]
+           "BlockingProcess", "BlockingSleep", "BusyWaitLoop", "DanglingTask", "NestedEventLoop"]
