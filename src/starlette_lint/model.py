@@ -771,11 +771,12 @@ class Model:
             value = b.value
             # ``x = x.y()`` style self-reference: resolve in the outer scope.
             q = self.qualname(value, where, depth + 1)
-            if isinstance(b.node, cst.AnnAssign) and isinstance(value, cst.Call) \
-                    and (q is None or self.resolve_function(value.func, where) is not None):
+            helper = self.resolve_function(value.func, where) if isinstance(value, cst.Call) else None
+            if isinstance(b.node, cst.AnnAssign) and isinstance(value, cst.Call) and (q is None or helper is not None):
                 # ``client: httpx.Client = get_client()``: what a helper of this module returns is
-                # not known, what the annotation says is
-                ann = _plain_annotation(b.node.annotation.annotation)
+                # not known, what the annotations say is (the helper's own first)
+                returns = helper.node.returns if helper is not None else None
+                ann = _plain_annotation(returns.annotation if returns is not None else b.node.annotation.annotation)
                 typed = self.qualname(ann, where, depth + 1) if ann is not None else None
                 return q if typed is None else typed + "()"
             return q

@@ -172,6 +172,19 @@ class FixContext:
                 return name
         return None
 
+    def _type_checking_imports(self) -> set[int]:
+        """ids of the import statements under a module-level ``if TYPE_CHECKING:``: the names they
+        bind do not exist when the code runs (nor for FastAPI resolving annotations)."""
+        out: set[int] = set()
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.If) and self.model.qualname(stmt.test, self.model.scope) in (
+                    "typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"):
+                for inner in stmt.body.body:
+                    if isinstance(inner, cst.SimpleStatementLine):
+                        out.update(id(small) for small in inner.body if isinstance(small, (cst.Import, cst.ImportFrom)))
+                        out.update(id(inner) for small in inner.body if isinstance(small, (cst.Import, cst.ImportFrom)))
+        return out
+
     def reference(self, qualname: str, scope: Optional[Scope] = None, *, style: str = "module") -> Optional[str]:
         """Code that names ``qualname`` from ``scope``, adding an import when the module has none.
 
@@ -181,9 +194,10 @@ class FixContext:
         scope = scope or self.model.scope
         mod, _, attr = qualname.rpartition(".")
         candidates: list[str] = []
+        checking_only = self._type_checking_imports()
         for name, bindings in self.model.scope.bindings.items():
             for b in bindings:
-                if b.kind != "import":
+                if b.kind != "import" or id(b.node) in checking_only:
                     continue
                 if b.qualname == canonical(qualname):
                     candidates.append(name)

@@ -28,7 +28,7 @@ def redirect_see_other(ctx: FixContext, report: Report) -> Optional[Plan]:
     return Plan("status_code=303").edit(call, lambda node: append_arg(expect(node, cst.Call), new))
 
 
-@fixer("STL611")
+@fixer("STL611", needs=(("fastapi", (0, 89)),))
 def drop_response_model(ctx: FixContext, report: Report) -> Optional[Plan]:
     """`@app.post("/items/", response_model=Item)` on a function returning `-> Item` becomes
     `@app.post("/items/")`: the argument goes, the return annotation stays."""

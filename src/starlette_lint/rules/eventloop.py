@@ -579,13 +579,22 @@ class DanglingTask(Rule):
                 if how is None:
                     continue
                 q = model.call_qualname(site)
-                if q in TASK_CREATORS:
+                if q in TASK_CREATORS and how == _AS_CONTEXT:
+                    yield self.report(
+                        site.node,
+                        f"{label(q, site.node.func)} used as a context manager in {f.context(fn)}: a task is "
+                        f"not one, so with raises TypeError once the task has started, and the task is left "
+                        f"behind; await it (or keep a reference) instead of with")
+                elif q in TASK_CREATORS:
                     yield self.report(
                         site.node,
                         f"{label(q, site.node.func)} {how} in {f.context(fn)}: the event loop keeps only "
                         f"a weak reference, so the task can be garbage-collected mid-flight and its errors are "
                         f"lost; {_KEEP[f.responder(fn)]}",
                     )
+
+
+_AS_CONTEXT = "used as a context manager"
 
 
 def _dropped_in(fn: Function) -> dict[int, str]:
@@ -607,7 +616,7 @@ def _dropped_in(fn: Function) -> dict[int, str]:
         elif isinstance(node, cst.With):
             for item in node.items:
                 if isinstance(item.item, cst.Call):
-                    out[id(item.item)] = "used as a context manager (TypeError once it has started)"
+                    out[id(item.item)] = _AS_CONTEXT
         elif isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Call):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
@@ -615,7 +624,7 @@ def _dropped_in(fn: Function) -> dict[int, str]:
     declared = {x.name.value for g in fn.globals for x in g.names}
     for name, call in single:
         # the target itself is the one occurrence: nothing reads it, nor locals()/vars()
-        if names.get(name) == 1 and name not in declared and "locals" not in names and "vars" not in names \
+        if names.get(name) == 1 and name != "_" and name not in declared and "locals" not in names and "vars" not in names \
                 and not any(isinstance(n, cst.Nonlocal) for n in walk(fn.node, into_scopes=True)):
             out[id(call)] = f"assigned to {name}, which is never used,"
     return out

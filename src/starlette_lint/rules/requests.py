@@ -1562,12 +1562,20 @@ class RedundantResponseModel(Rule):
     opt_in = True
 
     def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        if not model.target.at_least("fastapi", (0, 89)):
+            return  # the return annotation became the response model in FastAPI 0.89
+        postponed = any(b.kind == "import" and b.qualname == "__future__.annotations"
+                        for b in model.scope.bindings.get("annotations", []))
         for route in fw.routes:
             fn = route.function
             if route.framework != "fastapi" or route.kind != "http" or fn is None or fn.node.returns is None:
                 continue
+            if (postponed or isinstance(fn.node.returns.annotation, (cst.SimpleString, cst.ConcatenatedString))) \
+                    and fn.outer is not model.scope:
+                continue  # FastAPI reads a postponed annotation in the module's globals, not where it is written
             arg = keyword(route.node, "response_model")
-            if arg is None or not any(d.decorator is route.node for d in fn.node.decorators):
+            if arg is None or not any(d.decorator is route.node for d in fn.node.decorators) \
+                    or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
                 continue
             if _same_type(model, arg.value, fn.outer, fn.node.returns.annotation, fn.outer):
                 yield self.report(

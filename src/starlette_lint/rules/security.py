@@ -772,7 +772,7 @@ _SQL_SINKS["sqlalchemy.sql.expression.text"] = ":name"
 for _receiver in ("sqlalchemy.create_engine().connect()", "sqlalchemy.engine.Connection()",
                   "sqlalchemy.ext.asyncio.AsyncConnection()", "sqlalchemy.ext.asyncio.create_async_engine().connect()",
                   "sqlalchemy.create_engine().begin()", "sqlalchemy.ext.asyncio.create_async_engine().begin()"):
-    _SQL_SINKS[f"{_receiver}.exec_driver_sql"] = "%s"
+    _SQL_SINKS[f"{_receiver}.exec_driver_sql"] = "the driver's paramstyle"
 
 # parameter types FastAPI validates into something that cannot carry SQL
 _SAFE_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "uuid.UUID", "datetime.datetime",
@@ -780,6 +780,11 @@ _SAFE_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "uui
 # calls whose result cannot carry SQL text, whatever they are given
 _SANITIZERS = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.len", "uuid.UUID"})
 _REQUEST_DATA = ("path_params", "query_params", "headers", "cookies")
+# methods whose result still carries the text they were called on
+_STR_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "title", "capitalize", "casefold",
+                          "swapcase", "replace", "removeprefix", "removesuffix", "get", "getlist", "split",
+                          "rsplit", "join", "format", "ljust", "rjust", "center", "zfill", "decode"})
+_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
 
 
 class _Taint:
@@ -792,13 +797,22 @@ class _Taint:
         self.fw, self.fn, self.model = fw, fn, fw.model
         self.requests = set(request_params(fw, fn))
         self.params: dict[str, str] = {}
+        checked = self._checked_names()
         if PATH_OPERATION in fw.roles_of(fn):
             for p in [*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params]:
-                if p.name.value in self.requests or isinstance(p.default, cst.Call):
-                    continue  # the request itself; Depends(...), Query(...) (their types are read below)
+                name = p.name.value
+                if name in self.requests or name in checked or self._rebound(name) or self._dependency(p.default) \
+                        or self._constrained(p.default):
+                    continue  # the request itself; checked against something, or replaced; Depends(...)
                 ann = p.annotation.annotation if p.annotation is not None else None
+                if isinstance(ann, cst.Subscript) and self.model.qualname(ann.value, fn.outer) in (
+                        "typing.Annotated", "typing_extensions.Annotated"):
+                    items = [e.slice.value for e in ann.slice if isinstance(e.slice, cst.Index)]
+                    if any(isinstance(m, cst.Call) and (self._dependency(m) or self._constrained(m)) for m in items[1:]):
+                        continue
+                    ann = items[0] if items else None
                 if ann is None or self._stringish(ann):
-                    self.params[p.name.value] = "parameter"
+                    self.params[name] = "parameter"
         self.locals: dict[str, str] = {}
         for node in walk(fn.node):
             if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -808,6 +822,36 @@ class _Taint:
                     source = self.source(node.value)
                     if source is not None:
                         self.locals[name] = source
+
+    def _dependency(self, default: Optional[cst.BaseExpression]) -> bool:
+        """``Depends(...)``/``Security(...)`` (or an unknown call): not a value from the request."""
+        if not isinstance(default, cst.Call):
+            return False
+        q = self.model.qualname(default.func, self.fn.outer) or ""
+        module, _, name = q.rpartition(".")
+        return not (module in ("fastapi", "fastapi.param_functions", "fastapi.params")
+                    and name in ("Query", "Path", "Header", "Cookie", "Body", "Form"))
+
+    @staticmethod
+    def _constrained(marker: Optional[cst.BaseExpression]) -> bool:
+        """``Query(pattern="^(name|id)$")``: FastAPI lets through only what the pattern allows."""
+        return isinstance(marker, cst.Call) and any(
+            a.keyword is not None and a.keyword.value in ("pattern", "regex") for a in marker.args)
+
+    def _rebound(self, name: str) -> bool:
+        bindings, _ = self.model.lookup(name, self.fn.scope)
+        return bindings is not None and len(bindings) > 1  # ``sort = ALLOWED.get(sort, "id")``
+
+    def _checked_names(self) -> set[str]:
+        """Names compared with something in the function (``if sort not in ALLOWED: ...``,
+        ``if order == "asc"``): taken as validated."""
+        out: set[str] = set()
+        for node in walk(self.fn.node):
+            if isinstance(node, cst.Comparison):
+                for side in [node.left, *(c.comparator for c in node.comparisons)]:
+                    if isinstance(side, cst.Name):
+                        out.add(side.value)
+        return out
 
     def _stringish(self, ann: cst.BaseExpression) -> bool:
         q = self.model.qualname(ann, self.fn.outer)
@@ -821,6 +865,15 @@ class _Taint:
                 self._stringish(p) or (isinstance(p, cst.Name) and p.value == "None") for p in parts)
         return False
 
+    def _converted(self, container: cst.BaseExpression, key: str) -> bool:
+        """``request.path_params["uid"]`` where every route of the function has ``{uid:int}``
+        (or ``float``, ``uuid``)."""
+        if not (isinstance(container, cst.Attribute) and container.attr.value == "path_params"):
+            return False
+        paths = [p for r in self.fw.routes if r.function is self.fn for p in ([r.path] if r.path else [])]
+        pattern = re.compile(r"{" + re.escape(key) + r":(int|float|uuid)}")
+        return bool(paths) and all(pattern.search(p) for p in paths)
+
     def source(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[str]:
         """What request data ``expr`` carries (``path parameter item_id``), or None."""
         if depth > 12:
@@ -832,6 +885,10 @@ class _Taint:
         if isinstance(expr, cst.Await):
             return self.source(expr.expression, depth + 1)
         if isinstance(expr, cst.Subscript):
+            key = string_value(expr.slice[0].slice.value) if len(expr.slice) == 1 and isinstance(
+                expr.slice[0].slice, cst.Index) else None
+            if key is not None and self._converted(expr.value, key):
+                return None  # ``{uid:int}``: Starlette made it a number
             return self.source(expr.value, depth + 1)
         if isinstance(expr, cst.Attribute):
             if isinstance(expr.value, cst.Name) and expr.value.value in self.requests and expr.attr.value in _REQUEST_DATA:
@@ -847,6 +904,8 @@ class _Taint:
                 reads = ("json", "form", "body")
                 if isinstance(owner, cst.Name) and owner.value in self.requests and func.attr.value in reads:
                     return f"request.{func.attr.value}()"
+                if func.attr.value not in _STR_METHODS:
+                    return None  # ``.count()``, ``.isdigit()``: a number or a bool
                 return self.source(owner, depth + 1)  # ``q.strip()``, ``request.query_params.get("q")``
             if q == "builtins.str" and expr.args:
                 return self.source(expr.args[0].value, depth + 1)
@@ -872,6 +931,10 @@ def _formatted(model: Model, expr: cst.BaseExpression, taint: _Taint, scope: Sco
         strings = (cst.SimpleString, cst.ConcatenatedString)
         if isinstance(expr.operator, cst.Modulo) and not isinstance(expr.left, strings):
             return None
+        if isinstance(expr.operator, cst.Modulo):
+            literal = string_value(expr.left)
+            if literal is not None and not any(c in "sra" for c in _CONVERSION.findall(literal)):
+                return None  # only %d, %f...: a number, or a TypeError
         how = "% formatting" if isinstance(expr.operator, cst.Modulo) else "+ concatenation"
         values = [expr.right] if isinstance(expr.operator, cst.Modulo) else [expr.left, expr.right]
         for value in values:
