@@ -419,6 +419,27 @@ def test_stl608_nested_session_mutation_is_lost_on_starlette_1x():
         assert client.get("/cart").json() == ["book", "book"]
 
 
+def test_stl608_a_write_on_the_missing_key_branch_saves_only_the_first_change():
+    """STL608: ``if "k" not in request.session: request.session["k"] = []`` then ``.append(x)``: the
+    write happens only while the key is missing, so on Starlette 1.x every later append is lost."""
+
+    async def add(request):
+        if "_messages" not in request.session:
+            request.session["_messages"] = []
+        request.session["_messages"].append(request.query_params["m"])
+        return JSONResponse(request.session["_messages"])
+
+    async def show(request):
+        return JSONResponse(request.session.get("_messages"))
+
+    app = Starlette(routes=[Route("/add", add), Route("/show", show)],
+                    middleware=[Middleware(SessionMiddleware, secret_key="test-only")])
+    client = TestClient(app)
+    assert client.get("/add", params={"m": "one"}).json() == ["one"]
+    assert client.get("/add", params={"m": "two"}).json() == ["one", "two"]  # looks fine inside the request
+    assert client.get("/show").json() == (["one"] if STARLETTE_1 else ["one", "two"])
+
+
 def test_stl608_good_form_assign_back_persists():
     """STL608 fix: read, modify, assign back to `request.session[...]` persists the change on every version."""
     client = TestClient(session_cart_app(nested=False))

@@ -938,6 +938,32 @@ def _code(node: cst.CSTNode) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _membership_branches(nodes: list[cst.CSTNode], facts: "_SessionFacts") -> dict[int, int]:
+    """The nodes inside either branch of an ``if`` that tests a key's membership in the session
+    (``if "cart" in request.session:``), by id, with the id of their branch: a write there
+    happens on that branch only."""
+    out: dict[int, int] = {}
+    for node in nodes:
+        if not isinstance(node, cst.If):
+            continue
+        tests = [node.test, *(c for c in walk(node.test))]
+        if not any(isinstance(t, cst.Comparison) and any(isinstance(c.operator, (cst.In, cst.NotIn))
+                                                         and facts.is_session(c.comparator) for c in t.comparisons)
+                   for t in tests):
+            continue
+        for branch in (node.body, node.orelse):
+            if branch is not None:
+                out.update((id(n), id(branch)) for n in walk(branch))  # an inner if's own branch wins below
+    return out
+
+
+def _saved(node: cst.CSTNode, guarded: dict[int, int], branches: set[int]) -> None:
+    """A top-level session write at ``node``: its membership branch, if any, is saved."""
+    branch = guarded.get(id(node))
+    if branch is not None:
+        branches.add(branch)
+
+
 class NestedSessionMutation(Rule):
     """
     ## What it does
@@ -957,6 +983,9 @@ class NestedSessionMutation(Rule):
 
     Not reported when the function also writes a top-level key, or hands the
     request, the session or the value to other code (which may write it back).
+    A write made only on one branch of a membership test (`if "cart" not in
+    request.session: request.session["cart"] = []`) saves that branch only:
+    the change on the other branch is still reported.
 
     ## Example
     ```python
@@ -997,12 +1026,16 @@ class NestedSessionMutation(Rule):
             facts = _SessionFacts(fw, fn)
             findings: list[tuple[cst.CSTNode, str]] = []
             writes = False
+            guarded = _membership_branches(nodes, facts)
+            branches: set[int] = set()  # membership branches with a top-level write
             for node in nodes:
                 if isinstance(node, cst.Call):
                     func = node.func
                     if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS | {"mark_modified"}:
                         if facts.is_session(func.value):
-                            writes = writes or func.attr.value in _SESSION_WRITES
+                            if func.attr.value in _SESSION_WRITES:
+                                _saved(node, guarded, branches)
+                                writes = writes or id(node) not in guarded
                             continue
                         label = facts.derived(func.value)
                         if label is not None:
@@ -1025,7 +1058,10 @@ class NestedSessionMutation(Rule):
                     if not isinstance(t, cst.Subscript):
                         continue
                     if facts.is_session(t.value):
-                        writes = True
+                        # a write only on the branch where the key is missing (or present) saves nothing
+                        # on the other one: ``if "cart" not in request.session: request.session["cart"] = []``
+                        _saved(node, guarded, branches)
+                        writes = writes or id(node) not in guarded
                         continue
                     label = facts.derived(t.value)
                     if label is not None:
@@ -1039,6 +1075,8 @@ class NestedSessionMutation(Rule):
                 continue
             where = fw.describe(fn)
             for node, what in findings:
+                if guarded.get(id(node)) in branches:
+                    continue  # written back on the same branch
                 yield self.report(
                     node,
                     f"{what} changes a value nested in the session in {where}: {said}; read the value, modify it "
