@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import tokenize
 from dataclasses import dataclass, replace
 from typing import Optional, Union
@@ -29,10 +28,10 @@ from typing import Optional, Union
 from .cache import config_fingerprint, store_directory
 from .config import ConfigError, load, targeting
 from .discovery import excluded_file
+from .noqa import NoqaIndex, raw_lines
 from .runner import INTERNAL, Job, Settings, decode, process
 
 FIX_ALL_TITLE = "Fix all safe starlette-lint problems"
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # the protocol's lines: \r\n, \r and \n end one
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def check(path: str, text: str, settings: Optional[Union[Settings, str]] = None)
     if skipped(path, settings):
         return []
     result = process(Job(path, 0, encode(text), stdin=True, detail=True), replace(settings, mode="check"))
-    lines = _LINE.findall(text)
+    lines = raw_lines(text)
     problems = []
     for line, col, code, message, fixable in result.rows:
         end_line, end_col = result.ends.get((line, col, code), (line, col))
@@ -143,8 +142,6 @@ def fix(path: str, text: str, only: Optional[tuple[int, int, str]] = None,
 def suppress(text: str, problem: Problem) -> Optional[str]:
     """The buffer with ``# noqa: CODE`` for ``problem`` (joined to a ``# noqa:`` list already
     there); None when it cannot take one (a blanket ``# noqa``, a file Python cannot tokenize)."""
-    from .noqa import NoqaIndex
-
     new, changed = NoqaIndex(text).with_codes(text, {problem.line + 1: {problem.code}})
     return new if changed else None
 
@@ -153,7 +150,7 @@ def edits(old: str, new: str) -> list[Edit]:
     """Line edits that turn ``old`` into ``new``: one per changed run of lines."""
     import difflib
 
-    a, b = _LINE.findall(old), _LINE.findall(new)
+    a, b = raw_lines(old), raw_lines(new)
     out = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -173,7 +170,7 @@ def _line_start(lines: list[str], index: int) -> tuple[int, int]:
 
 def apply(text: str, changes: list[Edit]) -> str:
     """``text`` with ``changes`` applied (they do not overlap), as an editor applies them."""
-    lines = _LINE.findall(text)
+    lines = raw_lines(text)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
@@ -192,7 +189,7 @@ class Lines:
     (``utf-16``, the default, ``utf-8`` or ``utf-32``)."""
 
     def __init__(self, text: str, encoding: str = "utf-16") -> None:
-        self.lines = [line.rstrip("\r\n") for line in _LINE.findall(text)]
+        self.lines = [line.rstrip("\r\n") for line in raw_lines(text)]
         self.encoding = encoding
 
     def _width(self, chars: str) -> int:

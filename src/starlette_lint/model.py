@@ -771,8 +771,10 @@ class Model:
             value = b.value
             # ``x = x.y()`` style self-reference: resolve in the outer scope.
             q = self.qualname(value, where, depth + 1)
-            helper = self.resolve_function(value.func, where) if isinstance(value, cst.Call) else None
-            if isinstance(b.node, cst.AnnAssign) and isinstance(value, cst.Call) and (q is None or helper is not None):
+            if not isinstance(b.node, cst.AnnAssign) or not isinstance(value, cst.Call):
+                return q
+            helper = self.resolve_function(value.func, where)
+            if q is None or helper is not None:
                 # ``client: httpx.Client = get_client()``: what a helper of this module returns is
                 # not known, what the annotations say is (the helper's own first)
                 returns = helper.node.returns if helper is not None else None

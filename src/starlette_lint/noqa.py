@@ -38,6 +38,12 @@ _STRINGS = frozenset({tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", token
 _RAW_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # lines as universal newlines split them, ends kept
 
 
+def raw_lines(text: str) -> list[str]:
+    """Lines as written, ends kept: ``\r\n``, ``\r`` and ``\n`` each end one (the lines of an
+    editor's buffer too)."""
+    return _RAW_LINE.findall(text)
+
+
 def split_lines(text: str) -> list[str]:
     """Lines as flake8 reads them (universal newlines, ends kept)."""
     return io.StringIO(text, newline=None).readlines()
@@ -102,7 +108,7 @@ class NoqaIndex:
         how many lines got one. A line whose flake8 line holds ``# noqa`` in a string gets none
         (flake8 would read that one first), nor does a file Python's tokenizer cannot read."""
         spans, comments, quoted = self._units()
-        lines = _RAW_LINE.findall(text)
+        lines = raw_lines(text)
         if not spans or len(lines) != len(self.lines):
             return text, 0
         wanted: dict[int, set[str]] = {}

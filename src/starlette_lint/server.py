@@ -90,7 +90,6 @@ class Document:
 
     uri: str
     path: str
-    version: Optional[int] = None
     problems: list[Problem] = field(default_factory=list)
     text: str = ""  # the text the problems were computed from
     pending: Optional[asyncio.Task[None]] = None
@@ -142,7 +141,7 @@ class StarletteLintServer(LanguageServer):
         problems = await self.worker.run(self.check, doc.path, text)
         if self.documents.get(doc.uri) is not doc or self.buffer(doc.uri) != (text, version):
             return  # closed or changed meanwhile: the newer check publishes
-        doc.problems, doc.text, doc.version = problems, text, version
+        doc.problems, doc.text = problems, text
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=doc.uri, version=version, diagnostics=[self.diagnostic(p, Lines(text, self.encoding()))
                                                        for p in problems]))

@@ -17,7 +17,7 @@ import libcst as cst
 
 from .. import names as N
 from ..framework import ENDPOINT, ENDPOINT_METHOD, EXCEPTION_HANDLER, MIDDLEWARE, WEBSOCKET_ENDPOINT, Framework
-from ..model import LOCAL, Function, Scope, all_params
+from ..model import LOCAL, Function, Model, Scope, all_params
 
 RequestKind = Literal["request", "websocket", "connection"]
 REQUEST_TYPES: dict[str, RequestKind] = {
@@ -109,3 +109,17 @@ def is_request_object(fw: Framework, name: cst.Name, scope: Scope) -> bool:
     """A request parameter (:func:`request_kind`), or a name bound to a constructed or annotated
     ``Request`` / ``WebSocket`` / ``HTTPConnection`` (``request = Request(scope, receive)``)."""
     return fw.model.qualname(name, scope) in REQUEST_TYPES or request_kind(fw, name, scope) is not None
+
+
+# FastAPI's parameter functions (``fastapi.Query``...): STL612 and its fix, STL508's request data
+_PARAM_FUNCTIONS = frozenset({"Query", "Path", "Body", "Cookie", "Header", "Form", "File", "Depends", "Security"})
+
+
+def param_function(model: Model, call: cst.Call, scope: Scope) -> Optional[str]:
+    """``Query``, ``Depends``... when ``call`` calls one of FastAPI's parameter functions."""
+    q = model.qualname(call.func, scope)
+    if q is None:
+        return None
+    module, _, name = q.rpartition(".")
+    return name if name in _PARAM_FUNCTIONS and module in ("fastapi", "fastapi.param_functions", "fastapi.params") \
+        else None

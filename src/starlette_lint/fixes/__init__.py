@@ -22,6 +22,7 @@ changes; the caller re-checks the final code.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from dataclasses import dataclass, field
@@ -172,9 +173,11 @@ class FixContext:
                 return name
         return None
 
-    def _type_checking_imports(self) -> set[int]:
-        """ids of the import statements under a module-level ``if TYPE_CHECKING:``: the names they
-        bind do not exist when the code runs (nor for FastAPI resolving annotations)."""
+    @functools.cached_property
+    def _type_checking_imports(self) -> frozenset[int]:
+        """ids of the import statements (what import bindings name) under a module-level ``if
+        TYPE_CHECKING:``: the names they bind do not exist when the code runs (nor for FastAPI
+        resolving annotations)."""
         out: set[int] = set()
         for stmt in self.module.body:
             if isinstance(stmt, cst.If) and self.model.qualname(stmt.test, self.model.scope) in (
@@ -182,8 +185,7 @@ class FixContext:
                 for inner in stmt.body.body:
                     if isinstance(inner, cst.SimpleStatementLine):
                         out.update(id(small) for small in inner.body if isinstance(small, (cst.Import, cst.ImportFrom)))
-                        out.update(id(inner) for small in inner.body if isinstance(small, (cst.Import, cst.ImportFrom)))
-        return out
+        return frozenset(out)
 
     def reference(self, qualname: str, scope: Optional[Scope] = None, *, style: str = "module") -> Optional[str]:
         """Code that names ``qualname`` from ``scope``, adding an import when the module has none.
@@ -194,7 +196,7 @@ class FixContext:
         scope = scope or self.model.scope
         mod, _, attr = qualname.rpartition(".")
         candidates: list[str] = []
-        checking_only = self._type_checking_imports()
+        checking_only = self._type_checking_imports
         for name, bindings in self.model.scope.bindings.items():
             for b in bindings:
                 if b.kind != "import" or id(b.node) in checking_only:

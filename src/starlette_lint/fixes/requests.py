@@ -54,7 +54,7 @@ def annotated_parameter(ctx: FixContext, report: Report) -> Optional[Plan]:
     becomes `db: Annotated[Session, Depends(get_db)]` (importing `Annotated` from `typing`).
     Not applied to a parameter without an annotation, to a `default_factory=`, nor when the
     parameter would lose its default value after one that keeps its own (a SyntaxError)."""
-    from ..rules.requests import param_function
+    from ..analysis.request_objects import param_function
 
     param = report.node
     if not isinstance(param, cst.Param) or param.annotation is None or not isinstance(param.default, cst.Call):

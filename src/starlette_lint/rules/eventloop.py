@@ -571,21 +571,21 @@ class DanglingTask(Rule):
     def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         f = facts(fw)
         for fn in _async_code(f):
-            dropped = _dropped_in(fn)
-            for site in fn.calls:
-                if site.in_lambda:
-                    continue
+            creators = [(site, q) for site in fn.calls
+                        if not site.in_lambda and (q := model.call_qualname(site)) in TASK_CREATORS]
+            # the function's other ways of dropping a value are looked for only when a task is started
+            dropped = _dropped_in(fn) if any(not site.discarded for site, _ in creators) else {}
+            for site, q in creators:
                 how = "result discarded" if site.discarded else dropped.get(id(site.node))
                 if how is None:
                     continue
-                q = model.call_qualname(site)
-                if q in TASK_CREATORS and how == _AS_CONTEXT:
+                if how == _AS_CONTEXT:
                     yield self.report(
                         site.node,
                         f"{label(q, site.node.func)} used as a context manager in {f.context(fn)}: a task is "
                         f"not one, so with raises TypeError once the task has started, and the task is left "
                         f"behind; await it (or keep a reference) instead of with")
-                elif q in TASK_CREATORS:
+                else:
                     yield self.report(
                         site.node,
                         f"{label(q, site.node.func)} {how} in {f.context(fn)}: the event loop keeps only "
@@ -606,9 +606,12 @@ def _dropped_in(fn: Function) -> dict[int, str]:
     out: dict[int, str] = {}
     names: dict[str, int] = {}  # how often each name occurs in the function, nested scopes included
     single: list[tuple[str, cst.Call]] = []
+    nonlocal_ = False
     for node in walk(fn.node, into_scopes=True):
         if isinstance(node, cst.Name):
             names[node.value] = names.get(node.value, 0) + 1
+        elif isinstance(node, cst.Nonlocal):
+            nonlocal_ = True
     for node in walk(fn.node):
         if isinstance(node, cst.Expr):
             for call in _carried(node.value, top=True):
@@ -621,11 +624,11 @@ def _dropped_in(fn: Function) -> dict[int, str]:
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
                 single.append((targets[0].value, node.value))
+    if nonlocal_ or "locals" in names or "vars" in names:
+        return out  # a name may be read without being written out
     declared = {x.name.value for g in fn.globals for x in g.names}
     for name, call in single:
-        # the target itself is the one occurrence: nothing reads it, nor locals()/vars()
-        if names.get(name) == 1 and name != "_" and name not in declared and "locals" not in names and "vars" not in names \
-                and not any(isinstance(n, cst.Nonlocal) for n in walk(fn.node, into_scopes=True)):
+        if names.get(name) == 1 and name != "_" and name not in declared:  # the target is its one occurrence
             out[id(call)] = f"assigned to {name}, which is never used,"
     return out
 

@@ -20,7 +20,8 @@ import libcst as cst
 
 from .. import names as N
 from ..analysis.flow import BodyIndex, flow, suite_statements
-from ..analysis.request_objects import HTTP_KINDS, RequestKind, asgi_params, request_kind, request_params
+from ..analysis.request_objects import (
+    HTTP_KINDS, RequestKind, asgi_params, param_function, request_kind, request_params)
 from ..finding import Report
 from ..framework import (
     NOWHERE,
@@ -1622,19 +1623,6 @@ class RedundantResponseModel(Rule):
 
 
 # --------------------------------------------------------------------------- STL612
-_PARAM_FUNCTIONS = frozenset({"Query", "Path", "Body", "Cookie", "Header", "Form", "File", "Depends", "Security"})
-
-
-def param_function(model: Model, call: cst.Call, scope: Scope) -> Optional[str]:
-    """``Query``, ``Depends``... when ``call`` calls one of FastAPI's parameter functions."""
-    q = model.qualname(call.func, scope)
-    if q is None:
-        return None
-    module, _, name = q.rpartition(".")
-    return name if name in _PARAM_FUNCTIONS and module in ("fastapi", "fastapi.param_functions", "fastapi.params") \
-        else None
-
-
 def default_markers(fw: Framework, fn: Function) -> Iterator[tuple[cst.Param, cst.Call, str]]:
     """The parameters of ``fn`` declared with a FastAPI parameter function as their default value
     (``q: str = Query(None)``), not in ``Annotated``: (parameter, call, function name)."""

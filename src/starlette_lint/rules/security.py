@@ -9,7 +9,7 @@ import libcst as cst
 
 from .. import names as N
 from ..finding import Report
-from ..analysis.request_objects import request_params
+from ..analysis.request_objects import param_function, request_params
 from ..framework import PATH_OPERATION, REQUEST_ROLES, Framework
 from ..model import Function, Model, Scope, argument, bool_value, keyword, positional, string_value, walk
 from ..versions import Claim
@@ -827,10 +827,7 @@ class _Taint:
         """``Depends(...)``/``Security(...)`` (or an unknown call): not a value from the request."""
         if not isinstance(default, cst.Call):
             return False
-        q = self.model.qualname(default.func, self.fn.outer) or ""
-        module, _, name = q.rpartition(".")
-        return not (module in ("fastapi", "fastapi.param_functions", "fastapi.params")
-                    and name in ("Query", "Path", "Header", "Cookie", "Body", "Form"))
+        return param_function(self.model, default, self.fn.outer) in (None, "Depends", "Security", "File")
 
     @staticmethod
     def _constrained(marker: Optional[cst.BaseExpression]) -> bool:
