@@ -124,6 +124,7 @@ async def number(q: int = Query(1)) -> int:
     import asyncio
     while not q:
         await asyncio.sleep(1)
+    await asyncio.sleep(1e9)
     return q
 """
 

@@ -639,3 +639,39 @@ def test_flake8_results_follow_the_releases_timeouts_and_links(tmp_path: Path) -
     (tmp_path / "big.py").write_text(many)
     assert flake8("--starlette-file-timeout", "0.01", "big.py").count("STL101") < 300  # cut short, STL000 hidden
     assert flake8("big.py").count("STL101") == 300  # analysed again, not the short result
+
+
+def test_a_routes_list_served_elsewhere_is_judged_unless_a_mount_adds_parameters(tmp_path: Path) -> None:
+    """STL605 on ``routes = [Route(...)]`` that no app of its module takes: judged when no Mount,
+    Host or include_router prefix of the project has a path parameter (or an unknown path)."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "__init__.py").write_text("")
+    (tmp_path / "site" / "pages.py").write_text(
+        "from starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\n\n"
+        "async def page(request):\n    return JSONResponse(request.path_params['org'])\n\n\n"
+        "routes = [Route('/pages/{id}', page)]\n")
+    (tmp_path / "site" / "main.py").write_text(
+        "from starlette.applications import Starlette\nfrom starlette.routing import Mount\n"
+        "from site.pages import routes\n\napp = Starlette(routes=[Mount('/static', routes=[])] + routes)\n")
+    pages = tmp_path / "site" / "pages.py"
+
+    def codes() -> list[str]:
+        view = ProjectView.of(ProjectIndex(tmp_path), str(pages))
+        return [f.code for f in analyze_source(pages.read_text(), str(pages), elsewhere=view).findings]
+
+    assert ProjectIndex(tmp_path).mounts_add_parameters() is False
+    assert codes() == ["STL605"]
+    assert [f.code for f in analyze_source(pages.read_text(), str(pages)).findings] == []  # no project: not judged
+    (tmp_path / "site" / "orgs.py").write_text(
+        "from starlette.routing import Mount\nfrom site.pages import routes\n\norgs = Mount('/orgs/{org}', routes=routes)\n")
+    assert ProjectIndex(tmp_path).mounts_add_parameters() is True
+    assert codes() == []
+    (tmp_path / "site" / "orgs.py").write_text(
+        "from starlette.routing import Mount\nfrom site.pages import routes\nPREFIX = '/x'\n"
+        "orgs = Mount(PREFIX, routes=routes)\n")
+    assert ProjectIndex(tmp_path).mounts_add_parameters() is True  # not a literal: unknown
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "site" / "orgs.py").write_text("")
+    (tmp_path / "tests" / "test_orgs.py").write_text(
+        "from starlette.routing import Mount\nfrom site.pages import routes\nMount('/t/{x}', routes=routes)\n")
+    assert ProjectIndex(tmp_path).mounts_add_parameters() is False  # test code is not the application's

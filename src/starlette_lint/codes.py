@@ -12,6 +12,7 @@ from __future__ import annotations
 
 RULE_CODES = frozenset({
     "STL101", "STL102", "STL103", "STL104", "STL105", "STL106", "STL107", "STL108", "STL109", "STL110",
+    "STL111",
     "STL201", "STL202", "STL203", "STL204", "STL205", "STL206", "STL207",
     "STL301", "STL302", "STL303", "STL304", "STL306",
     "STL401", "STL402", "STL403", "STL404", "STL405", "STL406",
@@ -25,5 +26,5 @@ RULE_CODES = frozenset({
 
 # off by default: on only when selected by their exact code (flake8 and the command alike)
 OPT_IN_CODES = frozenset({
-    "STL110", "STL306", "STL406", "STL501", "STL611", "STL612", "STL703", "STL901",
+    "STL110", "STL111", "STL306", "STL406", "STL501", "STL611", "STL612", "STL703", "STL901",
 })

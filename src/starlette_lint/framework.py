@@ -39,6 +39,7 @@ from .model import (
     argument,
     elements,
     keyword,
+    plain_annotation,
     positional,
     string_value,
 )
@@ -88,6 +89,9 @@ class App:
         self.scope: Scope = site.scope  # where it is built (module or factory function)
         self.calls: list[AppCall] = []  # app.method(...) calls and decorators
         self.route_calls: list[cst.Call] = []  # Route(...)s passed in routes=[...]
+        # a parameter annotated with an app class (``def setup(app: FastAPI)``): the name; ``site``
+        # is then the first call on it, and nothing is known of its construction
+        self.parameter: Optional[str] = None
 
     @property
     def is_fastapi(self) -> bool:
@@ -101,12 +105,15 @@ class App:
     @property
     def label(self) -> str:
         """How messages name the app: ``app = FastAPI()``, or ``FastAPI()`` when unnamed."""
+        if self.parameter is not None:
+            return f"{self.parameter}: {self.class_label}"
         return f"{self.class_label}()" if self.name is None else f"{self.name} = {self.class_label}()"
 
     @property
     def is_application(self) -> bool:
-        """A Starlette or FastAPI app (served, with its own middleware stack), not a router."""
-        return self.kind in APPLICATION_KINDS
+        """A Starlette or FastAPI app (served, with its own middleware stack), not a router; an app
+        handed in as a parameter is not known to be served as it is (it may be mounted)."""
+        return self.kind in APPLICATION_KINDS and self.parameter is None
 
     @property
     def factory(self) -> Optional[Function]:
@@ -114,7 +121,8 @@ class App:
         return self.scope.enclosing_function
 
     def kwarg(self, name: str) -> Optional[cst.Arg]:
-        return keyword(self.call, name)
+        """An argument of the construction (never known for a parameter)."""
+        return keyword(self.call, name) if self.parameter is None else None
 
     def calls_named(self, *methods: str) -> list["AppCall"]:
         return [c for c in self.calls if c.method in methods]
@@ -257,6 +265,11 @@ class Elsewhere(Protocol):
         """The kind of app an object another module of the project built is (``router =
         APIRouter()`` in ``app/deps.py`` for ``app.deps.router``), or None."""
 
+    def mounts_add_parameters(self) -> bool:
+        """Whether a ``Mount``/``Host`` (or ``mount``, ``host``, an ``include_router`` prefix) in the
+        project may put path parameters before the routes it takes: a path with ``{`` in it, or
+        one that is not a literal. True when unknown (no project)."""
+
     def route_prefixes(self, qualname: str) -> list[str]:
         """The full path prefixes the routes of a router get from ``include_router`` calls in
         other modules (its own ``prefix=`` included); ``<local>.name`` is this module's router
@@ -347,6 +360,9 @@ class _Nowhere:
     def route_prefixes(self, qualname: str) -> list[str]:
         return []
 
+    def mounts_add_parameters(self) -> bool:
+        return True
+
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
         return None
 
@@ -385,6 +401,8 @@ class Framework:
         self.callers: dict[int, list[tuple[CallSite, Function]]] = {}
         self._app_classes = self._local_app_classes()
         self._class_routes: Optional[dict[int, list[Route]]] = None  # see class_routes
+        self.parameter_apps: list[App] = []  # apps handed in as parameters (not in ``apps``)
+        self._parameter_apps: dict[int, Optional[App]] = {}  # id(parameter node) -> its App, or None
         qn = m.call_qualname
 
         # 1. apps
@@ -412,7 +430,13 @@ class Framework:
             func = call.func
             q = qn(site)
             if isinstance(func, cst.Attribute):
-                owner = self.app_for(func.value, site.scope) if self.apps else None
+                owner = self.app_for(func.value, site.scope, site.node) if self.apps else None
+                if owner is not None:
+                    ac = AppCall(owner, func.attr.value, site)
+                    owner.calls.append(ac)
+                    self._app_call(ac)
+                    continue
+                owner = self._parameter_app(func, site) if self.apps or fastapi_module else None
                 if owner is not None:
                     ac = AppCall(owner, func.attr.value, site)
                     owner.calls.append(ac)
@@ -524,11 +548,14 @@ class Framework:
         arg = site.node.args[i]
         return self.elsewhere.app_setup(q, f"{arg.keyword.value}@" if arg.keyword is not None else f"@{i}")
 
-    def app_for(self, expr: cst.BaseExpression, scope: Scope) -> Optional[App]:
-        """The app an expression refers to (a variable bound once to a construction)."""
+    def app_for(self, expr: cst.BaseExpression, scope: Scope, at: Optional[cst.CSTNode] = None) -> Optional[App]:
+        """The app an expression refers to: a variable bound once to a construction, or (``at``, a
+        node at module level) the construction a module-level name was last bound to above it."""
         if isinstance(expr, cst.Call):
             return self.app_by_call.get(id(expr))
         found = self.model.value_of(expr, scope)
+        if found is None and at is not None and scope is self.model.scope:
+            found = self.model.value_before(expr, at)
         if found is None:
             return None
         value, _ = found
@@ -599,6 +626,34 @@ class Framework:
                 cls = m.qualname(first.value, site.scope)
                 self.middleware.append(MiddlewareConfig("add", call, first.value, cls, site))
                 self._mark_middleware_class(first.value, site.scope)
+
+    # what is registered on an app handed in as a parameter: routes, handlers and middleware
+    # functions (each names its function's role); what configures the app itself is left alone
+    _PARAMETER_METHODS = frozenset(N.PATH_OPERATION_METHODS) | {
+        "route", "websocket_route", "exception_handler", "add_exception_handler", "middleware"}
+
+    def _parameter_app(self, func: cst.Attribute, site: CallSite) -> Optional[App]:
+        """``app.get(...)`` / ``@app.exception_handler(...)`` on a parameter annotated with an app
+        class (``def register(app: FastAPI)``): the parameter's App, made on first use."""
+        if func.attr.value not in self._PARAMETER_METHODS or not isinstance(func.value, cst.Name):
+            return None
+        bindings, where = self.model.lookup(func.value.value, site.scope)
+        if not bindings or where is None or len(bindings) != 1 or bindings[0].kind != "param":
+            return None
+        b = bindings[0]
+        found = self._parameter_apps.get(id(b.node))
+        if found is not None or id(b.node) in self._parameter_apps:
+            return found
+        ann = plain_annotation(b.value)
+        q = self.model.qualname(ann, where.parent or where) if ann is not None else None
+        kind = self.app_kind(q) if q is not None else None
+        app = None
+        if kind is not None and q is not None:
+            app = App(kind, site, q)
+            app.parameter = app.name = func.value.value
+            self.parameter_apps.append(app)
+        self._parameter_apps[id(b.node)] = app
+        return app
 
     def _router_elsewhere(self, func: cst.Attribute, scope: Scope) -> bool:
         """Project mode: ``@router.get(...)`` in a module that imports no fastapi, where ``router``
@@ -792,7 +847,7 @@ class Framework:
                 continue
             prefix = ""
             key = None
-            if r.app is not None and r.app.kind == "apirouter":
+            if r.app is not None and r.app.kind == "apirouter" and r.app.parameter is None:
                 key = self._router_call(r.app.call, r.app.scope, own)
             elif r.app is None and r.framework == "unknown" and isinstance(r.node.func, cst.Attribute):
                 site = m.call_of.get(id(r.node))

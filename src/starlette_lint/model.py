@@ -46,14 +46,14 @@ LOCAL = "<local>"
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-BindingKind = Literal["import", "def", "class", "assign", "with", "param", "annot", "other"]
+BindingKind = Literal["import", "def", "class", "assign", "with", "param", "annot", "unpack", "other"]
 ScopeKind = Literal["module", "function", "class", "lambda"]
 
 
 class Binding:
     """One way a name gets a value in a scope."""
 
-    __slots__ = ("kind", "node", "value", "qualname", "target")
+    __slots__ = ("kind", "node", "value", "qualname", "target", "index")
 
     def __init__(
         self,
@@ -62,12 +62,16 @@ class Binding:
         value: Optional[cst.BaseExpression] = None,
         qualname: Optional[str] = None,
         target: Optional[Union["Function", "ClassInfo"]] = None,
+        index: int = -1,
     ) -> None:
         self.kind = kind
         self.node = node  # the statement / parameter that binds
-        self.value = value  # assigned expression (assign/with), annotation (param/annot)
+        # assigned expression (assign/with), annotation (param/annot); for "unpack" (``a, b = ...``)
+        # the element of a literal tuple (index -1), or the call whose result's ``index`` it takes
+        self.value = value
         self.qualname = qualname  # import target
         self.target = target  # Function or ClassInfo for def/class
+        self.index = index
 
 
 class Scope:
@@ -514,6 +518,17 @@ class Model:
         first = targets[0].target
         if len(targets) == 1 and isinstance(first, cst.Name):
             scope.bind(first.value, Binding("assign", node, value=value))
+        elif len(targets) == 1 and _unpacks(first, value):
+            # ``p1, p2 = Path("a"), Path("b")`` / ``args, client = make_clients()``: each name's type
+            # is known from its element (see _binding_qualname), its value is not tracked
+            elements = cast(Union[cst.Tuple, cst.List], first).elements
+            items = value.elements if isinstance(value, (cst.Tuple, cst.List)) else None
+            for i, el in enumerate(elements):
+                name = cast(cst.Name, el.value)
+                if items is not None:
+                    scope.bind(name.value, Binding("unpack", node, value=items[i].value))
+                else:
+                    scope.bind(name.value, Binding("unpack", node, value=value, index=i))
         else:
             for at in targets:
                 tgt = at.target
@@ -771,24 +786,74 @@ class Model:
             value = b.value
             # ``x = x.y()`` style self-reference: resolve in the outer scope.
             q = self.qualname(value, where, depth + 1)
-            if not isinstance(b.node, cst.AnnAssign) or not isinstance(value, cst.Call):
+            if not isinstance(b.node, cst.AnnAssign):
                 return q
+            if not isinstance(value, cst.Call):
+                if q is not None or not isinstance(value, cst.Ellipsis):
+                    return q
+                # ``client: httpx.Client = ...`` (a stub, a placeholder): the annotation says
+                ann = plain_annotation(b.node.annotation.annotation)
+                typed = self.qualname(ann, where, depth + 1) if ann is not None else None
+                return None if typed is None else typed + "()"
             helper = self.resolve_function(value.func, where)
             if q is None or helper is not None:
                 # ``client: httpx.Client = get_client()``: what a helper of this module returns is
                 # not known, what the annotations say is (the helper's own first)
                 returns = helper.node.returns if helper is not None else None
-                ann = _plain_annotation(returns.annotation if returns is not None else b.node.annotation.annotation)
+                ann = plain_annotation(returns.annotation if returns is not None else b.node.annotation.annotation)
                 typed = self.qualname(ann, where, depth + 1) if ann is not None else None
                 return q if typed is None else typed + "()"
             return q
+        if kind == "unpack":
+            return self._unpacked_qualname(b, where, depth)
         if kind == "param" or kind == "annot":
-            ann = _plain_annotation(b.value)
+            ann = plain_annotation(b.value)
             if ann is None:
                 return None
             q = self.qualname(ann, where.parent or where, depth + 1)
             return None if q is None else q + "()"
         return None
+
+    def _unpacked_qualname(self, b: Binding, where: Scope, depth: int) -> Optional[str]:
+        """What a name unpacked from a tuple is: its literal element's value, or the element of
+        the ``tuple[A, B]`` a same-module helper's return annotation declares (``A()``)."""
+        value = b.value
+        if b.index < 0 or value is None:
+            return self.qualname(value, where, depth + 1)
+        if not isinstance(value, cst.Call):
+            return None
+        helper = self.resolve_function(value.func, where)
+        returns = helper.node.returns if helper is not None else None
+        elements = _tuple_annotation(returns.annotation) if returns is not None else None
+        if elements is None or b.index >= len(elements):
+            return None
+        ann = plain_annotation(elements[b.index])
+        typed = self.qualname(ann, where, depth + 1) if ann is not None else None
+        return None if typed is None else typed + "()"
+
+    def value_before(self, expr: cst.BaseExpression, node: cst.CSTNode) -> Optional[tuple[cst.BaseExpression, Scope]]:
+        """For a module-level name bound several times, all by plain assignments at the module's
+        top level (``app = FastAPI()`` ... ``app = SentryAsgiMiddleware(app)``), the value of the
+        last one above the top-level statement holding ``node`` (a decorator, a call there)."""
+        if not isinstance(expr, cst.Name):
+            return None
+        bindings = self.scope.bindings.get(expr.value)
+        at = self.top_of.get(id(node))
+        if not bindings or len(bindings) < 2 or at is None:
+            return None
+        body = self.module.body
+        best: Optional[tuple[int, Binding]] = None
+        for b in bindings:
+            i = self.top_of.get(id(b.node))
+            stmt = body[i] if i is not None else None
+            if (b.kind != "assign" or not isinstance(stmt, cst.SimpleStatementLine)
+                    or not any(small is b.node for small in stmt.body)):
+                return None  # bound in a block, a function (global), by an import...: not a plain sequence
+            if i is not None and i < at and (best is None or i > best[0]):
+                best = (i, b)
+        if best is None or best[1].value is None:
+            return None
+        return best[1].value, self.scope
 
     def value_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[tuple[cst.BaseExpression, Scope]]:
         """For a Name bound exactly once by assignment, its value and scope."""
@@ -1168,7 +1233,7 @@ def _annotated_metadata(ann: Optional[cst.BaseExpression]) -> list[cst.BaseExpre
     return [el.slice.value for el in ann.slice[1:] if isinstance(el.slice, cst.Index)]
 
 
-def _plain_annotation(ann: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
+def plain_annotation(ann: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
     """``Request``, ``starlette.requests.Request``, ``Annotated[Request, ...]``, ``Optional[X]``."""
     if ann is None:
         return None
@@ -1179,14 +1244,37 @@ def _plain_annotation(ann: Optional[cst.BaseExpression]) -> Optional[cst.BaseExp
         if head and head.rsplit(".", 1)[-1] in ("Annotated", "Optional"):
             first = ann.slice[0].slice
             if isinstance(first, cst.Index):
-                return _plain_annotation(first.value)
+                return plain_annotation(first.value)
     if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
         # X | None
         if isinstance(ann.right, cst.Name) and ann.right.value == "None":
-            return _plain_annotation(ann.left)
+            return plain_annotation(ann.left)
         if isinstance(ann.left, cst.Name) and ann.left.value == "None":
-            return _plain_annotation(ann.right)
+            return plain_annotation(ann.right)
     return None
+
+
+def _unpacks(target: cst.BaseExpression, value: cst.BaseExpression) -> bool:
+    """``a, b = x, y`` (as many plain names as literal elements, none starred) or ``a, b = f()``."""
+    if not isinstance(target, (cst.Tuple, cst.List)) or not target.elements:
+        return False
+    if not all(isinstance(el, cst.Element) and isinstance(el.value, cst.Name) for el in target.elements):
+        return False
+    if isinstance(value, (cst.Tuple, cst.List)):
+        return len(value.elements) == len(target.elements) and all(isinstance(el, cst.Element) for el in value.elements)
+    return isinstance(value, cst.Call)
+
+
+def _tuple_annotation(ann: cst.BaseExpression) -> Optional[list[cst.BaseExpression]]:
+    """The element annotations of ``tuple[A, B]`` / ``Tuple[A, B]`` (not ``tuple[A, ...]``)."""
+    if not isinstance(ann, cst.Subscript) or (dotted_name(ann.value) or "").rsplit(".", 1)[-1] not in ("tuple", "Tuple"):
+        return None
+    out: list[cst.BaseExpression] = []
+    for el in ann.slice:
+        if not isinstance(el.slice, cst.Index) or isinstance(el.slice.value, cst.Ellipsis):
+            return None
+        out.append(el.slice.value)
+    return out
 
 
 def _is_literal(expr: cst.BaseExpression) -> bool:

@@ -1102,6 +1102,7 @@ class ProjectIndex:
         self._kinds: dict[str, Optional[N.AppKind]] = {}
         self._setups: dict[tuple[str, str], Optional[AppSetup]] = {}
         self._includes: Optional[dict[str, list[tuple[Optional[str], Optional[str]]]]] = None
+        self._mounts_add: Optional[bool] = None  # see mounts_add_parameters
 
     @classmethod
     def of(cls, path: Union[str, Path]) -> "ProjectIndex":
@@ -1525,6 +1526,39 @@ class ProjectIndex:
         except _UnknownPath:
             return []  # one include with a prefix that is not a literal: the full paths are unknown
 
+    def mounts_add_parameters(self) -> bool:
+        """Whether a ``Mount(...)``, ``Host(...)``, ``.mount(...)``, ``.host(...)`` or an
+        ``include_router(prefix=...)`` in the project's code (test files left out) has a path with
+        ``{`` in it or one that is not a literal: then a routes list may be taken under a prefix
+        that adds path parameters. True for a tree too large to walk. Read once per index."""
+        if self._mounts_add is not None:
+            return self._mounts_add
+        found = False
+        try:
+            paths = [p for p in walk_modules(self.root)
+                     if not _TEST_PATH.search(os.path.relpath(p, self.root).replace(os.sep, "/"))]
+        except TreeTooLarge:
+            paths, found = [], True
+        for path in paths[:MAX_FILES]:
+            if found:
+                break
+            try:
+                if os.path.getsize(path) > _MAX_BYTES:
+                    continue
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue
+            if not any(word in data for word in (b"Mount", b"mount(", b"Host", b"host(", b"include_router")):
+                continue
+            try:
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            found = any(_parameterised_prefix(node) for node in ast.walk(tree) if isinstance(node, ast.Call))
+        self._mounts_add = found
+        return found
+
     def includes(self) -> dict[str, list[tuple[Optional[str], Optional[str]]]]:
         """Every ``X.include_router(Y, prefix="...")`` of the project's code (test files left out):
         the definition of Y -> [(the definition of X, or None for an app built in a function;
@@ -1609,6 +1643,27 @@ class ProjectIndex:
                 break
         self._kinds[qualname] = found
         return found
+
+
+# the calls that put a prefix before routes, and where their prefix is: (positional index, keyword)
+_PREFIXING = {"Mount": (0, "path"), "mount": (0, "path"), "Host": (0, "host"), "host": (0, "host"),
+              "include_router": (None, "prefix")}
+
+
+def _parameterised_prefix(call: ast.Call) -> bool:
+    """A prefixing call whose prefix has ``{`` in it or is not a literal."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    where = _PREFIXING.get(name or "")
+    if where is None:
+        return False
+    index, word = where
+    given = call.args[index] if index is not None and len(call.args) > index else \
+        next((k.value for k in call.keywords if k.arg == word), None)
+    if given is None:
+        return index is not None and any(isinstance(a, ast.Starred) for a in call.args) \
+            or any(k.arg is None for k in call.keywords)  # Mount(*args) / (**options): unknown
+    return not (isinstance(given, ast.Constant) and isinstance(given.value, str)) or "{" in given.value
 
 
 class _UnknownPath(Exception):
@@ -1785,6 +1840,9 @@ class ProjectView:
         absolute = self.absolute(qualname)
         return self.index.route_prefixes(absolute) if absolute is not None else []
 
+    def mounts_add_parameters(self) -> bool:
+        return self.index.mounts_add_parameters()
+
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
         """:meth:`ProjectIndex.app_setup`; ``<local>.name`` is this module's own function."""
         if qualname.startswith(LOCAL + "."):
@@ -1855,6 +1913,9 @@ class _Deferred:
 
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
         return self._ask(lambda view: view.app_setup(qualname, argument), None)
+
+    def mounts_add_parameters(self) -> bool:
+        return self._ask(lambda view: view.mounts_add_parameters(), True)
 
 
 def view_for(filename: str, cache_dir: Optional[str] = None) -> Elsewhere:

@@ -575,6 +575,51 @@ def test_stl610_positional_only_path_parameters_are_a_500():
         TestClient(app).get("/books/x/y")
 
 
+@requires_fastapi
+def test_stl610_varargs_are_parameters_named_args_and_kwargs():
+    """``**kwargs`` collects nothing: FastAPI reads it as a query parameter named ``kwargs``, so the
+    path value is dropped (here with a 422 for the missing ``kwargs``). ``*args`` is a parameter
+    named ``args`` that FastAPI passes by keyword: ``{args}`` is a TypeError, a 500."""
+    app = fastapi.FastAPI()
+
+    @app.get("/things/{thing_id}")
+    async def takes_kwargs(**kwargs: str):
+        return kwargs
+
+    @app.get("/words/{args}")
+    async def takes_args(*args: str):
+        return {"args": args}
+
+    client = TestClient(app)
+    missing = client.get("/things/1").json()["detail"]
+    assert [(e["loc"], e["type"]) for e in missing] == [(["query", "kwargs"], "missing")]
+    # called as takes_kwargs(kwargs="k"): thing_id never arrives
+    assert client.get("/things/1", params={"kwargs": "k"}).json() == {"kwargs": "k"}
+    assert TestClient(app, raise_server_exceptions=False).get("/words/hi").status_code == 500
+
+
+@requires_fastapi
+def test_stl610_an_instance_dependency_is_called_through_its_call_method():
+    """``Depends(Checker())``: FastAPI reads ``Checker.__call__``'s signature, not ``__init__``'s."""
+    from typing import Annotated
+
+    app = fastapi.FastAPI()
+
+    class Checker:
+        def __init__(self, thing_id: str = "constructed"):
+            self.thing_id = thing_id
+
+        def __call__(self, token: str = "none"):
+            return f"{self.thing_id}/{token}"
+
+    async def read_thing(checked):
+        return {"checked": checked}
+
+    read_thing.__annotations__["checked"] = Annotated[str, fastapi.Depends(Checker())]
+    app.get("/things/{thing_id}")(read_thing)
+    assert TestClient(app).get("/things/42").json() == {"checked": "constructed/none"}
+
+
 # --------------------------------------------------------------------------- STL612
 
 

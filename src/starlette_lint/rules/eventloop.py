@@ -63,7 +63,7 @@ from ..analysis.blocking import (
 from ..catalog import KIND, Entry
 from ..finding import Report
 from ..framework import Framework
-from ..model import Function, Model, walk
+from ..model import Function, Model, Scope, keyword, positional, string_value, walk
 from ..positions import model_positions
 from .base import Rule
 
@@ -512,12 +512,15 @@ class DanglingTask(Rule):
     `loop.create_task(...)` used as a statement (the task object is thrown
     away) in async code of a web module (any async function of a module that
     imports starlette or fastapi or defines routes, lifespans included) and
-    in request-path code. The task is thrown away too when it is an element
+    in request-path code, and in the plain functions of a web module that the
+    framework does not call itself (helpers and callbacks that async code calls:
+    they start the task on its loop). The task is thrown away too when it is an element
     of a list, set or tuple (or of a list or set comprehension) that is itself
     thrown away, a branch of a conditional expression thrown away, the
+    condition of an `if`, `while` or conditional expression, the
     expression of a `with` item (a task is no context manager: a TypeError,
     after it started), or assigned to a local that is never read
-    (`task = asyncio.create_task(...)`, then nothing). Task groups
+    (`task = asyncio.create_task(...)`, then nothing but other assignments). Task groups
     (`TaskGroup.create_task`, `start_soon`) keep their tasks and are not
     reported, nor is a task that is stored, returned, awaited or passed on.
 
@@ -570,7 +573,7 @@ class DanglingTask(Rule):
 
     def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         f = facts(fw)
-        for fn in _async_code(f):
+        for fn in _task_code(f):
             creators = [(site, q) for site in fn.calls
                         if not site.in_lambda and (q := model.call_qualname(site)) in TASK_CREATORS]
             # the function's other ways of dropping a value are looked for only when a task is started
@@ -601,11 +604,12 @@ def _dropped_in(fn: Function) -> dict[int, str]:
     """Calls of ``fn`` whose value is dropped in a way ``CallSite.discarded`` does not see, by id:
     an element of a list, set or tuple (or of a comprehension) that is itself thrown away, a
     branch of a conditional expression thrown away, the expression of a ``with`` item (a task is
-    no context manager: TypeError, after it was started), and the value of a local assigned once
-    and never read (``task = asyncio.create_task(...)``, then nothing)."""
+    no context manager: TypeError, after it was started), and the value of a local that is assigned
+    and never read (``task = asyncio.create_task(...)``, then nothing, or only other assignments)."""
     out: dict[int, str] = {}
     names: dict[str, int] = {}  # how often each name occurs in the function, nested scopes included
     single: list[tuple[str, cst.Call]] = []
+    stores: dict[str, int] = {}  # plain assignments to each name (``x = ...``, ``x: T = ...``)
     nonlocal_ = False
     for node in walk(fn.node, into_scopes=True):
         if isinstance(node, cst.Name):
@@ -620,15 +624,22 @@ def _dropped_in(fn: Function) -> dict[int, str]:
             for item in node.items:
                 if isinstance(item.item, cst.Call):
                     out[id(item.item)] = _AS_CONTEXT
-        elif isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Call):
+        elif isinstance(node, (cst.IfExp, cst.If, cst.While, cst.CompIf)):
+            if isinstance(node.test, cst.Call):
+                out[id(node.test)] = "result used only as a condition, then discarded,"
+        elif isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
-                single.append((targets[0].value, node.value))
+                name = targets[0].value
+                stores[name] = stores.get(name, 0) + 1
+                if isinstance(node.value, cst.Call):
+                    single.append((name, node.value))
     if nonlocal_ or "locals" in names or "vars" in names:
         return out  # a name may be read without being written out
     declared = {x.name.value for g in fn.globals for x in g.names}
     for name, call in single:
-        if names.get(name) == 1 and name != "_" and name not in declared:  # the target is its one occurrence
+        # every occurrence of the name is the target of a plain assignment: it is never read
+        if names.get(name) == stores[name] and name != "_" and name not in declared:
             out[id(call)] = f"assigned to {name}, which is never used,"
     return out
 
@@ -713,14 +724,15 @@ _KEEP = {
 }
 
 
-_ASYNC_SLEEPS = frozenset({"asyncio.sleep", "anyio.sleep", "trio.sleep"})
+_ASYNC_SLEEPS = frozenset({"asyncio.sleep", "anyio.sleep", "trio.sleep", "anyio.sleep_until", "trio.sleep_until",
+                           "anyio.lowlevel.checkpoint", "trio.lowlevel.checkpoint"})
 
 
 class BusyWaitLoop(Rule):
     """
     ## What it does
-    Reports a `while` loop whose body only awaits a sleep (`asyncio.sleep`, `anyio.sleep`),
-    in async code of a web module or in request-path code (flake8-async's ASYNC110): the
+    Reports a `while` loop whose body only awaits a sleep (`asyncio.sleep`, `anyio.sleep`,
+    `sleep_until`, a bare checkpoint), in async code of a web module or in request-path code (flake8-async's ASYNC110): the
     loop polls its condition.
 
     ## Why is this bad?
@@ -776,6 +788,94 @@ class BusyWaitLoop(Rule):
                               f"waking every interval; wait on an asyncio.Event (or anyio.Event) its writer sets")
 
 
+# the sleep functions and the name of their duration parameter
+_SLEEP_DELAY = {"asyncio.sleep": "delay", "anyio.sleep": "delay", "trio.sleep": "seconds"}
+_FOREVER = {"asyncio": "await asyncio.Event().wait()", "anyio": "await anyio.sleep_forever()",
+            "trio": "await trio.sleep_forever()"}
+_INFINITIES = frozenset({"math.inf", "numpy.inf"})
+_DAY = 86400
+
+
+class LongSleep(Rule):
+    """
+    ## What it does
+    Reports a sleep of more than a day (`asyncio.sleep`, `anyio.sleep`, `trio.sleep` with a
+    literal above 86,400 seconds, `math.inf` or `float("inf")`) in a web module or in
+    request-path code (flake8-async's ASYNC116).
+
+    ## Why is this bad?
+    Nobody means to wake up after `sleep(10**9)`: it is a sleep forever written as a number,
+    which hides the intent and, in an endpoint, holds the request open until the client gives
+    up. Waiting forever has its own spelling, and waiting for something has an event.
+
+    ## Why is it opt-in?
+    It is a matter of intent more than a failure: the code works as written.
+
+    ## Example
+    ```python
+    async def keep_alive():
+        await anyio.sleep(10**9)
+    ```
+
+    ## Use instead
+    ```python
+    async def keep_alive():
+        await anyio.sleep_forever()
+    ```
+    """
+
+    code = "STL111"
+    name = "long-sleep"
+    summary = "sleep of more than a day (a sleep forever written as a number)"
+    opt_in = True
+
+    def check(self, model: Model, fw: Framework) -> Iterator[Report]:
+        f = facts(fw)
+        request_path = None if f.web else {id(fn) for fn, _ in f.request_path.values()}
+        for site in model.calls:
+            fn = site.function
+            if request_path is not None and (fn is None or id(fn) not in request_path):
+                continue
+            q = model.call_qualname(site)
+            param = _SLEEP_DELAY.get(q or "")
+            if q is None or param is None:
+                continue
+            arg = positional(site.node, 0) or keyword(site.node, param)
+            if arg is None or not _over_a_day(model, arg.value, site.scope):
+                continue
+            library = q.split(".")[0]
+            where = f"in {f.context(fn)}" if fn is not None else "at import"
+            yield self.report(
+                site.node, f"{model.snippet(site.node)} {where} sleeps for more than a day: "
+                           f"it means forever; write {_FOREVER[library]} (or wait on an event)")
+
+
+def _over_a_day(model: Model, expr: cst.BaseExpression, scope: Scope) -> bool:
+    """A literal above 86,400 (``1e999`` included), ``math.inf`` or ``float("inf")``."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        try:
+            return float(expr.evaluated_value) > _DAY
+        except (OverflowError, ValueError):
+            return True  # an integer too large for a float
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        return model.qualname(expr, scope) in _INFINITIES
+    if isinstance(expr, cst.Call) and model.qualname(expr.func, scope) == "builtins.float" and len(expr.args) == 1:
+        text = string_value(expr.args[0].value)
+        return text is not None and text.strip().lower().lstrip("+") in ("inf", "infinity")
+    return False
+
+
+def _task_code(f: EventLoopFacts) -> Iterator[Function]:
+    """Where STL108 looks: async code (as STL109), and in a web module its plain functions the
+    framework does not call itself (a sync endpoint or dependency runs in a worker thread, with
+    no event loop): helpers and callbacks, which start tasks on the loop that runs their caller."""
+    yield from _async_code(f)
+    if f.web:
+        for fn in f.model.functions:
+            if not fn.is_async and not f.fw.roles_of(fn):
+                yield fn
+
+
 def _async_code(f: EventLoopFacts) -> Iterator[Function]:
     """Async functions STL108/STL109 look at: all of a web module's, plus request-path ones elsewhere."""
     if f.web:
@@ -788,4 +888,4 @@ def _async_code(f: EventLoopFacts) -> Iterator[Function]:
 
 
 __all__ = ["BlockingDatabase", "BlockingFileIO", "BlockingHelper", "BlockingHttp", "BlockingPrimitive",
-           "BlockingProcess", "BlockingSleep", "BusyWaitLoop", "DanglingTask", "NestedEventLoop"]
+           "BlockingProcess", "BlockingSleep", "BusyWaitLoop", "DanglingTask", "LongSleep", "NestedEventLoop"]

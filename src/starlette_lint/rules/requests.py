@@ -550,7 +550,8 @@ def _included_routers(fw: Framework) -> dict[int, bool]:
 
 
 def _anchored(fw: Framework, route: Route) -> bool:
-    """The route's full path is known: it hangs (through Mounts) off an application built in this module."""
+    """The route's full path is known: it hangs (through Mounts) off an application built in this
+    module, or it is in a routes list and no Mount or Host of the project adds path parameters."""
     if not route.paths:
         return False
     node = route
@@ -562,7 +563,9 @@ def _anchored(fw: Framework, route: Route) -> bool:
             return False  # Host patterns add path parameters too
     app = node.app
     if app is None:
-        return False
+        # a routes list of Route/Mount objects no app of this module takes: its paths are whole
+        # unless another module takes it under a prefix with parameters (project mode knows)
+        return node.framework == "starlette" and not fw.elsewhere.mounts_add_parameters()
     if app.is_application:
         return True
     if app.kind == "apirouter" and node is route:
@@ -592,7 +595,10 @@ class MissingPathParam(Rule):
 
     Endpoints not routed in this module, routes whose path (or a prefix) is not
     a literal, `Host` routes, and routers that may be mounted elsewhere are not
-    judged; `.get("x")` is never reported.
+    judged; `.get("x")` is never reported. A routes list no app of the module takes
+    (`routes = [Route(...)]`, served by an app in another module) is judged in project
+    mode when no `Mount`, `Host` or `include_router` prefix of the project has a path
+    parameter (or a prefix that is not a literal).
 
     ## Example
     ```python
@@ -1285,7 +1291,7 @@ def _aliases(call: cst.Call) -> set[str]:
 def _taken(fw: Framework, fn: Function, seen: set[int], depth: int = 0) -> Optional[set[str]]:
     """The request values a function FastAPI calls can take by name: its parameters, their
     aliases and those of the dependencies it declares, followed in this module; None when that
-    cannot be known (``*args``/``**kwargs``, a request object, a dependency from elsewhere)."""
+    cannot be known (a request object, a dependency from elsewhere)."""
     model = fw.model
     if id(fn) in seen:
         return set()
@@ -1295,15 +1301,18 @@ def _taken(fw: Framework, fn: Function, seen: set[int], depth: int = 0) -> Optio
     if request_params(fw, fn):
         return None  # it may read request.path_params itself
     params = fn.params
-    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
-        return None
+    # FastAPI reads ``*args`` and ``**kwargs`` as parameters named args and kwargs, and passes
+    # every value by keyword: ``kwargs=`` lands in the dict, ``args=`` is a TypeError (as for a
+    # positional-only parameter)
+    star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
+    star += [params.star_kwarg] if params.star_kwarg is not None else []
     out: set[str] = set()
-    for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+    for p in [*params.posonly_params, *params.params, *star, *params.kwonly_params]:
         name = p.name.value
         if fn.klass is not None and name in ("self", "cls") and p is (params.posonly_params or params.params)[0]:
             continue
-        if not any(p is q for q in params.posonly_params):
-            out.add(name)  # FastAPI passes values by keyword: a positional-only parameter takes none
+        if not any(p is q for q in params.posonly_params) and p is not params.star_arg:
+            out.add(name)  # a positional-only parameter (or *args) takes none
         parts = _annotated_parts(fw, p.annotation.annotation if p.annotation is not None else None, fn.outer)
         marker = _marker(fw, parts[1], p.default, fn.outer) if parts is not None else None
         if parts is None or marker is False:
@@ -1367,11 +1376,18 @@ def _marker(fw: Framework, metadata: list[cst.BaseExpression], default: Optional
 
 def _dependency_takes(fw: Framework, expr: cst.BaseExpression, scope: Scope, seen: set[int],
                       depth: int) -> Optional[set[str]]:
-    """What a dependency (a function or a class of this module) takes; None when unknown."""
+    """What a dependency (a function or a class of this module, or an instance of such a class,
+    which FastAPI calls through ``__call__``) takes; None when unknown."""
     model = fw.model
     fn = model.resolve_function(expr, scope)
     if fn is not None:
         return _taken(fw, fn, seen, depth)
+    if isinstance(expr, cst.Call):
+        made = model.resolve_class(expr.func, scope)
+        if made is None or any(base not in ("builtins.object", "object") for base in made.bases):
+            return None  # a __call__ inherited from a class we do not read, maybe
+        call = made.methods.get("__call__")
+        return _taken(fw, call, seen, depth) if call is not None else None
     cls = model.resolve_class(expr, scope)
     if cls is None:
         return None
@@ -1427,9 +1443,10 @@ _FASTAPI_CLASSES = ("fastapi.applications.FastAPI", "fastapi.routing.APIRouter")
 
 
 def _plain_router(app: App) -> bool:
-    """Built by FastAPI's own class, with no ``dependencies=``, ``route_class=`` nor ``**options``."""
+    """Built by FastAPI's own class, with no ``dependencies=``, ``route_class=`` nor ``**options``
+    (an app handed in as a parameter was built out of sight)."""
     call = app.call
-    return N.canonical(app.cls) in _FASTAPI_CLASSES and not any(a.star == "**" for a in call.args) \
+    return app.parameter is None and N.canonical(app.cls) in _FASTAPI_CLASSES and not any(a.star == "**" for a in call.args) \
         and keyword(call, "dependencies") is None and keyword(call, "route_class") is None
 
 
@@ -1474,9 +1491,12 @@ class PathParamNotInSignature(Rule):
     `add_api_route`), declares `{name}` when neither the function nor any dependency it
     declares (`Depends(...)`, `Annotated[..., Depends(...)]`, a class taken with
     `Depends()`, the decorator's `dependencies=[...]`) has a parameter `name`, or a
-    parameter with `alias="name"`. This is ruff's FAST003.
+    parameter with `alias="name"`. This is ruff's FAST003. FastAPI reads `**kwargs` as a
+    parameter named `kwargs` (and `*args` as one named `args`, which can take nothing: FastAPI
+    passes values by keyword), and calls a dependency that is an instance
+    (`Depends(Checker())`) through its class's `__call__`.
 
-    Functions that take `*args`/`**kwargs` or the request itself (they may read
+    Functions that take the request itself (they may read
     `request.path_params`), dependencies not defined in the module, apps and routers with
     `dependencies=` of their own, and paths that are not literals are not judged.
     Router prefixes are not judged either: their parameters are often taken by a
@@ -1524,6 +1544,7 @@ class PathParamNotInSignature(Rule):
             if not missing:
                 continue
             posonly = {p.name.value for p in fn.params.posonly_params}
+            star = fn.params.star_arg.name.value if isinstance(fn.params.star_arg, cst.Param) else None
             braced = " and ".join(f"{{{name}}}" for name in missing)
             names = " and ".join(missing)
             if any(name in posonly for name in missing):
@@ -1533,6 +1554,12 @@ class PathParamNotInSignature(Rule):
                     f"{'is a positional-only parameter' if len(missing) == 1 else 'are positional-only parameters'} "
                     f"of {fn.name}: FastAPI passes path values by keyword (TypeError, a 500 on every request); "
                     f"remove the / from the signature")
+                continue
+            if star is not None and star in missing:
+                yield self.report(
+                    route.path_expr,
+                    f"{{{star}}} in the path of {fw.describe(fn)} is its *{star}: FastAPI passes path values by "
+                    f"keyword ({star}=..., a TypeError: a 500 on every request); declare a parameter {star}")
                 continue
             yield self.report(
                 route.path_expr,
