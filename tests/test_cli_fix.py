@@ -149,3 +149,22 @@ def test_fix_with_cache_and_jobs(workdir):
     assert all("await asyncio.sleep(1)" in (workdir / f"m{i}.py").read_text() for i in range(10))
     again = run_cli("check", "--select", "STL101", cwd=workdir)
     assert again.returncode == 0 and again.stdout == ""
+
+
+def test_stl612_imports_annotated_from_typing_extensions_for_a_project_on_python_38(workdir):
+    """typing.Annotated is Python 3.9's: a project whose requires-python admits 3.8 gets it from
+    typing_extensions (which FastAPI depends on); one on 3.9 and later gets typing's."""
+    source = ("from fastapi import FastAPI, Query\n\napp = FastAPI()\n\n\n@app.get('/')\n"
+              "async def root(q: str = Query('x', max_length=3)):\n    return q\n")
+    target = workdir / "app.py"
+    for requires, imported in ((">=3.8", "from typing_extensions import Annotated"),
+                               (">=3.9", "from typing import Annotated")):
+        (workdir / "pyproject.toml").write_text(
+            f"[project]\nname = 'x'\nrequires-python = '{requires}'\ndependencies = ['fastapi>=0.100']\n",
+            encoding="utf-8")
+        target.write_text(source, encoding="utf-8")
+        run_cli("check", "--no-cache", "--select", "STL612", "--extend-select", "STL612", "--fix", "app.py",
+                cwd=workdir)
+        fixed = target.read_text(encoding="utf-8")
+        assert imported in fixed.splitlines(), fixed
+        assert "async def root(q: Annotated[str, Query(max_length=3)] = 'x'):" in fixed

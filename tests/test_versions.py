@@ -374,3 +374,21 @@ def test_flake8_options_set_the_releases_and_are_validated(tmp_path):
     assert "STL202" in configured.stdout and "removed in Starlette 1.0" in configured.stdout
     bad = run_flake8("--starlette-version=latest", "app.py", cwd=tmp_path, timeout=120, core=True)
     assert bad.returncode != 0 and "starlette-version" in bad.stderr + bad.stdout
+
+
+def test_python_range_reads_requires_python_or_poetrys_python(tmp_path):
+    from starlette_lint.versions import python_range
+
+    (tmp_path / ".git").mkdir()
+    sub = tmp_path / "pkg"
+    sub.mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\nrequires-python = '>=3.8'\n")
+    python_range.cache_clear()
+    assert str(python_range(str(sub))) == ">=3.8" and python_range(str(sub)).allows_below((3, 9))
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry.dependencies]\npython = '^3.10'\n")
+    python_range.cache_clear()
+    assert not python_range(str(sub)).allows_below((3, 9))
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    python_range.cache_clear()
+    assert python_range(str(sub)) is None  # the nearest pyproject says nothing: unknown
+    python_range.cache_clear()

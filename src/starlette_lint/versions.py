@@ -642,6 +642,38 @@ def detect(start: str) -> Target:
     return environment_target()
 
 
+@functools.lru_cache(maxsize=4096)
+def python_range(start: str) -> Optional[Range]:
+    """The Python releases the nearest ``pyproject.toml`` at or above the directory ``start`` (up to
+    the git root) declares: ``[project] requires-python``, else poetry's ``python`` dependency.
+    None when it declares neither, or there is none."""
+    path = Path(start).resolve()
+    if path.is_file():
+        path = path.parent
+    for directory in project_directories(path):
+        pyproject = directory / "pyproject.toml"
+        data = _read_toml(pyproject) if pyproject.is_file() else None
+        if data is None:
+            continue
+        project = data.get("project")
+        spec = project.get("requires-python") if isinstance(project, dict) else None
+        tool = data.get("tool")
+        poetry = tool.get("poetry") if isinstance(tool, dict) else None
+        deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+        if spec is None and isinstance(deps, dict):
+            spec = deps.get("python")
+        return parse_specifier(spec) if isinstance(spec, str) else None
+    return None
+
+
+def python_for(config: Optional[Config], filename: str) -> Optional[Range]:
+    """The Python releases the code in ``filename`` may run on, when its project says (None:
+    not declared, or a configuration that does not read the project)."""
+    if config is None or not config.detect_releases or not filename or filename.startswith("<"):
+        return None
+    return python_range(os.path.dirname(os.path.abspath(filename)))
+
+
 def releases_for(config: Optional[Config], filename: str) -> Target:
     """The releases the code in ``filename`` targets under ``config`` (a config.Config or None):
     the configured ones, else (for a configuration read from the project) those its files
@@ -657,6 +689,7 @@ def clear() -> None:
     """Forget what was read (the command reads project files afresh on every run)."""
     detect.cache_clear()
     _declarations.cache_clear()
+    python_range.cache_clear()
 
 
 # ------------------------------------------------------------------ claims

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 import libcst as cst
+import libcst.matchers as cst_matchers
 
 from ..finding import Report
+from ..versions import python_for
 from . import FixContext, Plan, fixer
 from ._cst import append_arg, expect, keyword_index, positional_args, remove_arg
 
@@ -51,9 +53,11 @@ def _without_arg(index: int) -> Callable[[cst.CSTNode], cst.CSTNode]:
 def annotated_parameter(ctx: FixContext, report: Report) -> Optional[Plan]:
     """`q: str | None = Query(None, max_length=50)` becomes
     `q: Annotated[str | None, Query(max_length=50)] = None`, and `db: Session = Depends(get_db)`
-    becomes `db: Annotated[Session, Depends(get_db)]` (importing `Annotated` from `typing`).
-    Not applied to a parameter without an annotation, to a `default_factory=`, nor when the
-    parameter would lose its default value after one that keeps its own (a SyntaxError)."""
+    becomes `db: Annotated[Session, Depends(get_db)]` (importing `Annotated` from `typing`, or
+    from `typing_extensions` when the project's `requires-python` admits Python 3.8).
+    Not applied to a parameter without an annotation, to a `default_factory=`, to a default
+    argument that carries a comment (it would be lost), nor when the parameter would lose its
+    default value after one that keeps its own (a SyntaxError)."""
     from ..analysis.request_objects import param_function
 
     param = report.node
@@ -75,13 +79,19 @@ def annotated_parameter(ctx: FixContext, report: Report) -> Optional[Plan]:
         if index is None and call.args and call.args[0].keyword is None:
             index = 0
         if index is not None:
+            if cst_matchers.findall(call.args[index], cst_matchers.Comment()):
+                return None  # a comment on the default value would be lost with its argument
             default = call.args[index].value
             marker = remove_arg(call, index)
             if isinstance(default, cst.Ellipsis):
                 default = None  # Query(...): required
     if default is None and not _may_lose_default(fn.params, param):
         return None
-    annotated = ctx.reference("typing.Annotated", fn.outer, style="from")
+    # typing.Annotated is Python 3.9's: a project that still runs on 3.8 gets typing_extensions'
+    # (a dependency of FastAPI), unless the module already imports one of them
+    python = python_for(ctx.model.config, ctx.model.filename)
+    source = "typing_extensions.Annotated" if python is not None and python.allows_below((3, 9)) else "typing.Annotated"
+    annotated = ctx.reference(source, fn.outer, style="from")
     if annotated is None:
         return None
     try:
