@@ -642,36 +642,60 @@ def test_flake8_results_follow_the_releases_timeouts_and_links(tmp_path: Path) -
 
 
 def test_a_routes_list_served_elsewhere_is_judged_unless_a_mount_adds_parameters(tmp_path: Path) -> None:
-    """STL605 on ``routes = [Route(...)]`` that no app of its module takes: judged when no Mount,
-    Host or include_router prefix of the project has a path parameter (or an unknown path)."""
+    """STL605 on ``routes = [Route(...)]`` that no app of its module takes: judged when another
+    module imports the list and no Mount, Host or include_router of the project may put path
+    parameters before it; a list nobody imports (a library's, mounted by its users) is not."""
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "__init__.py").write_text("")
-    (tmp_path / "site" / "pages.py").write_text(
+    pages = tmp_path / "site" / "pages.py"
+    pages.write_text(
         "from starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\n\n"
         "async def page(request):\n    return JSONResponse(request.path_params['org'])\n\n\n"
         "routes = [Route('/pages/{id}', page)]\n")
-    (tmp_path / "site" / "main.py").write_text(
-        "from starlette.applications import Starlette\nfrom starlette.routing import Mount\n"
-        "from site.pages import routes\n\napp = Starlette(routes=[Mount('/static', routes=[])] + routes)\n")
-    pages = tmp_path / "site" / "pages.py"
+    main = tmp_path / "site" / "main.py"
 
     def codes() -> list[str]:
         view = ProjectView.of(ProjectIndex(tmp_path), str(pages))
         return [f.code for f in analyze_source(pages.read_text(), str(pages), elsewhere=view).findings]
 
+    main.write_text("from starlette.applications import Starlette\n\napp = Starlette(routes=[])\n")
+    assert codes() == []  # nobody imports the list: it may be mounted anywhere
+    main.write_text("from starlette.applications import Starlette\nfrom starlette.routing import Mount\n"
+                    "from site.pages import routes\n\napp = Starlette(routes=[Mount('/static', routes=[])] + routes)\n")
     assert ProjectIndex(tmp_path).mounts_add_parameters() is False
     assert codes() == ["STL605"]
+    main.write_text("from starlette.applications import Starlette\nfrom site import pages\n\n"
+                    "app = Starlette(routes=pages.routes)\n")
+    assert codes() == ["STL605"]  # the module imported, then its attribute
     assert [f.code for f in analyze_source(pages.read_text(), str(pages)).findings] == []  # no project: not judged
-    (tmp_path / "site" / "orgs.py").write_text(
-        "from starlette.routing import Mount\nfrom site.pages import routes\n\norgs = Mount('/orgs/{org}', routes=routes)\n")
-    assert ProjectIndex(tmp_path).mounts_add_parameters() is True
-    assert codes() == []
-    (tmp_path / "site" / "orgs.py").write_text(
-        "from starlette.routing import Mount\nfrom site.pages import routes\nPREFIX = '/x'\n"
-        "orgs = Mount(PREFIX, routes=routes)\n")
-    assert ProjectIndex(tmp_path).mounts_add_parameters() is True  # not a literal: unknown
+    orgs = tmp_path / "site" / "orgs.py"
+    for text in ("from starlette.routing import Mount\norgs = Mount('/orgs/{org}', routes=[])\n",
+                 "from starlette.routing import Mount\nPREFIX = '/x'\norgs = Mount(PREFIX, routes=[])\n",
+                 "from starlette.routing import Mount as M\norgs = M('/orgs', routes=[])\n",
+                 "from starlette.routing import Mount\nclass TenantMount(Mount):\n    pass\n",
+                 "import functools\nfrom starlette.routing import Mount\nmake = functools.partial(Mount, '/x')\n",
+                 "from starlette.routing import Mount\nMount('/x', routes=[]\n"):  # does not parse
+        orgs.write_text(text)
+        assert ProjectIndex(tmp_path).mounts_add_parameters() is True, text
+        assert codes() == [], text
+    orgs.write_text("")
     (tmp_path / "tests").mkdir()
-    (tmp_path / "site" / "orgs.py").write_text("")
     (tmp_path / "tests" / "test_orgs.py").write_text(
         "from starlette.routing import Mount\nfrom site.pages import routes\nMount('/t/{x}', routes=routes)\n")
     assert ProjectIndex(tmp_path).mounts_add_parameters() is False  # test code is not the application's
+
+
+def test_a_src_layout_routes_list_sees_the_entry_point_beside_src(tmp_path: Path) -> None:
+    """``src/site/pages.py`` served by ``main.py`` beside ``src``: its Mounts count, its imports too."""
+    package = tmp_path / "src" / "site"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "pages.py").write_text(
+        "from starlette.routing import Route\n\n\nasync def page(request):\n    return request.path_params['org']\n\n\n"
+        "routes = [Route('/pages/{id}', page)]\n")
+    (tmp_path / "main.py").write_text(
+        "from starlette.applications import Starlette\nfrom starlette.routing import Mount\n"
+        "from site.pages import routes\n\napp = Starlette(routes=[Mount('/orgs/{org}', routes=routes)])\n")
+    index = ProjectIndex(tmp_path / "src")
+    assert index.imported_elsewhere("site.pages.routes") is True
+    assert index.mounts_add_parameters() is True

@@ -265,10 +265,11 @@ class Elsewhere(Protocol):
         """The kind of app an object another module of the project built is (``router =
         APIRouter()`` in ``app/deps.py`` for ``app.deps.router``), or None."""
 
-    def mounts_add_parameters(self) -> bool:
-        """Whether a ``Mount``/``Host`` (or ``mount``, ``host``, an ``include_router`` prefix) in the
-        project may put path parameters before the routes it takes: a path with ``{`` in it, or
-        one that is not a literal. True when unknown (no project)."""
+    def routes_served_plainly(self, qualname: str) -> bool:
+        """Whether a routes list of this module (``<local>.routes``) is imported by another module
+        of the project, and no ``Mount``/``Host`` (nor ``mount``, ``host``, an ``include_router``
+        prefix) of the project may put path parameters before routes: its paths are whole then.
+        False when unknown (no project)."""
 
     def route_prefixes(self, qualname: str) -> list[str]:
         """The full path prefixes the routes of a router get from ``include_router`` calls in
@@ -360,8 +361,8 @@ class _Nowhere:
     def route_prefixes(self, qualname: str) -> list[str]:
         return []
 
-    def mounts_add_parameters(self) -> bool:
-        return True
+    def routes_served_plainly(self, qualname: str) -> bool:
+        return False
 
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
         return None
@@ -436,7 +437,7 @@ class Framework:
                     owner.calls.append(ac)
                     self._app_call(ac)
                     continue
-                owner = self._parameter_app(func, site) if self.apps or fastapi_module else None
+                owner = self._parameter_app(func, site)
                 if owner is not None:
                     ac = AppCall(owner, func.attr.value, site)
                     owner.calls.append(ac)

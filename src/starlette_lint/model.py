@@ -842,18 +842,20 @@ class Model:
         if not bindings or len(bindings) < 2 or at is None:
             return None
         body = self.module.body
-        best: Optional[tuple[int, Binding]] = None
+        best: Optional[tuple[int, int, Binding]] = None
         for b in bindings:
             i = self.top_of.get(id(b.node))
             stmt = body[i] if i is not None else None
-            if (b.kind != "assign" or not isinstance(stmt, cst.SimpleStatementLine)
-                    or not any(small is b.node for small in stmt.body)):
-                return None  # bound in a block, a function (global), by an import...: not a plain sequence
-            if i is not None and i < at and (best is None or i > best[0]):
-                best = (i, b)
-        if best is None or best[1].value is None:
+            if i is None or b.kind != "assign" or not isinstance(stmt, cst.SimpleStatementLine):
+                return None  # bound in a block, by an import, a def...: not a plain sequence
+            k = next((k for k, small in enumerate(stmt.body) if small is b.node), None)
+            if k is None:
+                return None
+            if i < at and (best is None or (i, k) > best[:2]):
+                best = (i, k, b)  # the last one above (``app = A(); app = B()`` on one line: B)
+        if best is None or best[2].value is None:
             return None
-        return best[1].value, self.scope
+        return best[2].value, self.scope
 
     def value_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[tuple[cst.BaseExpression, Scope]]:
         """For a Name bound exactly once by assignment, its value and scope."""

@@ -1526,22 +1526,62 @@ class ProjectIndex:
         except _UnknownPath:
             return []  # one include with a prefix that is not a literal: the full paths are unknown
 
+    def _application_files(self) -> Optional[list[str]]:
+        """The project's modules that are not test code, with the folder above a ``src`` root
+        (an entry point beside a src layout); None for a tree too large to walk."""
+        roots = [self.root] + ([self.root.parent] if self.root.name == "src" else [])
+        out: list[str] = []
+        try:
+            for root in roots:
+                out += [p for p in walk_modules(root) if p not in out
+                        and not _TEST_PATH.search(os.path.relpath(p, root).replace(os.sep, "/"))]
+        except TreeTooLarge:
+            return None
+        return out if len(out) <= MAX_FILES else None
+
     def mounts_add_parameters(self) -> bool:
-        """Whether a ``Mount(...)``, ``Host(...)``, ``.mount(...)``, ``.host(...)`` or an
-        ``include_router(prefix=...)`` in the project's code (test files left out) has a path with
-        ``{`` in it or one that is not a literal: then a routes list may be taken under a prefix
-        that adds path parameters. True for a tree too large to walk. Read once per index."""
+        """Whether the project's code (test files left out) may put path parameters before a
+        routes list: a ``Mount``/``Host`` call, ``.mount``/``.host``, or ``include_router`` whose
+        prefix has ``{`` in it or is not a literal; and, unknown, so True: ``Mount``/``Host``
+        imported under another name, subclassed, or used other than by a call, a module that
+        cannot be read or parsed, a tree too large to walk. Read once per index."""
         if self._mounts_add is not None:
             return self._mounts_add
-        found = False
-        try:
-            paths = [p for p in walk_modules(self.root)
-                     if not _TEST_PATH.search(os.path.relpath(p, self.root).replace(os.sep, "/"))]
-        except TreeTooLarge:
-            paths, found = [], True
-        for path in paths[:MAX_FILES]:
+        files = self._application_files()
+        found = files is None
+        for path in files or ():
             if found:
                 break
+            try:
+                if os.path.getsize(path) > _MAX_BYTES:
+                    found = True
+                    break
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                found = True
+                break
+            if not any(word in data for word in (b"Mount", b"mount(", b"Host", b"host(", b"include_router")):
+                continue
+            try:
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                found = True
+                break
+            found = _may_add_parameters(tree)
+        self._mounts_add = found
+        return found
+
+    def imported_elsewhere(self, definition: str) -> bool:
+        """Whether another module of the project (test files left out) imports ``definition``
+        (``from app.pages import routes``, or ``from app import pages`` then ``pages.routes``)."""
+        module, _, name = definition.rpartition(".")
+        files = self._application_files() or []
+        summary = self.module(module)
+        here = summary.path if summary is not None else None
+        for path in files:
+            if here is not None and os.path.abspath(path) == os.path.abspath(here):
+                continue
             try:
                 if os.path.getsize(path) > _MAX_BYTES:
                     continue
@@ -1549,15 +1589,23 @@ class ProjectIndex:
                     data = fh.read()
             except OSError:
                 continue
-            if not any(word in data for word in (b"Mount", b"mount(", b"Host", b"host(", b"include_router")):
+            if name.encode() not in data or module.rpartition(".")[2].encode() not in data:
                 continue
             try:
                 tree = ast.parse(data)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
-            found = any(_parameterised_prefix(node) for node in ast.walk(tree) if isinstance(node, ast.Call))
-        self._mounts_add = found
-        return found
+            mine = module_name(path, self.root) or ""
+            package = mine if path.endswith("__init__.py") else mine.rpartition(".")[0]
+            names: dict[str, str] = {}
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    _bind_import(names, node, package)
+            for bound in names.values():
+                target = self.resolve(bound) or bound
+                if target == definition or target == module and f".{name}".encode() in data:
+                    return True
+        return False
 
     def includes(self) -> dict[str, list[tuple[Optional[str], Optional[str]]]]:
         """Every ``X.include_router(Y, prefix="...")`` of the project's code (test files left out):
@@ -1648,6 +1696,30 @@ class ProjectIndex:
 # the calls that put a prefix before routes, and where their prefix is: (positional index, keyword)
 _PREFIXING = {"Mount": (0, "path"), "mount": (0, "path"), "Host": (0, "host"), "host": (0, "host"),
               "include_router": (None, "prefix")}
+
+
+_PREFIXERS = frozenset({"Mount", "Host"})
+
+
+def _may_add_parameters(tree: ast.Module) -> bool:
+    """A module's code may put path parameters before routes (see ``mounts_add_parameters``)."""
+    called: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            called.add(id(node.func))
+            if _parameterised_prefix(node):
+                return True
+        elif isinstance(node, ast.ImportFrom) and any(a.name in _PREFIXERS and a.asname not in (None, a.name)
+                                                      for a in node.names):
+            return True  # ``Mount as M``: calls we would not recognise
+        elif isinstance(node, ast.ClassDef) and any(
+                (b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", None)) in _PREFIXERS for b in node.bases):
+            return True  # a subclass of Mount or Host
+    for node in ast.walk(tree):
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if name in _PREFIXERS and id(node) not in called and not isinstance(getattr(node, "ctx", None), ast.Store):
+            return True  # ``partial(Mount, ...)``, ``make = Mount``: used as a value
+    return False
 
 
 def _parameterised_prefix(call: ast.Call) -> bool:
@@ -1840,8 +1912,14 @@ class ProjectView:
         absolute = self.absolute(qualname)
         return self.index.route_prefixes(absolute) if absolute is not None else []
 
-    def mounts_add_parameters(self) -> bool:
-        return self.index.mounts_add_parameters()
+    def routes_served_plainly(self, qualname: str) -> bool:
+        """:meth:`ProjectIndex.imported_elsewhere` and no prefix adds parameters; ``<local>.routes``
+        is this module's own list."""
+        if qualname.startswith(LOCAL + "."):
+            if self.module is None:
+                return False
+            qualname = f"{self.module}.{qualname[len(LOCAL) + 1:]}"
+        return self.index.imported_elsewhere(qualname) and not self.index.mounts_add_parameters()
 
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
         """:meth:`ProjectIndex.app_setup`; ``<local>.name`` is this module's own function."""
@@ -1914,8 +1992,8 @@ class _Deferred:
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
         return self._ask(lambda view: view.app_setup(qualname, argument), None)
 
-    def mounts_add_parameters(self) -> bool:
-        return self._ask(lambda view: view.mounts_add_parameters(), True)
+    def routes_served_plainly(self, qualname: str) -> bool:
+        return self._ask(lambda view: view.routes_served_plainly(qualname), False)
 
 
 def view_for(filename: str, cache_dir: Optional[str] = None) -> Elsewhere:

@@ -579,7 +579,8 @@ def test_stl610_positional_only_path_parameters_are_a_500():
 def test_stl610_varargs_are_parameters_named_args_and_kwargs():
     """``**kwargs`` collects nothing: FastAPI reads it as a query parameter named ``kwargs``, so the
     path value is dropped (here with a 422 for the missing ``kwargs``). ``*args`` is a parameter
-    named ``args`` that FastAPI passes by keyword: ``{args}`` is a TypeError, a 500."""
+    named ``args`` that FastAPI passes by keyword: ``{args}`` is a TypeError, a 500, unless a
+    ``**kwargs`` takes it."""
     app = fastapi.FastAPI()
 
     @app.get("/things/{thing_id}")
@@ -596,6 +597,13 @@ def test_stl610_varargs_are_parameters_named_args_and_kwargs():
     # called as takes_kwargs(kwargs="k"): thing_id never arrives
     assert client.get("/things/1", params={"kwargs": "k"}).json() == {"kwargs": "k"}
     assert TestClient(app, raise_server_exceptions=False).get("/words/hi").status_code == 500
+
+    @app.get("/both/{args}")
+    async def takes_both(*args, **kwargs):
+        return kwargs
+
+    # with a **kwargs, args= lands there
+    assert client.get("/both/hi", params={"kwargs": "k"}).json() == {"args": "hi", "kwargs": "k"}
 
 
 @requires_fastapi

@@ -62,7 +62,7 @@ from ..analysis.blocking import (
 )
 from ..catalog import KIND, Entry
 from ..finding import Report
-from ..framework import Framework
+from ..framework import STARTUP_ROLES, Framework
 from ..model import Function, Model, Scope, keyword, positional, string_value, walk
 from ..positions import model_positions
 from .base import Rule
@@ -512,9 +512,12 @@ class DanglingTask(Rule):
     `loop.create_task(...)` used as a statement (the task object is thrown
     away) in async code of a web module (any async function of a module that
     imports starlette or fastapi or defines routes, lifespans included) and
-    in request-path code, and in the plain functions of a web module that the
-    framework does not call itself (helpers and callbacks that async code calls:
-    they start the task on its loop). The task is thrown away too when it is an element
+    in request-path code, and in the plain functions of a web module that run on
+    the loop: startup handlers, and undecorated helpers and callbacks that async
+    code calls (they start the task on its loop). Plain functions that may run in
+    a worker thread (sync endpoints and dependencies, background tasks, functions
+    handed to `run_in_threadpool`, a `Thread` or an executor, and what they call)
+    are left out: there is no loop there, which is another problem. The task is thrown away too when it is an element
     of a list, set or tuple (or of a list or set comprehension) that is itself
     thrown away, a branch of a conditional expression thrown away, the
     condition of an `if`, `while` or conditional expression, the
@@ -573,9 +576,14 @@ class DanglingTask(Rule):
 
     def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         f = facts(fw)
+        off_loop: Optional[set[int]] = None
         for fn in _task_code(f):
             creators = [(site, q) for site in fn.calls
                         if not site.in_lambda and (q := model.call_qualname(site)) in TASK_CREATORS]
+            if creators and not fn.is_async:
+                off_loop = _off_loop(f) if off_loop is None else off_loop
+                if id(fn) in off_loop:
+                    continue  # it may run in a worker thread, with no loop: another problem
             # the function's other ways of dropping a value are looked for only when a task is started
             dropped = _dropped_in(fn) if any(not site.discarded for site, _ in creators) else {}
             for site, q in creators:
@@ -783,9 +791,11 @@ class BusyWaitLoop(Rule):
                 if len(sleeps) == 1 and all(s is sleeps[0] or isinstance(s, cst.Pass) for s in smalls):
                     call = sleeps[0].value.expression if isinstance(sleeps[0].value, cst.Await) else None
                     shown = model.snippet(call.func) if isinstance(call, cst.Call) else "sleep"
+                    q = model.qualname(call.func, fn.scope) if isinstance(call, cst.Call) else None
+                    how = "spinning on the event loop" if q and q.endswith("checkpoint") else "waking every interval"
                     yield self.report(
                         node, f"while loop in {f.context(fn)} only awaits {shown}(): it polls its condition, "
-                              f"waking every interval; wait on an asyncio.Event (or anyio.Event) its writer sets")
+                              f"{how}; wait on an asyncio.Event (or anyio.Event) its writer sets")
 
 
 # the sleep functions and the name of their duration parameter
@@ -800,8 +810,9 @@ class LongSleep(Rule):
     """
     ## What it does
     Reports a sleep of more than a day (`asyncio.sleep`, `anyio.sleep`, `trio.sleep` with a
-    literal above 86,400 seconds, `math.inf` or `float("inf")`) in a web module or in
-    request-path code (flake8-async's ASYNC116).
+    number above 86,400 seconds, literal or arithmetic on literals like `60 * 60 * 24 * 365`,
+    `math.inf` or `float("inf")`) in a web module or in request-path code (flake8-async's
+    ASYNC116).
 
     ## Why is this bad?
     Nobody means to wake up after `sleep(10**9)`: it is a sleep forever written as a number,
@@ -851,29 +862,76 @@ class LongSleep(Rule):
 
 
 def _over_a_day(model: Model, expr: cst.BaseExpression, scope: Scope) -> bool:
-    """A literal above 86,400 (``1e999`` included), ``math.inf`` or ``float("inf")``."""
-    if isinstance(expr, (cst.Integer, cst.Float)):
-        try:
-            return float(expr.evaluated_value) > _DAY
-        except (OverflowError, ValueError):
-            return True  # an integer too large for a float
+    """A number above 86,400 (``1e999``, ``10**9``, ``60 * 60 * 24 * 365`` included), ``math.inf``
+    or ``float("inf")``."""
     if isinstance(expr, (cst.Name, cst.Attribute)):
         return model.qualname(expr, scope) in _INFINITIES
     if isinstance(expr, cst.Call) and model.qualname(expr.func, scope) == "builtins.float" and len(expr.args) == 1:
         text = string_value(expr.args[0].value)
         return text is not None and text.strip().lower().lstrip("+") in ("inf", "infinity")
-    return False
+    value = _number(expr)
+    return value is not None and value > _DAY
+
+
+def _number(expr: cst.BaseExpression, depth: int = 0) -> Optional[float]:
+    """The value of a literal number or of ``+ - * **`` between them (small exponents), else None."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        try:
+            return float(expr.evaluated_value)
+        except OverflowError:
+            return float("inf")  # an integer too large for a float
+    if depth > 8 or not isinstance(expr, cst.BinaryOperation):
+        return None
+    left, right = _number(expr.left, depth + 1), _number(expr.right, depth + 1)
+    if left is None or right is None:
+        return None
+    op = expr.operator
+    try:
+        if isinstance(op, cst.Add):
+            return left + right
+        if isinstance(op, cst.Subtract):
+            return left - right
+        if isinstance(op, cst.Multiply):
+            return left * right
+        if isinstance(op, cst.Power) and abs(right) <= 64:
+            return float(left ** right)
+    except (OverflowError, ZeroDivisionError, TypeError):
+        return None
+    return None
 
 
 def _task_code(f: EventLoopFacts) -> Iterator[Function]:
-    """Where STL108 looks: async code (as STL109), and in a web module its plain functions the
-    framework does not call itself (a sync endpoint or dependency runs in a worker thread, with
-    no event loop): helpers and callbacks, which start tasks on the loop that runs their caller."""
+    """Where STL108 looks: async code (as STL109), and in a web module its plain functions that
+    run on the loop: startup handlers, and undecorated helpers and callbacks the framework does
+    not call itself (which start tasks on the loop of their caller), less :func:`_off_loop`."""
     yield from _async_code(f)
     if f.web:
         for fn in f.model.functions:
-            if not fn.is_async and not f.fw.roles_of(fn):
+            if not fn.is_async and not fn.node.decorators and f.fw.roles_of(fn) <= STARTUP_ROLES:
                 yield fn
+
+
+def _off_loop(f: EventLoopFacts) -> set[int]:
+    """ids of the plain functions that may run in a worker thread, where there is no event loop:
+    those the framework calls (sync endpoints, dependencies, background tasks: the threadpool),
+    those handed to anything as a value (``run_in_threadpool(fn)``, ``Thread(target=fn)``,
+    ``loop.run_in_executor(None, fn)``), and the plain functions those call."""
+    model, fw = f.model, f.fw
+    stack = [fn for fn in model.functions if not fn.is_async and fw.roles_of(fn) - STARTUP_ROLES]
+    for site in model.calls:
+        for arg in site.node.args:
+            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                target = model.resolve_function(arg.value, site.scope)
+                if target is not None and not target.is_async and not fw.roles_of(target) & STARTUP_ROLES:
+                    stack.append(target)  # (registering a startup handler hands it over too: it runs on the loop)
+    seen: set[int] = set()
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        stack.extend(callee for _, callee in fw.callees(fn) if not callee.is_async)
+    return seen
 
 
 def _async_code(f: EventLoopFacts) -> Iterator[Function]:

@@ -551,7 +551,7 @@ def _included_routers(fw: Framework) -> dict[int, bool]:
 
 def _anchored(fw: Framework, route: Route) -> bool:
     """The route's full path is known: it hangs (through Mounts) off an application built in this
-    module, or it is in a routes list and no Mount or Host of the project adds path parameters."""
+    module, or off a routes list another module serves where no prefix may add parameters."""
     if not route.paths:
         return False
     node = route
@@ -563,14 +563,25 @@ def _anchored(fw: Framework, route: Route) -> bool:
             return False  # Host patterns add path parameters too
     app = node.app
     if app is None:
-        # a routes list of Route/Mount objects no app of this module takes: its paths are whole
-        # unless another module takes it under a prefix with parameters (project mode knows)
-        return node.framework == "starlette" and not fw.elsewhere.mounts_add_parameters()
+        # a module-level routes list of Route/Mount objects no app of this module takes: its paths
+        # are whole when another module of the project imports it and no prefix of the project
+        # may add parameters (project mode knows; a library's list mounted by its users is not)
+        name = _routes_list_name(fw, node) if node.framework == "starlette" else None
+        return name is not None and fw.elsewhere.routes_served_plainly(f"{LOCAL}.{name}")
     if app.is_application:
         return True
     if app.kind == "apirouter" and node is route:
         return fw.derived(RequestFacts).included_routers(fw).get(id(app), False)
     return False
+
+
+def _routes_list_name(fw: Framework, route: Route) -> Optional[str]:
+    """The module-level name bound once to the list (or tuple) that holds ``route`` as an element."""
+    for name, bindings in fw.model.scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].kind == "assign" and isinstance(bindings[0].value, (cst.List, cst.Tuple)):
+            if any(el.value is route.node for el in bindings[0].value.elements):
+                return name
+    return None
 
 
 def _routes_of(fw: Framework, fn: Function) -> list[Route]:
@@ -595,10 +606,11 @@ class MissingPathParam(Rule):
 
     Endpoints not routed in this module, routes whose path (or a prefix) is not
     a literal, `Host` routes, and routers that may be mounted elsewhere are not
-    judged; `.get("x")` is never reported. A routes list no app of the module takes
-    (`routes = [Route(...)]`, served by an app in another module) is judged in project
-    mode when no `Mount`, `Host` or `include_router` prefix of the project has a path
-    parameter (or a prefix that is not a literal).
+    judged; `.get("x")` is never reported. A module-level routes list no app of the module
+    takes (`routes = [Route(...)]`) is judged in project mode when another module of the
+    project imports it and no `Mount`, `Host` or `include_router` of the project may put
+    parameters before it (a prefix with `{`, one that is not a literal, `Mount` renamed,
+    subclassed or passed around): a library's list that its users mount is not judged.
 
     ## Example
     ```python
@@ -1302,8 +1314,8 @@ def _taken(fw: Framework, fn: Function, seen: set[int], depth: int = 0) -> Optio
         return None  # it may read request.path_params itself
     params = fn.params
     # FastAPI reads ``*args`` and ``**kwargs`` as parameters named args and kwargs, and passes
-    # every value by keyword: ``kwargs=`` lands in the dict, ``args=`` is a TypeError (as for a
-    # positional-only parameter)
+    # every value by keyword: ``kwargs=`` lands in the dict, ``args=`` too when there is a
+    # ``**kwargs``, else it is a TypeError (as for a positional-only parameter)
     star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
     star += [params.star_kwarg] if params.star_kwarg is not None else []
     out: set[str] = set()
@@ -1311,8 +1323,8 @@ def _taken(fw: Framework, fn: Function, seen: set[int], depth: int = 0) -> Optio
         name = p.name.value
         if fn.klass is not None and name in ("self", "cls") and p is (params.posonly_params or params.params)[0]:
             continue
-        if not any(p is q for q in params.posonly_params) and p is not params.star_arg:
-            out.add(name)  # a positional-only parameter (or *args) takes none
+        if not any(p is q for q in params.posonly_params) and (p is not params.star_arg or params.star_kwarg):
+            out.add(name)  # a positional-only parameter takes none, nor *args (unless **kwargs takes args=)
         parts = _annotated_parts(fw, p.annotation.annotation if p.annotation is not None else None, fn.outer)
         marker = _marker(fw, parts[1], p.default, fn.outer) if parts is not None else None
         if parts is None or marker is False:
@@ -1492,9 +1504,10 @@ class PathParamNotInSignature(Rule):
     declares (`Depends(...)`, `Annotated[..., Depends(...)]`, a class taken with
     `Depends()`, the decorator's `dependencies=[...]`) has a parameter `name`, or a
     parameter with `alias="name"`. This is ruff's FAST003. FastAPI reads `**kwargs` as a
-    parameter named `kwargs` (and `*args` as one named `args`, which can take nothing: FastAPI
-    passes values by keyword), and calls a dependency that is an instance
-    (`Depends(Checker())`) through its class's `__call__`.
+    parameter named `kwargs` (and `*args` as one named `args`, which takes nothing without a
+    `**kwargs`: FastAPI passes values by keyword), and calls a dependency that is an instance
+    (`Depends(Checker())`) through its class's `__call__`. A module that sets a
+    `__signature__` by hand is not judged (FastAPI reads that signature).
 
     Functions that take the request itself (they may read
     `request.path_params`), dependencies not defined in the module, apps and routers with
@@ -1534,7 +1547,8 @@ class PathParamNotInSignature(Rule):
                 continue
             wanted = list(dict.fromkeys(_PARAM.findall(route.path)))
             if not wanted or _router_has_dependencies(fw, route) or not _signature_kept(fw, route, fn) \
-                    or any(a.star == "**" for a in route.node.args) or ".dependencies" in model.source:
+                    or any(a.star == "**" for a in route.node.args) or ".dependencies" in model.source \
+                    or "__signature__" in model.source:  # a signature set by hand is what FastAPI reads
                 continue
             taken = _taken(fw, fn, set())
             extra = _route_dependencies(fw, route) if taken is not None else None
@@ -1555,7 +1569,7 @@ class PathParamNotInSignature(Rule):
                     f"of {fn.name}: FastAPI passes path values by keyword (TypeError, a 500 on every request); "
                     f"remove the / from the signature")
                 continue
-            if star is not None and star in missing:
+            if star is not None and star in missing and fn.params.star_kwarg is None:
                 yield self.report(
                     route.path_expr,
                     f"{{{star}}} in the path of {fw.describe(fn)} is its *{star}: FastAPI passes path values by "
