@@ -643,8 +643,8 @@ def test_flake8_results_follow_the_releases_timeouts_and_links(tmp_path: Path) -
 
 def test_a_routes_list_served_elsewhere_is_judged_unless_a_mount_adds_parameters(tmp_path: Path) -> None:
     """STL605 on ``routes = [Route(...)]`` that no app of its module takes: judged when another
-    module imports the list and no Mount, Host or include_router of the project may put path
-    parameters before it; a list nobody imports (a library's, mounted by its users) is not."""
+    module serves the list (and uses it no other way) and no Mount, Host or include_router of the
+    project may put path parameters before it; a list nobody serves (a library's) is not."""
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "__init__.py").write_text("")
     pages = tmp_path / "site" / "pages.py"
@@ -659,7 +659,12 @@ def test_a_routes_list_served_elsewhere_is_judged_unless_a_mount_adds_parameters
         return [f.code for f in analyze_source(pages.read_text(), str(pages), elsewhere=view).findings]
 
     main.write_text("from starlette.applications import Starlette\n\napp = Starlette(routes=[])\n")
-    assert codes() == []  # nobody imports the list: it may be mounted anywhere
+    assert codes() == []  # nobody serves the list: it may be mounted anywhere
+    (tmp_path / "site" / "__init__.py").write_text("from .pages import routes\n")
+    assert codes() == []  # re-exported for the package's users: still nobody serves it
+    main.write_text("from starlette.applications import Starlette\nfrom site.pages import routes\n\n"
+                    "app = Starlette(routes=[])\napp.router.routes.extend(routes)\n")
+    assert codes() == []  # used some other way: unknown
     main.write_text("from starlette.applications import Starlette\nfrom starlette.routing import Mount\n"
                     "from site.pages import routes\n\napp = Starlette(routes=[Mount('/static', routes=[])] + routes)\n")
     assert ProjectIndex(tmp_path).mounts_add_parameters() is False
@@ -682,7 +687,8 @@ def test_a_routes_list_served_elsewhere_is_judged_unless_a_mount_adds_parameters
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_orgs.py").write_text(
         "from starlette.routing import Mount\nfrom site.pages import routes\nMount('/t/{x}', routes=routes)\n")
-    assert ProjectIndex(tmp_path).mounts_add_parameters() is False  # test code is not the application's
+    assert ProjectIndex(tmp_path).mounts_add_parameters() is True  # a test's Mount counts too (conservative)
+    assert codes() == []
 
 
 def test_a_src_layout_routes_list_sees_the_entry_point_beside_src(tmp_path: Path) -> None:
@@ -697,5 +703,5 @@ def test_a_src_layout_routes_list_sees_the_entry_point_beside_src(tmp_path: Path
         "from starlette.applications import Starlette\nfrom starlette.routing import Mount\n"
         "from site.pages import routes\n\napp = Starlette(routes=[Mount('/orgs/{org}', routes=routes)])\n")
     index = ProjectIndex(tmp_path / "src")
-    assert index.imported_elsewhere("site.pages.routes") is True
-    assert index.mounts_add_parameters() is True
+    assert index.served_plainly("site.pages.routes") is True  # served by main.py, beside src
+    assert index.mounts_add_parameters() is True  # under /orgs/{org}

@@ -84,8 +84,10 @@ def check_source(
     accepted the file's nesting, lets the main thread analyse it without a
     large-stack thread (:mod:`.stack`). It must be the tree of this source.
     """
-    return analyze_source(source, filename, config, rules=rules, on_parse_error=on_parse_error, debug=debug,
-                          tree=tree).findings
+    analysis = analyze_source(source, filename, config, rules=rules, on_parse_error=on_parse_error, debug=debug,
+                              tree=tree)
+    analysis.release()  # the tree is freed now, not by a later cyclic collection
+    return analysis.findings
 
 
 @dataclass

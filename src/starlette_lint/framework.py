@@ -266,10 +266,10 @@ class Elsewhere(Protocol):
         APIRouter()`` in ``app/deps.py`` for ``app.deps.router``), or None."""
 
     def routes_served_plainly(self, qualname: str) -> bool:
-        """Whether a routes list of this module (``<local>.routes``) is imported by another module
-        of the project, and no ``Mount``/``Host`` (nor ``mount``, ``host``, an ``include_router``
-        prefix) of the project may put path parameters before routes: its paths are whole then.
-        False when unknown (no project)."""
+        """Whether a routes list of this module (``<local>.routes``) is served by another module of
+        the project (``Starlette(routes=routes)``...) and used no other way, and no ``Mount``/
+        ``Host`` (nor ``mount``, ``host``, an ``include_router`` prefix) of the project may put
+        path parameters before routes: its paths are whole then. False when unknown (no project)."""
 
     def route_prefixes(self, qualname: str) -> list[str]:
         """The full path prefixes the routes of a router get from ``include_router`` calls in

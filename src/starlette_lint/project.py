@@ -1103,6 +1103,8 @@ class ProjectIndex:
         self._setups: dict[tuple[str, str], Optional[AppSetup]] = {}
         self._includes: Optional[dict[str, list[tuple[Optional[str], Optional[str]]]]] = None
         self._mounts_add: Optional[bool] = None  # see mounts_add_parameters
+        self._served: dict[str, bool] = {}  # see served_plainly
+        self._file_lists: dict[str, Optional[list[str]]] = {}  # see _files
 
     @classmethod
     def of(cls, path: Union[str, Path]) -> "ProjectIndex":
@@ -1526,86 +1528,106 @@ class ProjectIndex:
         except _UnknownPath:
             return []  # one include with a prefix that is not a literal: the full paths are unknown
 
-    def _application_files(self) -> Optional[list[str]]:
-        """The project's modules that are not test code, with the folder above a ``src`` root
-        (an entry point beside a src layout); None for a tree too large to walk."""
+    def _files(self, tests: bool) -> Optional[list[str]]:
+        """The project's modules (test files too, or not), with the folder above a ``src`` root
+        (an entry point beside a src layout); None for a tree too large to walk. Read once."""
+        key = "all" if tests else "application"
+        if key in self._file_lists:
+            return self._file_lists[key]
         roots = [self.root] + ([self.root.parent] if self.root.name == "src" else [])
-        out: list[str] = []
+        seen: set[str] = set()
+        out: Optional[list[str]] = []
         try:
             for root in roots:
-                out += [p for p in walk_modules(root) if p not in out
-                        and not _TEST_PATH.search(os.path.relpath(p, root).replace(os.sep, "/"))]
+                for p in walk_modules(root):
+                    if p not in seen and (tests or not _TEST_PATH.search(os.path.relpath(p, root).replace(os.sep, "/"))):
+                        seen.add(p)
+                        out.append(p)  # type: ignore[union-attr]
         except TreeTooLarge:
-            return None
-        return out if len(out) <= MAX_FILES else None
+            out = None
+        if out is not None and len(out) > MAX_FILES:
+            out = None
+        self._file_lists[key] = out
+        return out
 
     def mounts_add_parameters(self) -> bool:
-        """Whether the project's code (test files left out) may put path parameters before a
-        routes list: a ``Mount``/``Host`` call, ``.mount``/``.host``, or ``include_router`` whose
-        prefix has ``{`` in it or is not a literal; and, unknown, so True: ``Mount``/``Host``
-        imported under another name, subclassed, or used other than by a call, a module that
-        cannot be read or parsed, a tree too large to walk. Read once per index."""
+        """Whether the project's code (its tests too) may put path parameters before a routes
+        list: a ``Mount``/``Host`` call, ``.mount``/``.host``, or ``include_router`` whose prefix
+        has ``{`` in it or is not a literal; and, unknown, so True: ``Mount``/``Host`` imported
+        under another name, subclassed, or used other than by a call, a module that cannot be
+        read or parsed, a tree too large to walk. Read once per index."""
         if self._mounts_add is not None:
             return self._mounts_add
-        files = self._application_files()
+        files = self._files(tests=True)
         found = files is None
         for path in files or ():
+            data = _source_of(path)
+            if data is None:
+                found = True  # too large, or unreadable: unknown
+            elif any(word in data for word in (b"Mount", b"mount", b"Host", b"host", b"include_router")):
+                try:
+                    found = _may_add_parameters(ast.parse(data))
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    found = True
             if found:
                 break
-            try:
-                if os.path.getsize(path) > _MAX_BYTES:
-                    found = True
-                    break
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                found = True
-                break
-            if not any(word in data for word in (b"Mount", b"mount(", b"Host", b"host(", b"include_router")):
-                continue
-            try:
-                tree = ast.parse(data)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                found = True
-                break
-            found = _may_add_parameters(tree)
         self._mounts_add = found
         return found
 
-    def imported_elsewhere(self, definition: str) -> bool:
-        """Whether another module of the project (test files left out) imports ``definition``
-        (``from app.pages import routes``, or ``from app import pages`` then ``pages.routes``)."""
+    def served_plainly(self, definition: str) -> bool:
+        """Whether the routes list ``definition`` (``app.pages.routes``) is served by the project:
+        some module (test files left out) passes it to ``Starlette(routes=...)``, ``Router(...)``,
+        ``Mount(path, routes=...)`` or ``FastAPI(routes=...)``, alone, in a list or with ``+``;
+        and nothing else refers to it (``.extend``, passed on, re-exported and used elsewhere:
+        unknown). False also when nobody serves it (a library's list, mounted by its users).
+        Memoised per index."""
+        found = self._served.get(definition)
+        if found is None:
+            found = self._served[definition] = self._served_plainly(definition)
+        return found
+
+    def _served_plainly(self, definition: str) -> bool:
         module, _, name = definition.rpartition(".")
-        files = self._application_files() or []
         summary = self.module(module)
-        here = summary.path if summary is not None else None
-        for path in files:
-            if here is not None and os.path.abspath(path) == os.path.abspath(here):
+        here = os.path.abspath(summary.path) if summary is not None else None
+        served = False
+        for path in self._files(tests=False) or ():
+            if os.path.abspath(path) == here:
                 continue
-            try:
-                if os.path.getsize(path) > _MAX_BYTES:
-                    continue
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                continue
-            if name.encode() not in data or module.rpartition(".")[2].encode() not in data:
+            data = _source_of(path)
+            if data is None or name.encode() not in data:
                 continue
             try:
                 tree = ast.parse(data)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue
+                return False  # it may refer to the list: unknown
             mine = module_name(path, self.root) or ""
             package = mine if path.endswith("__init__.py") else mine.rpartition(".")[0]
             names: dict[str, str] = {}
+            parents: dict[int, ast.AST] = {}
             for node in ast.walk(tree):
+                for child in ast.iter_child_nodes(node):
+                    parents[id(child)] = node
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     _bind_import(names, node, package)
-            for bound in names.values():
-                target = self.resolve(bound) or bound
-                if target == definition or target == module and f".{name}".encode() in data:
-                    return True
-        return False
+
+            def meaning(expr: ast.expr) -> Optional[str]:
+                written = _dotted(expr)
+                if written is None or "(" in written:
+                    return None
+                head, _, rest = written.partition(".")
+                if head not in names:
+                    return None
+                absolute = names[head] + ("." + rest if rest else "")
+                return self.resolve(absolute) or absolute
+
+            for node in ast.walk(tree):
+                if not isinstance(node, (ast.Name, ast.Attribute)) or meaning(node) != definition:
+                    continue
+                if not _served_by(node, parents, meaning):
+                    return False  # used some other way: unknown
+                served = True
+        return served
 
     def includes(self) -> dict[str, list[tuple[Optional[str], Optional[str]]]]:
         """Every ``X.include_router(Y, prefix="...")`` of the project's code (test files left out):
@@ -1622,14 +1644,8 @@ class ProjectIndex:
         except TreeTooLarge:
             paths = []
         for path in paths[:MAX_FILES]:
-            try:
-                if os.path.getsize(path) > _MAX_BYTES:
-                    continue
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                continue
-            if b"include_router" not in data:
+            data = _source_of(path)
+            if data is None or b"include_router" not in data:
                 continue
             name = module_name(path, self.root)
             summary = self.module(name) if name else None
@@ -1696,6 +1712,38 @@ class ProjectIndex:
 # the calls that put a prefix before routes, and where their prefix is: (positional index, keyword)
 _PREFIXING = {"Mount": (0, "path"), "mount": (0, "path"), "Host": (0, "host"), "host": (0, "host"),
               "include_router": (None, "prefix")}
+
+
+def _source_of(path: str) -> Optional[bytes]:
+    """A module's bytes; None when it is larger than a module the index reads, or unreadable."""
+    try:
+        if os.path.getsize(path) > _MAX_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+# what serves a routes list it is given: the class, and where its routes are (positional index)
+_SERVERS = {"starlette.applications.Starlette": 1, "starlette.routing.Router": 0, "starlette.routing.Mount": 2,
+            "fastapi.applications.FastAPI": None, "fastapi.FastAPI": None, "starlette.Starlette": 1}
+
+
+def _served_by(ref: ast.AST, parents: dict[int, ast.AST], meaning: Callable[[ast.expr], Optional[str]]) -> bool:
+    """``ref`` is (in a list, a ``*`` or a ``+`` of) the routes argument of a call that serves it."""
+    node = ref
+    parent = parents.get(id(node))
+    while isinstance(parent, (ast.List, ast.Tuple, ast.Starred, ast.BinOp)) and \
+            (not isinstance(parent, ast.BinOp) or isinstance(parent.op, ast.Add)):
+        node, parent = parent, parents.get(id(parent))
+    if isinstance(parent, ast.keyword):
+        call = parents.get(id(parent))
+        return isinstance(call, ast.Call) and parent.arg == "routes" and meaning(call.func) in _SERVERS
+    if isinstance(parent, ast.Call) and any(a is node for a in parent.args):
+        index = _SERVERS.get(meaning(parent.func) or "", -1)
+        return index is not None and index >= 0 and len(parent.args) > index and parent.args[index] is node
+    return False
 
 
 _PREFIXERS = frozenset({"Mount", "Host"})
@@ -1913,13 +1961,13 @@ class ProjectView:
         return self.index.route_prefixes(absolute) if absolute is not None else []
 
     def routes_served_plainly(self, qualname: str) -> bool:
-        """:meth:`ProjectIndex.imported_elsewhere` and no prefix adds parameters; ``<local>.routes``
-        is this module's own list."""
+        """:meth:`ProjectIndex.served_plainly` and no prefix may add parameters
+        (:meth:`ProjectIndex.mounts_add_parameters`); ``<local>.routes`` is this module's own list."""
         if qualname.startswith(LOCAL + "."):
             if self.module is None:
                 return False
             qualname = f"{self.module}.{qualname[len(LOCAL) + 1:]}"
-        return self.index.imported_elsewhere(qualname) and not self.index.mounts_add_parameters()
+        return not self.index.mounts_add_parameters() and self.index.served_plainly(qualname)
 
     def app_setup(self, qualname: str, argument: str) -> Optional[AppSetup]:
         """:meth:`ProjectIndex.app_setup`; ``<local>.name`` is this module's own function."""

@@ -512,12 +512,14 @@ class DanglingTask(Rule):
     `loop.create_task(...)` used as a statement (the task object is thrown
     away) in async code of a web module (any async function of a module that
     imports starlette or fastapi or defines routes, lifespans included) and
-    in request-path code, and in the plain functions of a web module that run on
-    the loop: startup handlers, and undecorated helpers and callbacks that async
-    code calls (they start the task on its loop). Plain functions that may run in
-    a worker thread (sync endpoints and dependencies, background tasks, functions
-    handed to `run_in_threadpool`, a `Thread` or an executor, and what they call)
-    are left out: there is no loop there, which is another problem. The task is thrown away too when it is an element
+    in request-path code, and in the plain functions of a web module that may
+    run on the loop: startup handlers, and helpers and callbacks (they start the
+    task on the loop of their caller). Plain functions that run only in a worker
+    thread (sync endpoints and dependencies, background tasks, functions handed
+    to `run_in_threadpool`, a `Thread`, an executor, methods of `Thread`
+    subclasses, and what only they call) are left out: there is no loop there,
+    which is another problem; so are functions with decorators other than
+    `staticmethod`/`classmethod`. The task is thrown away too when it is an element
     of a list, set or tuple (or of a list or set comprehension) that is itself
     thrown away, a branch of a conditional expression thrown away, the
     condition of an `if`, `while` or conditional expression, the
@@ -792,7 +794,9 @@ class BusyWaitLoop(Rule):
                     call = sleeps[0].value.expression if isinstance(sleeps[0].value, cst.Await) else None
                     shown = model.snippet(call.func) if isinstance(call, cst.Call) else "sleep"
                     q = model.qualname(call.func, fn.scope) if isinstance(call, cst.Call) else None
-                    how = "spinning on the event loop" if q and q.endswith("checkpoint") else "waking every interval"
+                    first = positional(call, 0) if isinstance(call, cst.Call) else None
+                    spins = (q or "").endswith("checkpoint") or first is not None and _number(first.value) == 0
+                    how = "spinning on the event loop" if spins else "waking every interval"
                     yield self.report(
                         node, f"while loop in {f.context(fn)} only awaits {shown}(): it polls its condition, "
                               f"{how}; wait on an asyncio.Event (or anyio.Event) its writer sets")
@@ -880,6 +884,8 @@ def _number(expr: cst.BaseExpression, depth: int = 0) -> Optional[float]:
             return float(expr.evaluated_value)
         except OverflowError:
             return float("inf")  # an integer too large for a float
+        except (SyntaxError, ValueError):
+            return None  # more digits than Python converts (a file Python rejects)
     if depth > 8 or not isinstance(expr, cst.BinaryOperation):
         return None
     left, right = _number(expr.left, depth + 1), _number(expr.right, depth + 1)
@@ -893,8 +899,11 @@ def _number(expr: cst.BaseExpression, depth: int = 0) -> Optional[float]:
             return left - right
         if isinstance(op, cst.Multiply):
             return left * right
-        if isinstance(op, cst.Power) and abs(right) <= 64:
-            return float(left ** right)
+        if isinstance(op, cst.Power):
+            if right > 64 and left > 1:
+                return float("inf")  # ``2**1000``, ``10**10**10``: not computed, far beyond a day
+            if abs(right) <= 64:
+                return float(left ** right)
     except (OverflowError, ZeroDivisionError, TypeError):
         return None
     return None
@@ -902,29 +911,65 @@ def _number(expr: cst.BaseExpression, depth: int = 0) -> Optional[float]:
 
 def _task_code(f: EventLoopFacts) -> Iterator[Function]:
     """Where STL108 looks: async code (as STL109), and in a web module its plain functions that
-    run on the loop: startup handlers, and undecorated helpers and callbacks the framework does
-    not call itself (which start tasks on the loop of their caller), less :func:`_off_loop`."""
+    may run on the loop: startup handlers, and helpers and callbacks the framework does not call
+    itself (which start tasks on the loop of their caller), less :func:`_off_loop`'s."""
     yield from _async_code(f)
     if f.web:
         for fn in f.model.functions:
-            if not fn.is_async and not fn.node.decorators and f.fw.roles_of(fn) <= STARTUP_ROLES:
+            if not fn.is_async and f.fw.roles_of(fn) <= STARTUP_ROLES and all(
+                    isinstance(d.decorator, cst.Name) and d.decorator.value in ("staticmethod", "classmethod")
+                    for d in fn.node.decorators):
                 yield fn
 
 
+# calls that run a function they are handed in a worker thread: by name, or by method name
+_THREAD_RUNNERS = frozenset({"starlette.concurrency.run_in_threadpool", "fastapi.concurrency.run_in_threadpool",
+                             "anyio.to_thread.run_sync", "asyncio.to_thread", "threading.Thread", "threading.Timer",
+                             "starlette.background.BackgroundTask", "fastapi.background.BackgroundTasks"})
+_THREAD_METHODS = frozenset({"run_in_executor", "submit", "map", "add_task", "run_sync", "run_in_threadpool"})
+
+
 def _off_loop(f: EventLoopFacts) -> set[int]:
-    """ids of the plain functions that may run in a worker thread, where there is no event loop:
+    """ids of the plain functions that run only in a worker thread, where there is no event loop:
     those the framework calls (sync endpoints, dependencies, background tasks: the threadpool),
-    those handed to anything as a value (``run_in_threadpool(fn)``, ``Thread(target=fn)``,
-    ``loop.run_in_executor(None, fn)``), and the plain functions those call."""
+    those handed to a thread runner (``run_in_threadpool(fn)``, ``Thread(target=fn)``,
+    ``loop.run_in_executor(None, lambda: fn())``, ``executor.submit(partial(fn))``), the methods of
+    ``threading.Thread`` subclasses, and the plain functions those call, unless async code (or a
+    startup handler) calls them too."""
     model, fw = f.model, f.fw
-    stack = [fn for fn in model.functions if not fn.is_async and fw.roles_of(fn) - STARTUP_ROLES]
+    seeds = [fn for fn in model.functions if not fn.is_async and fw.roles_of(fn) - STARTUP_ROLES]
+    seeds += [fn for fn in model.functions if fn.klass is not None
+              and "threading.Thread" in model.class_ancestors(fn.klass)]
     for site in model.calls:
+        q = model.call_qualname(site) or ""
+        func = site.node.func
+        if q not in _THREAD_RUNNERS and not (isinstance(func, cst.Attribute) and func.attr.value in _THREAD_METHODS):
+            continue
         for arg in site.node.args:
-            if isinstance(arg.value, (cst.Name, cst.Attribute)):
-                target = model.resolve_function(arg.value, site.scope)
-                if target is not None and not target.is_async and not fw.roles_of(target) & STARTUP_ROLES:
-                    stack.append(target)  # (registering a startup handler hands it over too: it runs on the loop)
+            seeds += _handed(model, arg.value, site.scope)
+    off = _closure(fw, [fn for fn in seeds if not fn.is_async])
+    on = _closure(fw, [callee for fn in model.functions if fn.is_async or fw.roles_of(fn) & STARTUP_ROLES
+                       for site, callee in fw.callees(fn) if not callee.is_async and not site.in_lambda])
+    return off - on
+
+
+def _handed(model: Model, expr: cst.BaseExpression, scope: Scope) -> list[Function]:
+    """The functions an argument hands over: ``fn``, ``partial(fn, ...)``, ``lambda: fn(...)``."""
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        fn = model.resolve_function(expr, scope)
+        return [fn] if fn is not None else []
+    if isinstance(expr, cst.Call) and model.qualname(expr.func, scope) == "functools.partial" and expr.args:
+        return _handed(model, expr.args[0].value, scope)
+    if isinstance(expr, cst.Lambda):
+        return [fn for node in (expr.body, *walk(expr.body)) if isinstance(node, cst.Call)
+                for fn in _handed(model, node.func, scope)]
+    return []
+
+
+def _closure(fw: Framework, start: list[Function]) -> set[int]:
+    """ids of ``start`` and of the plain functions they call, transitively."""
     seen: set[int] = set()
+    stack = list(start)
     while stack:
         fn = stack.pop()
         if id(fn) in seen:

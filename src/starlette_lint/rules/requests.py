@@ -564,7 +564,7 @@ def _anchored(fw: Framework, route: Route) -> bool:
     app = node.app
     if app is None:
         # a module-level routes list of Route/Mount objects no app of this module takes: its paths
-        # are whole when another module of the project imports it and no prefix of the project
+        # are whole when another module of the project serves it and no prefix of the project
         # may add parameters (project mode knows; a library's list mounted by its users is not)
         name = _routes_list_name(fw, node) if node.framework == "starlette" else None
         return name is not None and fw.elsewhere.routes_served_plainly(f"{LOCAL}.{name}")
@@ -608,8 +608,9 @@ class MissingPathParam(Rule):
     a literal, `Host` routes, and routers that may be mounted elsewhere are not
     judged; `.get("x")` is never reported. A module-level routes list no app of the module
     takes (`routes = [Route(...)]`) is judged in project mode when another module of the
-    project imports it and no `Mount`, `Host` or `include_router` of the project may put
-    parameters before it (a prefix with `{`, one that is not a literal, `Mount` renamed,
+    project serves it (`Starlette(routes=routes)`, `Router(...)`, `Mount("/x", routes=...)`)
+    and uses it no other way, and no `Mount`, `Host` or `include_router` of the project may
+    put parameters before it (a prefix with `{`, one that is not a literal, `Mount` renamed,
     subclassed or passed around): a library's list that its users mount is not judged.
 
     ## Example
@@ -635,7 +636,7 @@ class MissingPathParam(Rule):
     def check(self, model: Model, fw: Framework) -> Iterator[Report]:
         for fn, names in _functions_with_requests(fw):
             routes = _routes_of(fw, fn)
-            if not routes or not all(_anchored(fw, r) for r in routes):
+            if not routes or not all(r.paths for r in routes):
                 continue
             params = {p for r in routes for path in r.paths for p in _PARAM.findall(path)}
             stores: set[int] = set()
@@ -658,9 +659,10 @@ class MissingPathParam(Rule):
                         key = string_value(node.left)
                         if key is not None:
                             guarded.add(key)
+            reads = [(node, key) for node, key in reads if key not in guarded]
+            if reads and not all(_anchored(fw, r) for r in routes):
+                continue  # (asked only now: for a routes list, the project is read to answer)
             for node, key in reads:
-                if key in guarded:
-                    continue
                 paths = ", ".join(dict.fromkeys(p for r in routes for p in r.paths))
                 have = ", ".join(sorted(params)) or "none"
                 yield self.report(
