@@ -431,13 +431,8 @@ class Framework:
             func = call.func
             q = qn(site)
             if isinstance(func, cst.Attribute):
-                owner = self.app_for(func.value, site.scope, site.node) if self.apps else None
-                if owner is not None:
-                    ac = AppCall(owner, func.attr.value, site)
-                    owner.calls.append(ac)
-                    self._app_call(ac)
-                    continue
-                owner = self._parameter_app(func, site)
+                owner = (self.app_for(func.value, site.scope, site.node) if self.apps else None) \
+                    or self._parameter_app(func, site)
                 if owner is not None:
                     ac = AppCall(owner, func.attr.value, site)
                     owner.calls.append(ac)

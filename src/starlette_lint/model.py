@@ -792,27 +792,28 @@ class Model:
                 if q is not None or not isinstance(value, cst.Ellipsis):
                     return q
                 # ``client: httpx.Client = ...`` (a stub, a placeholder): the annotation says
-                ann = plain_annotation(b.node.annotation.annotation)
-                typed = self.qualname(ann, where, depth + 1) if ann is not None else None
-                return None if typed is None else typed + "()"
+                return self._instance_of(b.node.annotation.annotation, where, depth)
             helper = self.resolve_function(value.func, where)
             if q is None or helper is not None:
                 # ``client: httpx.Client = get_client()``: what a helper of this module returns is
                 # not known, what the annotations say is (the helper's own first)
                 returns = helper.node.returns if helper is not None else None
-                ann = plain_annotation(returns.annotation if returns is not None else b.node.annotation.annotation)
-                typed = self.qualname(ann, where, depth + 1) if ann is not None else None
-                return q if typed is None else typed + "()"
+                typed = self._instance_of(returns.annotation if returns is not None else b.node.annotation.annotation,
+                                          where, depth)
+                return q if typed is None else typed
             return q
         if kind == "unpack":
             return self._unpacked_qualname(b, where, depth)
         if kind == "param" or kind == "annot":
-            ann = plain_annotation(b.value)
-            if ann is None:
-                return None
-            q = self.qualname(ann, where.parent or where, depth + 1)
-            return None if q is None else q + "()"
+            return self._instance_of(b.value, where.parent or where, depth)
         return None
+
+    def _instance_of(self, annotation: Optional[cst.BaseExpression], scope: Scope, depth: int) -> Optional[str]:
+        """What a value an annotation describes is: ``httpx.Client()`` for ``httpx.Client`` (also
+        ``Optional[...]``, ``Annotated[...]``, ``X | None``), or None."""
+        ann = plain_annotation(annotation)
+        q = self.qualname(ann, scope, depth + 1) if ann is not None else None
+        return None if q is None else q + "()"
 
     def _unpacked_qualname(self, b: Binding, where: Scope, depth: int) -> Optional[str]:
         """What a name unpacked from a tuple is: its literal element's value, or the element of
@@ -827,9 +828,7 @@ class Model:
         elements = _tuple_annotation(returns.annotation) if returns is not None else None
         if elements is None or b.index >= len(elements):
             return None
-        ann = plain_annotation(elements[b.index])
-        typed = self.qualname(ann, where, depth + 1) if ann is not None else None
-        return None if typed is None else typed + "()"
+        return self._instance_of(elements[b.index], where, depth)
 
     def value_before(self, expr: cst.BaseExpression, node: cst.CSTNode) -> Optional[tuple[cst.BaseExpression, Scope]]:
         """For a module-level name bound several times, all by plain assignments at the module's

@@ -968,15 +968,7 @@ def _handed(model: Model, expr: cst.BaseExpression, scope: Scope) -> list[Functi
 
 def _closure(fw: Framework, start: list[Function]) -> set[int]:
     """ids of ``start`` and of the plain functions they call, transitively."""
-    seen: set[int] = set()
-    stack = list(start)
-    while stack:
-        fn = stack.pop()
-        if id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        stack.extend(callee for _, callee in fw.callees(fn) if not callee.is_async)
-    return seen
+    return set(fw.reachable(start, follow=lambda caller, site, callee: not callee.is_async))
 
 
 def _async_code(f: EventLoopFacts) -> Iterator[Function]:
