@@ -15,6 +15,12 @@ for wall and CPU time (CPU time varies less between identical runs on a shared m
   project's modules read back instead of parsed) and the result cache emptied: every file
   analysed again, as after an edit of each;
 * ``stl-warm``: the same again, the result cache filled too: a rerun over unchanged files;
+* ``stl-edit-end`` / ``stl-edit-top``: the same after an edit of the module most other modules
+  of the target import (:func:`shared_module`): a function added at its end, or a comment line
+  added at its top (every line below moves); the edit is undone after the run. The project's
+  fingerprint changed, so every file's cached result is checked against the index by asking
+  again what its analysis asked (``starlette_lint.answers``); the files whose answers changed
+  are analysed again;
 * ``cli-off`` / ``cli-on``: ``starlette-lint check --no-cache`` (no result cache, no store),
   project mode off / on, the command's default jobs.
 
@@ -30,19 +36,22 @@ read alone (off), with an empty summary store (cold) and with the store filled (
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import CORPUS_DIR, venv_bin  # noqa: E402
 
-CONFIGS = ("base", "stl-off", "stl-cold", "stl-index", "stl-warm", "cli-off", "cli-on")
+CONFIGS = ("base", "stl-off", "stl-cold", "stl-index", "stl-warm", "stl-edit-end", "stl-edit-top", "cli-off", "cli-on")
+SRC = Path(__file__).resolve().parent.parent / "src"
 
 
 def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
@@ -58,7 +67,39 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, floa
     return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
+def shared_module(target: Path) -> Path:
+    """The module of ``target`` that the most other modules import (absolute or relative imports)."""
+    sys.path.insert(0, str(SRC))
+    from starlette_lint.layout import module_name, package_root
+
+    modules: dict[str, Path] = {}
+    for path in sorted(target.rglob("*.py")):
+        name = module_name(str(path), package_root(path))
+        if name:
+            modules[name] = path
+    importers: Counter[str] = Counter()
+    for name, path in modules.items():
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        seen: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                seen.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                seen.add(module)
+                seen.update(f"{module}.{alias.name}" for alias in node.names)
+        importers.update(m for m in seen if m in modules and m != name)
+    return modules[importers.most_common(1)[0][0]]
+
+
 def run(target: Path, rounds: int) -> dict[str, tuple[float, float, float]]:
+    shared = shared_module(target)
+    print(f"{target.name}: edits {shared.relative_to(target)}", file=sys.stderr)
     table = target / "pyproject.toml"
     saved = table.read_bytes() if table.exists() else None
     store = Path(tempfile.mkdtemp(prefix="stl-store-"))
@@ -92,6 +133,17 @@ def run(target: Path, rounds: int) -> dict[str, tuple[float, float, float]]:
                                       with_store))
             note("stl-warm", measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
                                      with_store))
+            for cfg, edit in (("stl-edit-end", lambda text: text + "\n\ndef _benchmark_edit():\n    return None\n"),
+                              ("stl-edit-top", lambda text: "# benchmark edit\n" + text)):
+                original = shared.read_bytes()
+                shared.write_text(edit(original.decode("utf-8")), encoding="utf-8")
+                try:
+                    note(cfg, measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
+                                      with_store))
+                finally:
+                    shared.write_bytes(original)
+                # back to the store of the unedited tree (the entries the edited run renewed hold again)
+                measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target, with_store)
             note("cli-on", measure([cli, "check", "--no-cache", "--exit-zero", "-q", "."], target, env))
     finally:
         if saved is None:
@@ -155,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     if not venv_bin("stl", "flake8").exists():
         print("the benchmark venvs are not built: python benchmarks/build_corpus.py", file=sys.stderr)
         return 2
-    print("| target | lines | flake8 | + STL, off | + STL, cold | + STL, warm index | + STL, warm | check, off | "
-          "check, on | peak MB (check on) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| target | lines | flake8 | + STL, off | + STL, cold | + STL, warm index | + STL, warm | + STL, edit at end "
+          "| + STL, edit at top | check, off | check, on | peak MB (check on) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in targets:
         best = run(target.resolve(), args.rounds)
 
@@ -167,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         for what, i in (("wall", 0), ("CPU", 2)):  # CPU time varies less on a shared machine
             ratio = best["cli-on"][i] / best["cli-off"][i]
             print(f"| {target.name} ({what}) | {lines(target):,} | {best['base'][i]:.2f} s | {added('stl-off', i)} | "
-                  f"{added('stl-cold', i)} | {added('stl-index', i)} | {added('stl-warm', i)} | {best['cli-off'][i]:.2f} s | "
+                  f"{added('stl-cold', i)} | {added('stl-index', i)} | {added('stl-warm', i)} | {added('stl-edit-end', i)} | "
+                  f"{added('stl-edit-top', i)} | {best['cli-off'][i]:.2f} s | "
                   f"{best['cli-on'][i]:.2f} s ({ratio:.2f}x) | {best['cli-on'][1]:.0f} |", flush=True)
     return 0
 

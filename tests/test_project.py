@@ -10,6 +10,7 @@ other's base; ``broken.py`` does not parse.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -573,9 +574,11 @@ def test_setups_are_not_followed_when_project_mode_is_off() -> None:
     assert not codes & {"STL401", "STL402", "STL304"}
 
 
-def test_flake8_keeps_results_by_content_and_the_project(tmp_path: Path) -> None:
-    """flake8's later runs answer unchanged files from the result cache (beside the summary store);
-    editing another module of the project changes the key, so a chain through it is found again."""
+def test_flake8_keeps_results_while_the_project_answers_the_same(tmp_path: Path) -> None:
+    """flake8's later runs answer unchanged files from the result cache (beside the summary store).
+    After an edit of another module, a file's result still holds when every question its analysis
+    asked of the project gets the same answer (an edit the chain does not go through); when one
+    answer differs (the helper no longer blocks), the file is analysed again."""
     (tmp_path / "pyproject.toml").write_text("[tool.starlette-lint]\nproject-mode = true\n")
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
@@ -590,19 +593,60 @@ def test_flake8_keeps_results_by_content_and_the_project(tmp_path: Path) -> None
         return run_flake8("--select", "STL", "app", cwd=tmp_path, core=True,
                           env={"STARLETTE_LINT_CACHE_DIR": str(cache)}).stdout
 
+    def mark() -> None:  # a hit is what the entry says: this proves the next run reads it
+        for entry in (cache / "v1").rglob("*.json"):
+            entry.write_text(entry.read_text().replace("blocking call chain", "CACHED chain"))
+
     first = flake8()
     assert "STL107" in first
     entries = list((cache / "v1").rglob("*.json"))
     assert entries  # main.py's result
-    for entry in entries:  # a hit is what the entry says: prove the next run reads it
-        entry.write_text(entry.read_text().replace("blocking call chain", "CACHED chain"))
-    assert "CACHED chain" in flake8()
+    assert all(json.loads(e.read_text()).get("asked") is not None for e in entries)
+    mark()
+    cached = first.replace("blocking call chain", "CACHED chain")
+    assert flake8() == cached
+    (tmp_path / "app" / "helper.py").write_text(blocking + "\n\ndef other():\n    return 1\n")
+    assert flake8() == cached  # the same answers: still held
+    (tmp_path / "app" / "extra.py").write_text("import time\n\n\ndef nap():\n    time.sleep(1)\n")
+    assert flake8() == cached  # a module main.py never asks about
     (tmp_path / "app" / "helper.py").write_text("def slow():\n    return None\n")
-    assert "STL107" not in flake8()  # another module changed: analysed again
+    assert "STL107" not in flake8()  # the helper no longer blocks: analysed again
     (tmp_path / "app" / "helper.py").write_text(blocking)
-    assert flake8() == first.replace("blocking call chain", "CACHED chain")  # that content's entry again
+    assert flake8() == first  # analysed again: the chain is back
     assert run_flake8("--select", "STL", "app", cwd=tmp_path, core=True,
                       env={"STARLETTE_LINT_CACHE_DIR": ""}).stdout == first  # no cache: analysed
+    for entry in (cache / "v1").rglob("*.json"):  # a log that is not one: never trusted
+        data = json.loads(entry.read_text())
+        if data.get("asked"):
+            entry.write_text(json.dumps({**data, "project": "other", "asked": [["blocking_chain", 1]],
+                                         "findings": []}))
+    assert flake8() == first
+
+
+def test_the_command_keeps_results_while_the_project_answers_the_same(tmp_path: Path) -> None:
+    """The command's result cache in project mode, as flake8's: held while the answers are the same."""
+    (tmp_path / "pyproject.toml").write_text("[tool.starlette-lint]\nproject-mode = true\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom .helper import slow\n\napp = FastAPI()\n\n\n"
+        "@app.get('/')\nasync def home():\n    slow()\n    return {}\n")
+    blocking = "import time\n\n\ndef slow():\n    time.sleep(1)\n"
+    (tmp_path / "app" / "helper.py").write_text(blocking)
+
+    def check() -> str:
+        return spawn_cli("check", "app", cwd=tmp_path).stdout
+
+    first = check()
+    assert "STL107" in first
+    for entry in (tmp_path / ".starlette_lint_cache" / "v1").rglob("*.json"):
+        entry.write_text(entry.read_text().replace("blocking call chain", "CACHED chain"))
+    cached = first.replace("blocking call chain", "CACHED chain")
+    assert check() == cached
+    (tmp_path / "app" / "helper.py").write_text(blocking + "\n\ndef other():\n    return 1\n")
+    assert check() == cached  # held: the same answers
+    (tmp_path / "app" / "helper.py").write_text("def slow():\n    return None\n")
+    assert "STL107" not in check()  # analysed again
 
 
 def test_flake8_results_follow_the_releases_timeouts_and_links(tmp_path: Path) -> None:

@@ -144,14 +144,21 @@ class Cache:
                 return None
         return data
 
-    def put(self, key: str, findings: list[list[Any]]) -> None:
+    def put(self, key: str, findings: list[list[Any]], project: Optional[str] = None,
+            asked: Optional[list[list[Any]]] = None) -> None:
+        """Keep a file's findings; in project mode also the project's fingerprint and what the
+        analysis asked of the project (:mod:`.answers`), which decide whether they still hold."""
         if self.directory is None:
             return
         target = self._entry(key)
+        entry: dict[str, Any] = {"key": key, "findings": findings}
+        if project is not None:
+            entry["project"] = project
+            entry["asked"] = asked or []
         try:
             self.prepare()
             target.parent.mkdir(parents=True, exist_ok=True)
-            data = json.dumps({"key": key, "findings": findings}, separators=(",", ":")).encode("utf-8")
+            data = json.dumps(entry, separators=(",", ":")).encode("utf-8")
             replace_file(str(target), data, prefix=".tmp-", suffix=".json")
         except OSError:
             pass  # a cache that cannot be written is no cache; never fail the run

@@ -103,6 +103,9 @@ class Analysis:
     model: Optional[Model] = None
     reports: list[tuple[Report, Finding]] = field(default_factory=list)
     framework: Optional[Framework] = None
+    # project mode, set by a front end that recorded them: what the analysis asked of the
+    # project's other modules (.answers), kept with a cached result
+    asked: Optional[list[list[object]]] = None
 
     def release(self) -> None:
         """Free the model and what was built from it (see :meth:`Model.release`); front ends

@@ -165,21 +165,32 @@ class StarletteLintChecker:
         source = "".join(self.lines)
         if not is_relevant(source, config):
             return []
-        key = _result_key(self.filename, source, config, _config_in(self._directory()))
+        key, project = _result_key(self.filename, source, config, _config_in(self._directory()))
         cache = _result_cache(config) if key is not None else None
         if cache is not None and key is not None:
             hit = cache.get(key)
-            if hit is not None:
+            if hit is not None and self._holds(hit, project, config):
                 from .finding import Finding
 
+                if project is not None and hit.get("project") != project:  # held after an edit elsewhere
+                    cache.put(key, hit["findings"], project, hit.get("asked"))  # the next run needs no index
                 return [Finding(line, col, code, message) for line, col, code, message, _ in hit["findings"]]
-        findings, unfinished = self._analyzed(config, source)
+        findings, unfinished, asked = self._analyzed(config, source)
         if cache is not None and key is not None and not unfinished:  # a file that ran out of time: tried again
-            cache.put(key, [[f.line, f.col, f.code, f.message, False] for f in findings])
+            cache.put(key, [[f.line, f.col, f.code, f.message, False] for f in findings], project, asked)
         return findings
 
-    def _analyzed(self, config: Config, source: str) -> tuple[list["Finding"], bool]:
-        """The file's findings, and whether its analysis ran out of time (before any code is ignored)."""
+    def _holds(self, hit: dict[str, Any], project: Optional[str], config: Config) -> bool:
+        """A cached result holds for the project as it is now (:func:`.answers.holds`)."""
+        if project is not None and hit.get("project") != project:
+            _load_engine()  # the index's modules import LibCST: frozen with it, as for an analysis
+        from .answers import holds
+
+        return holds(hit, project, self.filename, store_directory(config), config)
+
+    def _analyzed(self, config: Config, source: str) -> tuple[list["Finding"], bool, Optional[list[list[Any]]]]:
+        """The file's findings, whether its analysis ran out of time (before any code is ignored),
+        and in project mode what it asked of the project (:mod:`.answers`)."""
         _load_engine()
         from .engine import analyze_source, gc_paused
         from .framework import NOWHERE
@@ -188,12 +199,14 @@ class StarletteLintChecker:
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         # the selected rules; an opt-in one only when it is chosen
         rules = [r for r in all_rules() if (self._opt_in_on(r.code) if r.opt_in else config.enabled(r.code))]
+        recorder = None
         with gc_paused():  # until the tree is freed: the collector never walks it
             elsewhere = NOWHERE
             if config.project_mode:
+                from .answers import Recorder
                 from .project import view_for
 
-                elsewhere = view_for(self.filename, store_directory(config))
+                elsewhere = recorder = Recorder(view_for(self.filename, store_directory(config)))
             analysis = analyze_source(source, self.filename, config, rules=rules, on_parse_error="internal",
                                       tree=tree, elsewhere=elsewhere)
             findings = analysis.findings
@@ -210,7 +223,7 @@ class StarletteLintChecker:
             from .finding import Finding
 
             findings = [Finding(1, 0, "STL000", f"configuration not used: {error}"), *findings]
-        return findings, unfinished
+        return findings, unfinished, recorder.log() if recorder is not None else None
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         for f in self._findings():
@@ -222,9 +235,10 @@ class StarletteLintChecker:
 # A file's findings, kept by content under the summary store's directory, so that a later run
 # over unchanged files (pre-commit --all-files, a rerun in CI with the cache restored) skips
 # their analysis. The key holds what the command's result cache holds (the package's source,
-# the configuration, the releases), the opt-in codes flake8's options name, a configuration
-# error reported on the file, and in project mode a fingerprint of the project's modules
-# (another module's edit changes this file's findings).
+# the configuration, the releases), the opt-in codes flake8's options name and a configuration
+# error reported on the file. In project mode the entry also holds the project's fingerprint and
+# what the analysis asked of the other modules: another module's edit may change this file's
+# findings, and they hold when every answer is the same (.answers).
 _CACHES: dict[str, "Cache"] = {}
 _SETTINGS: dict[Config, str] = {}  # a configuration -> its fingerprint
 _PROJECTS: dict[str, Optional[str]] = {}  # folder (and package root) -> its project's fingerprint
@@ -244,11 +258,14 @@ def _result_cache(config: Config) -> Optional["Cache"]:
     return found
 
 
-def _result_key(filename: str, source: str, config: Config, error: "Config | str") -> Optional[str]:
-    """The file's result cache key, or None when its result is not kept (stdin, a project too
-    large to fingerprint)."""
+def _result_key(filename: str, source: str, config: Config,
+                error: "Config | str") -> tuple[Optional[str], Optional[str]]:
+    """The file's result cache key (None when its result is not kept: stdin, a project too large
+    to fingerprint) and, in project mode, its project's fingerprint (None outside it). The key
+    holds no fingerprint of the project: a result made before an edit elsewhere may still hold
+    (:mod:`.answers`)."""
     if filename in ("-", "stdin") or filename.startswith("<"):
-        return None
+        return None, None
     from .cache import config_fingerprint, entry_key
 
     known = _SETTINGS.get(config)
@@ -258,18 +275,17 @@ def _result_key(filename: str, source: str, config: Config, error: "Config | str
 
     # the releases this file targets (under flake8 they are found per file, from the project's files)
     target = repr(versions.releases_for(config, filename)) if config.target is None else ""
-    depends = ""
+    project = None
     if config.project_mode:
         from .layout import project_fingerprint
 
-        found = project_fingerprint(filename, _PROJECTS)
-        if found is None:
-            return None
-        depends = found
+        project = project_fingerprint(filename, _PROJECTS)
+        if project is None:
+            return None, None
     parts = "\0".join([known, "flake8", ",".join(sorted(StarletteLintChecker.chosen)),
-                       error if isinstance(error, str) else "", target, depends])
+                       error if isinstance(error, str) else "", target])
     # the real path: per-file-ignores match it (a link checked again after it was repointed)
-    return entry_key(source.encode("utf-8", "surrogatepass"), os.path.realpath(filename), parts)
+    return entry_key(source.encode("utf-8", "surrogatepass"), os.path.realpath(filename), parts), project
 
 
 def _apply(config: Config, overrides: Optional[dict[str, Any]]) -> Config:

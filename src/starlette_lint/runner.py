@@ -68,6 +68,8 @@ class FileResult:
     seconds: float = 0.0  # time spent on this file (0 when answered from the cache)
     output: Optional[bytes] = None  # standard input (``-``): the source, fixed with --fix, for stdout
     fixes: list[str] = field(default_factory=list)  # the code of each problem fixed, in the order fixed
+    # project mode: what the analysis of the content reported asked of the other modules (.answers)
+    asked: Optional[list[list[Any]]] = None
     # Job.detail (the language server): by (line, col, code) of a row, where its node ends
     # (1-based line, 0-based column) and, for a fixable row, what its fix writes
     ends: dict[tuple[int, int, str], tuple[int, int]] = field(default_factory=dict)
@@ -141,12 +143,16 @@ def _analyze(content: bytes, path: str, settings: Settings) -> tuple[Analysis, l
     # that LibCST keeps the file's encoding when it writes the module back.
     source = text if exact and settings.mode == "check" else content
     elsewhere = NOWHERE
+    recorder = None
     if settings.config.project_mode:
+        from .answers import Recorder
         from .project import view_for
 
-        elsewhere = view_for(path, settings.index_dir)
+        elsewhere = recorder = Recorder(view_for(path, settings.index_dir))
     analysis = analyze_source(source, path, settings.config, on_parse_error="syntax", debug=settings.debug,
                               elsewhere=elsewhere)
+    if recorder is not None:
+        analysis.asked = recorder.log()
     return analysis, _keep(analysis.findings, settings.config, path, noqa), text
 
 
@@ -226,17 +232,18 @@ def process(job: Job, settings: Settings) -> FileResult:
             result.rows = [io_error_row(exc)]
             return result
     # a detailed result (the language server's) has more than the cache keeps
+    project = _project(job, settings)
     cache = Cache(Path(settings.cache_dir) if settings.cache_dir and job.depends is not None and not job.detail
-                  else None)
-    key = entry_key(content, os.path.realpath(path), settings.fingerprint + (job.depends or ""))
-    hit = cache.get(key)
-    if hit is not None and (settings.mode == "check" or not any(row[4] for row in hit["findings"])):
-        result.rows = [tuple(row) for row in hit["findings"]]
+                  and (project is not None or not settings.config.project_mode) else None)
+    key = entry_key(content, os.path.realpath(path), settings.fingerprint)
+    rows = _cached(cache, key, project, path, settings)
+    if rows is not None:
+        result.rows = rows
         result.cached = True
         return result
     if not is_relevant(content, settings.config):
         # what the engine would answer (its first test), without importing it
-        cache.put(key, [])
+        cache.put(key, [], project)
         return result
     from .deadline import FileTimeout, timeout_message, within
     from .engine import gc_paused
@@ -273,6 +280,7 @@ def process(job: Job, settings: Settings) -> FileResult:
                         checked, kept = analyses[0], _keep(analyses[0].findings, settings.config, path,
                                                            NoqaIndex(text))
                         result.rows = _rows(checked, kept, path)
+                        result.asked = checked.asked
                 if result.fixed:
                     content = fixed_content
         except RecursionError:
@@ -290,9 +298,31 @@ def process(job: Job, settings: Settings) -> FileResult:
     if result.timed_out:
         return result  # not cached: the next run tries again (the machine may just have been busy)
     if settings.mode != "diff" or not result.fixed:
-        cache.put(entry_key(content, os.path.realpath(path), settings.fingerprint + (job.depends or "")),
-                  [list(r) for r in result.rows])
+        cache.put(entry_key(content, os.path.realpath(path), settings.fingerprint), [list(r) for r in result.rows],
+                  project, result.asked)
     return result
+
+
+def _project(job: Job, settings: Settings) -> Optional[str]:
+    """The fingerprint of the job's project in project mode (None outside it, or when it is not known:
+    a project too large, or a job :func:`run` did not fingerprint)."""
+    return job.depends or None if settings.config.project_mode else None
+
+
+def _cached(cache: Cache, key: str, project: Optional[str], path: str, settings: Settings) -> Optional[list[Row]]:
+    """The cached rows of a file, when they serve this run: they still hold for the project as it
+    is now (:func:`.answers.holds`; held after an edit elsewhere, the entry is renewed so that the
+    next run needs no index), and in fix mode there is nothing to fix."""
+    hit = cache.get(key) if cache.enabled else None
+    if hit is None or (settings.mode != "check" and any(row[4] for row in hit["findings"])):
+        return None
+    from .answers import holds
+
+    if not holds(hit, project, path, settings.index_dir, settings.config):
+        return None
+    if project is not None and hit.get("project") != project:
+        cache.put(key, hit["findings"], project, hit.get("asked"))
+    return [tuple(row) for row in hit["findings"]]
 
 
 def _check_and_fix(content: bytes, job: Job, settings: Settings, result: FileResult,
@@ -317,6 +347,7 @@ def _check_and_fix(content: bytes, job: Job, settings: Settings, result: FileRes
                                                                         analyses, job.only)
         if result.fixed:
             fixed_content = new_content
+    result.asked = analysis.asked
     try:
         if job.detail:
             result.rows = _rows(analysis, kept, path, result, text if fixed_content is None else decode(fixed_content))
@@ -448,11 +479,13 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
                 continue
         if s.config.project_mode and s.cache_dir:  # (standard input is never cached: no cache_dir)
             job.depends = project_fingerprint(job.path, fingerprints)
-        cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None else None)
-        hit = cache.get(entry_key(job.content or b"", os.path.realpath(job.path), s.fingerprint + (job.depends or ""))) \
-            if cache.enabled else None
-        if hit is not None and (s.mode == "check" or not any(row[4] for row in hit["findings"])):
-            results[i] = FileResult(job.path, [tuple(r) for r in hit["findings"]], cached=True)
+        project = _project(job, s)
+        cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None
+                      and (project is not None or not s.config.project_mode) else None)
+        rows = _cached(cache, entry_key(job.content or b"", os.path.realpath(job.path), s.fingerprint), project,
+                       job.path, s)
+        if rows is not None:
+            results[i] = FileResult(job.path, rows, cached=True)
             stats.cached += 1
             job.content = None
             _done(results[i], on_result)

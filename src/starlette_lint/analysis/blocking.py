@@ -17,7 +17,7 @@ import libcst as cst
 from .. import names as N
 from .. import noqa as _noqa
 from ..catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES, Catalog, Entry, catalog_for
-from ..config import DEFAULT
+from ..config import DEFAULT, Config
 from ..framework import (
     DEPENDENCY,
     ENDPOINT,
@@ -27,6 +27,7 @@ from ..framework import (
     NOWHERE,
     REQUEST_ROLES,
     TASK,
+    CallJudge,
     Framework,
     RemoteChain,
 )
@@ -172,6 +173,11 @@ class _Judge:
 
     def __hash__(self) -> int:
         return id(self.catalog)
+
+
+def judge_for(config: Config) -> CallJudge:
+    """The judge a file's chain searches use under ``config`` (the catalogue's, see :class:`_Judge`)."""
+    return _Judge(catalog_for(tuple(config.extend_blocking_calls), frozenset(config.safe_calls)))
 
 
 class RemoteHit:
@@ -585,7 +591,7 @@ class EventLoopFacts:
         if elsewhere is NOWHERE:
             return out  # one file alone
         catalog = self.catalog
-        judge = _Judge(catalog)
+        judge = _Judge(catalog)  # as judge_for(config): a cached result's questions are asked again with that
 
         for fn, root in self.request_path.values():
             if not self.fw.roles_of(root) & _SERVING_ROLES:
