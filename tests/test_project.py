@@ -574,19 +574,28 @@ def test_setups_are_not_followed_when_project_mode_is_off() -> None:
     assert not codes & {"STL401", "STL402", "STL304"}
 
 
+BLOCKING_HELPER = "import time\n\n\ndef slow():\n    time.sleep(1)\n"
+
+
+def _chain_project(root: Path) -> str:
+    """A project-mode package whose endpoint (``app/main.py``) calls a blocking helper of
+    ``app/helper.py``; the helper's blocking text."""
+    (root / "pyproject.toml").write_text("[tool.starlette-lint]\nproject-mode = true\n")
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom .helper import slow\n\napp = FastAPI()\n\n\n"
+        "@app.get('/')\nasync def home():\n    slow()\n    return {}\n")
+    (root / "app" / "helper.py").write_text(BLOCKING_HELPER)
+    return BLOCKING_HELPER
+
+
 def test_flake8_keeps_results_while_the_project_answers_the_same(tmp_path: Path) -> None:
     """flake8's later runs answer unchanged files from the result cache (beside the summary store).
     After an edit of another module, a file's result still holds when every question its analysis
     asked of the project gets the same answer (an edit the chain does not go through); when one
     answer differs (the helper no longer blocks), the file is analysed again."""
-    (tmp_path / "pyproject.toml").write_text("[tool.starlette-lint]\nproject-mode = true\n")
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "main.py").write_text(
-        "from fastapi import FastAPI\nfrom .helper import slow\n\napp = FastAPI()\n\n\n"
-        "@app.get('/')\nasync def home():\n    slow()\n    return {}\n")
-    blocking = "import time\n\n\ndef slow():\n    time.sleep(1)\n"
-    (tmp_path / "app" / "helper.py").write_text(blocking)
+    blocking = _chain_project(tmp_path)
     cache = tmp_path / "cache"
 
     def flake8() -> str:
@@ -625,14 +634,7 @@ def test_flake8_keeps_results_while_the_project_answers_the_same(tmp_path: Path)
 
 def test_the_command_keeps_results_while_the_project_answers_the_same(tmp_path: Path) -> None:
     """The command's result cache in project mode, as flake8's: held while the answers are the same."""
-    (tmp_path / "pyproject.toml").write_text("[tool.starlette-lint]\nproject-mode = true\n")
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "main.py").write_text(
-        "from fastapi import FastAPI\nfrom .helper import slow\n\napp = FastAPI()\n\n\n"
-        "@app.get('/')\nasync def home():\n    slow()\n    return {}\n")
-    blocking = "import time\n\n\ndef slow():\n    time.sleep(1)\n"
-    (tmp_path / "app" / "helper.py").write_text(blocking)
+    blocking = _chain_project(tmp_path)
 
     def check() -> str:
         return spawn_cli("check", "app", cwd=tmp_path).stdout
