@@ -6,7 +6,9 @@
 
 Each target is a folder checked as a whole, from that folder. Measured, best of ``--rounds``
 (interleaved), wall time, CPU time (user + system) and peak RSS of each subprocess; a row each
-for wall and CPU time (CPU time varies less between identical runs on a shared machine):
+for wall and CPU time (CPU time varies less between identical runs on a shared machine), and a
+third row: the median over the rounds of each run's CPU time against that round's bare flake8
+(steadier when the machine's speed drifts between runs):
 
 * ``base``: bare flake8 (E,W,F), ``-j1``;
 * ``stl-off``: flake8 + starlette-lint with ``project-mode = false``;
@@ -39,6 +41,7 @@ import argparse
 import ast
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,7 +100,8 @@ def shared_module(target: Path) -> Path:
     return modules[importers.most_common(1)[0][0]]
 
 
-def run(target: Path, rounds: int) -> dict[str, tuple[float, float, float]]:
+def run(target: Path, rounds: int) -> tuple[dict[str, tuple[float, float, float]], dict[str, list[float]]]:
+    """The best (wall, peak MB, CPU) of each configuration, and each round's CPU seconds."""
     shared = shared_module(target)
     print(f"{target.name}: edits {shared.relative_to(target)}", file=sys.stderr)
     table = target / "pyproject.toml"
@@ -105,11 +109,15 @@ def run(target: Path, rounds: int) -> dict[str, tuple[float, float, float]]:
     store = Path(tempfile.mkdtemp(prefix="stl-store-"))
     flake8_stl, flake8_base = str(venv_bin("stl", "flake8")), str(venv_bin("base", "flake8"))
     cli = str(venv_bin("stl", "starlette-lint"))
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # without PYTHONDONTWRITEBYTECODE: an installed package runs from its bytecode, which the
+    # warm-up run below writes (else each run compiles starlette-lint's modules again, ~0.12 s)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")}
     env["PYTHONWARNINGS"] = "ignore"
     best: dict[str, tuple[float, float, float]] = {}
+    per_round: dict[str, list[float]] = {}
 
     def note(cfg: str, sample: tuple[float, float, float]) -> None:
+        per_round.setdefault(cfg, []).append(sample[2])
         old = best.get(cfg)
         best[cfg] = (min(old[0], sample[0]), max(old[1], sample[1]), min(old[2], sample[2])) if old else sample
 
@@ -117,6 +125,11 @@ def run(target: Path, rounds: int) -> dict[str, tuple[float, float, float]]:
         table.write_text(f"[tool.starlette-lint]\nproject-mode = {'true' if on else 'false'}\n", encoding="utf-8")
 
     try:
+        # warm-up (not measured): bytecode written, files in the page cache
+        mode(False)
+        measure([flake8_stl, "--isolated", "-j1", "--select", "E,W,F,STL", "."], target,
+                {**env, "STARLETTE_LINT_CACHE_DIR": ""})
+        measure([cli, "check", "--no-cache", "--exit-zero", "-q", "."], target, env)
         for _ in range(rounds):
             note("base", measure([flake8_base, "--isolated", "-j1", "--select", "E,W,F", "."], target, env))
             mode(False)
@@ -151,7 +164,7 @@ def run(target: Path, rounds: int) -> dict[str, tuple[float, float, float]]:
         else:
             table.write_bytes(saved)
         shutil.rmtree(store, ignore_errors=True)
-    return best
+    return best, per_round
 
 
 def analysis(target: Path, rounds: int) -> dict[str, float]:
@@ -211,10 +224,10 @@ def main(argv: list[str] | None = None) -> int:
           "| + STL, edit at top | check, off | check, on | peak MB (check on) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in targets:
-        best = run(target.resolve(), args.rounds)
+        best, per_round = run(target.resolve(), args.rounds)
 
         def added(cfg: str, i: int) -> str:
-            return f"{best[cfg][i]:.2f} s (+{best[cfg][i] / best['base'][i] - 1:.2f})"
+            return f"{best[cfg][i]:.2f} s ({best[cfg][i] / best['base'][i] - 1:+.2f})"
 
         for what, i in (("wall", 0), ("CPU", 2)):  # CPU time varies less on a shared machine
             ratio = best["cli-on"][i] / best["cli-off"][i]
@@ -222,6 +235,18 @@ def main(argv: list[str] | None = None) -> int:
                   f"{added('stl-cold', i)} | {added('stl-index', i)} | {added('stl-warm', i)} | {added('stl-edit-end', i)} | "
                   f"{added('stl-edit-top', i)} | {best['cli-off'][i]:.2f} s | "
                   f"{best['cli-on'][i]:.2f} s ({ratio:.2f}x) | {best['cli-on'][1]:.0f} |", flush=True)
+        # This VM's speed drifts between runs: the best of each configuration may pair a fast
+        # moment of one with a slow moment of another. Each round's ratio to that round's bare
+        # flake8 (run just before) drifts less; their median is the steadier figure.
+        base = per_round["base"]
+
+        def paired(cfg: str) -> str:
+            return f"{statistics.median(c / b - 1 for c, b in zip(per_round[cfg], base)):+.2f}"
+
+        cli = statistics.median(on / off for on, off in zip(per_round["cli-on"], per_round["cli-off"]))
+        print(f"| {target.name} (CPU, median of the rounds' ratios) | | {statistics.median(base):.2f} s | "
+              f"{paired('stl-off')} | {paired('stl-cold')} | {paired('stl-index')} | {paired('stl-warm')} | "
+              f"{paired('stl-edit-end')} | {paired('stl-edit-top')} | | {cli:.2f}x | |", flush=True)
     return 0
 
 

@@ -111,7 +111,10 @@ class Cell:
 # ------------------------------------------------------------------ running one command
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
-    for var in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT", "VIRTUAL_ENV"):
+    # PYTHONDONTWRITEBYTECODE: an installed package runs from its bytecode (pip compiles it; an
+    # editable checkout writes it on first import), which the warm-up writes; without it every
+    # run would compile starlette-lint's ~50 modules again (~0.12 s a process)
+    for var in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"):
         env.pop(var, None)
     env["PYTHONWARNINGS"] = "ignore"
     return env

@@ -371,6 +371,106 @@ def test_project_mode_results_hold_while_the_project_answers_the_same(project):
     assert again.stdout == run_cli("check", "--no-cache", cwd=project).stdout
 
 
+UVICORN_RELOAD = """import uvicorn
+from fastapi import FastAPI
+
+app = FastAPI()
+
+if __name__ == "__main__":
+    uvicorn.run(app, reload=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["true", "false"])
+def test_a_package_made_above_a_file_is_not_answered_from_the_cache(project, mode):
+    """STL701 names the module by the packages above the file (``__init__.py``): adding one
+    changes the finding and not the file, nor (outside project mode, or for a file that asks
+    the project nothing) anything else the key held."""
+    write(project, "pyproject.toml", f"[project]\nname = 'demo'\n[tool.starlette-lint]\nproject-mode = {mode}\n")
+    write(project, "pkg/main.py", UVICORN_RELOAD)
+    assert '"main:app"' in run_cli("check", "pkg", cwd=project).stdout
+    write(project, "pkg/__init__.py", "")
+    again = run_cli("check", "pkg", cwd=project)
+    assert '"pkg.main:app"' in again.stdout
+    assert again.stdout == run_cli("check", "--no-cache", "pkg", cwd=project).stdout
+
+
+def test_a_file_named_from_another_folder_is_not_answered_from_the_cache(project):
+    write(project, "pyproject.toml", "[project]\nname = 'demo'\n[tool.starlette-lint]\n")  # one cache for both
+    write(project, "pkg/__init__.py", "")
+    write(project, "pkg/main.py", UVICORN_RELOAD)
+    assert '"pkg.main:app"' in run_cli("check", "pkg/main.py", cwd=project).stdout
+    inside = run_cli("check", "main.py", cwd=project / "pkg")
+    assert inside.stdout == run_cli("check", "--no-cache", "main.py", cwd=project / "pkg").stdout
+    assert '"main:app"' in inside.stdout
+
+
+SETUP_CHAIN = """from fastapi.responses import JSONResponse
+
+
+class AppError(Exception):
+    pass
+
+
+async def on_app_error(request, exc):
+    return JSONResponse({"error": str(exc), "code": "app"}, status_code=400)
+
+
+def s0(app):
+    s1(app)
+
+
+def s1(app):
+    s2(app)
+
+
+def s2(app):
+    s3(app)
+
+
+def s3(app):
+    app.add_exception_handler(AppError, on_app_error)
+"""
+
+
+def test_a_setup_function_answers_the_same_whatever_was_asked_before(project):
+    """Setup functions are followed a few calls deep from the one the app is handed to: what
+    ``s0(app)`` registers must not depend on whether ``s2`` was asked about first (the result
+    cache compares answers)."""
+    from starlette_lint import project as index
+    from starlette_lint.project import _MAX_SETUP_DEPTH
+
+    calls = "\n".join(f"def s{i}(app):\n    s{i + 1}(app)\n\n" for i in range(_MAX_SETUP_DEPTH + 1))
+    write(project, "pkg/__init__.py", "")
+    write(project, "pkg/setup.py", SETUP_CHAIN.split("def s0")[0] + calls
+          + f"def s{_MAX_SETUP_DEPTH + 1}(app):\n    app.add_exception_handler(AppError, on_app_error)\n")
+    fresh = index.ProjectIndex(project).app_setup("pkg.setup.s0", "@0")
+    later = index.ProjectIndex(project)
+    later.app_setup("pkg.setup.s2", "@0")
+    assert later.app_setup("pkg.setup.s0", "@0") == fresh
+    # and through the command: asked first for a.py (s2), then for b.py (s0), after an edit elsewhere
+    app = "from fastapi import FastAPI\nfrom pkg.setup import {0}\n\napp = FastAPI()\n{0}(app)\n"
+    write(project, "pkg/a.py", app.format("s2"))
+    write(project, "pkg/b.py", app.format("s0"))
+    write(project, "pkg/c.py", "X = 1\n")
+    run_cli("check", "pkg/b.py", cwd=project)
+    write(project, "pkg/c.py", "X = 2\n")
+    assert run_cli("check", "pkg", cwd=project).stdout == run_cli("check", "--no-cache", "pkg", cwd=project).stdout
+
+
+def test_an_entry_point_beside_a_src_layout_is_part_of_the_project(project):
+    """The index reads the folder above a ``src`` root (an entry point that mounts the package's
+    routes): an edit there is an edit of the project."""
+    from starlette_lint.layout import project_fingerprint
+
+    write(project, "src/shop/__init__.py", "")
+    write(project, "src/shop/pages.py", "X = 1\n")
+    write(project, "main.py", "A = 1\n")
+    before = project_fingerprint(project / "src/shop/pages.py", {})
+    write(project, "main.py", "A = 2\n")
+    assert project_fingerprint(project / "src/shop/pages.py", {}) != before
+
+
 def test_corrupt_cache_entries_are_ignored_and_rewritten(project):
     write(project, "app.py", STARTUP)
     clean = run_cli("check", cwd=project)

@@ -82,6 +82,15 @@ def test_warm_run_imports_no_libcst_and_no_rules(tmp_path: Path) -> None:
                                                            "starlette_lint.engine", "starlette_lint.model"))]
 
 
+def test_a_check_never_imports_libcst_matchers(tmp_path: Path) -> None:
+    # libcst.matchers alone takes ~0.2 s to import (as long as LibCST's nodes): every flake8
+    # worker that parses a file would pay it. The rules and fixers use plain isinstance checks.
+    (tmp_path / "app.py").write_text(APP)
+    result = _probe(tmp_path, "check", "--isolated", "--jobs", "1", "--no-cache", "--diff", ".")
+    assert "libcst" in result["modules"] and "starlette_lint.fixes.requests" in result["modules"]
+    assert not [m for m in result["modules"] if m.startswith("libcst.matchers")]
+
+
 def test_irrelevant_files_import_no_libcst(tmp_path: Path) -> None:
     (tmp_path / "plain.py").write_text(PLAIN)
     (tmp_path / "users.py").write_text("import fastapi_users\nfrom starlette_admin import BaseAdmin\n")

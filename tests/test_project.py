@@ -590,6 +590,24 @@ def _chain_project(root: Path) -> str:
     return BLOCKING_HELPER
 
 
+def test_flake8_does_not_keep_a_result_when_a_package_is_made_above_the_file(tmp_path: Path) -> None:
+    """STL701 names the module by the packages above the file: an ``__init__.py`` added there
+    changes the finding, not the file, and the file asks the project nothing."""
+    (tmp_path / "pkg").mkdir()
+    main = "import uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n"
+    (tmp_path / "pkg" / "main.py").write_text(main + 'if __name__ == "__main__":\n    uvicorn.run(app, reload=True)\n')
+
+    def flake8(cache: str) -> str:
+        return run_flake8("--select", "STL", "pkg", cwd=tmp_path, core=True,
+                          env={"STARLETTE_LINT_CACHE_DIR": cache}).stdout
+
+    assert '"main:app"' in flake8(str(tmp_path / "cache"))
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    again = flake8(str(tmp_path / "cache"))
+    assert '"pkg.main:app"' in again
+    assert again == flake8("")
+
+
 def test_flake8_keeps_results_while_the_project_answers_the_same(tmp_path: Path) -> None:
     """flake8's later runs answer unchanged files from the result cache (beside the summary store).
     After an edit of another module, a file's result still holds when every question its analysis

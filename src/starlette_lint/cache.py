@@ -1,6 +1,7 @@
 """Per-file result cache for the standalone command.
 
-An entry is keyed by the SHA-256 of the file's bytes, its path, and a
+An entry is keyed by the SHA-256 of the file's bytes, where it is (its path and the
+packages above it, :func:`place`), and a
 fingerprint of everything else that can change the result: the tool version,
 the source of the installed package (so an upgrade or a local edit of a rule
 invalidates it), the Python version, the effective configuration and the
@@ -107,12 +108,54 @@ def store_directory(config: "Config") -> Optional[str]:
 
 
 def entry_key(content: bytes, path: str, settings: str) -> str:
+    """The key of a file's result: its bytes, where it is (:func:`place`) and ``settings``
+    (``path`` as the front end was given it)."""
     h = hashlib.sha256(content)
     h.update(b"\0")
-    h.update(path.encode("utf-8", "surrogateescape"))
+    h.update(place(path).encode("utf-8", "surrogateescape"))
     h.update(b"\0")
     h.update(settings.encode())
     return h.hexdigest()
+
+
+_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def place(path: str) -> str:
+    """What an analysis reads about where a file is, besides its text and the configuration:
+
+    * the path as given, with the working directory when it is relative (file classes are
+      judged on the path relative to it, and STL701 names the module by the path's packages);
+    * the real path (per-file-ignores match it: a link checked again after it was repointed);
+    * the packages above the file: which folders have an ``__init__.py``, up to the first that
+      has none, and whether that folder (and, for a ``src`` folder, the one above) has a
+      ``pyproject.toml``/``setup.py``/``setup.cfg`` (STL701's import path and its fix).
+
+    Adding an ``__init__.py`` changes the file's findings without changing its text, nor
+    (outside project mode, or for a file that asks the project nothing) any other key part.
+    """
+    real = os.path.realpath(path)
+    parts = [path, real] if os.path.isabs(path) else [path, real, os.getcwd()]
+    seen: list[str] = []
+    for start in dict.fromkeys((os.path.dirname(os.path.abspath(path)), os.path.dirname(real))):
+        folder = start
+        try:
+            for _ in range(32):
+                package = os.path.isfile(os.path.join(folder, "__init__.py"))
+                seen.append(f"{folder}:{int(package)}")
+                if not package:
+                    seen.append("".join(str(int(os.path.isfile(os.path.join(folder, m)))) for m in _MARKERS))
+                    if os.path.basename(folder) == "src":
+                        above = os.path.dirname(folder)
+                        seen.append("".join(str(int(os.path.isfile(os.path.join(above, m)))) for m in _MARKERS))
+                    break
+                parent = os.path.dirname(folder)
+                if parent == folder:
+                    break
+                folder = parent
+        except OSError:  # pragma: no cover - an unreadable folder: what was seen so far
+            pass
+    return "\0".join(parts + seen)
 
 
 class Cache:

@@ -96,11 +96,14 @@ def tree_fingerprint(root: Union[str, Path]) -> Optional[str]:
 
 def project_fingerprint(path: Union[str, Path], memo: dict[str, Optional[str]]) -> Optional[str]:
     """The fingerprint of the project ``path`` belongs to (:func:`tree_fingerprint` of its
-    package root), once per folder and root (``memo``); None when the tree is too large."""
+    package root; of the folder above a ``src`` root, which the index also reads for entry
+    points beside a src layout), once per folder and root (``memo``); None when the tree is
+    too large."""
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in memo:
-        root = str(package_root(path))
-        if root not in memo:
-            memo[root] = tree_fingerprint(root)
-        memo[folder] = memo[root]
+        root = package_root(path)
+        key = str(root)
+        if key not in memo:
+            memo[key] = tree_fingerprint(root.parent if root.name == "src" else root)
+        memo[folder] = memo[key]
     return memo[folder]

@@ -284,8 +284,7 @@ def _result_key(filename: str, source: str, config: Config,
             return None, None
     parts = "\0".join([known, "flake8", ",".join(sorted(StarletteLintChecker.chosen)),
                        error if isinstance(error, str) else "", target])
-    # the real path: per-file-ignores match it (a link checked again after it was repointed)
-    return entry_key(source.encode("utf-8", "surrogatepass"), os.path.realpath(filename), parts), project
+    return entry_key(source.encode("utf-8", "surrogatepass"), filename, parts), project
 
 
 def _apply(config: Config, overrides: Optional[dict[str, Any]]) -> Config:

@@ -1395,9 +1395,10 @@ class ProjectIndex:
         """What the project function ``qualname`` does to the app handed to it (``argument``: ``@0``
         by position, ``app@`` by keyword): the handlers and middleware it registers, following the
         project functions it hands the app on to; None when it is not a plain project function
-        (a method, a class, a decorated function) or cannot be read. Memoised."""
+        (a method, a class, a decorated function) or cannot be read. Memoised for the questions
+        asked first-hand (``path`` empty): an answer never depends on what was asked before."""
         key = (qualname, argument)
-        if key in self._setups:
+        if not path and key in self._setups:  # read deeper, the same function has less depth left
             return self._setups[key]
         fn, cls = self._function(qualname)
         if fn is None or cls is not None or fn.decorated or fn.is_async or fn.qualname in path \

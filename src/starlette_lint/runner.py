@@ -235,7 +235,7 @@ def process(job: Job, settings: Settings) -> FileResult:
     project = _project(job, settings)
     cache = Cache(Path(settings.cache_dir) if settings.cache_dir and job.depends is not None and not job.detail
                   and (project is not None or not settings.config.project_mode) else None)
-    key = entry_key(content, os.path.realpath(path), settings.fingerprint)
+    key = entry_key(content, path, settings.fingerprint)
     rows = _cached(cache, key, project, path, settings)
     if rows is not None:
         result.rows = rows
@@ -298,7 +298,7 @@ def process(job: Job, settings: Settings) -> FileResult:
     if result.timed_out:
         return result  # not cached: the next run tries again (the machine may just have been busy)
     if settings.mode != "diff" or not result.fixed:
-        cache.put(entry_key(content, os.path.realpath(path), settings.fingerprint), [list(r) for r in result.rows],
+        cache.put(entry_key(content, path, settings.fingerprint), [list(r) for r in result.rows],
                   project, result.asked)
     return result
 
@@ -482,7 +482,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
         project = _project(job, s)
         cache = Cache(Path(s.cache_dir) if s.cache_dir and job.depends is not None
                       and (project is not None or not s.config.project_mode) else None)
-        rows = _cached(cache, entry_key(job.content or b"", os.path.realpath(job.path), s.fingerprint), project,
+        rows = _cached(cache, entry_key(job.content or b"", job.path, s.fingerprint), project,
                        job.path, s)
         if rows is not None:
             results[i] = FileResult(job.path, rows, cached=True)

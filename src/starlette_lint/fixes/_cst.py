@@ -32,6 +32,23 @@ def contains(root: cst.CSTNode, target: cst.CSTNode) -> bool:
     return False
 
 
+class _CommentFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Comment(self, node: cst.Comment) -> bool:
+        self.found = True
+        return False
+
+
+def has_comment(node: cst.CSTNode) -> bool:
+    """Whether a comment is anywhere inside ``node`` (its whitespace included)."""
+    finder = _CommentFinder()
+    node.visit(finder)
+    return finder.found
+
+
 def block_body(owner: cst.CSTNode) -> Optional[Sequence[cst.BaseStatement]]:
     """The statements of a module or of a function whose body is an indented block."""
     if isinstance(owner, cst.Module):

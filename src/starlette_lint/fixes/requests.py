@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 import libcst as cst
-import libcst.matchers as cst_matchers
 
 from ..finding import Report
 from ..versions import python_for
 from . import FixContext, Plan, fixer
-from ._cst import append_arg, expect, keyword_index, positional_args, remove_arg
+from ._cst import append_arg, expect, has_comment, keyword_index, positional_args, remove_arg
 
 
 @fixer("STL607")
@@ -79,7 +78,7 @@ def annotated_parameter(ctx: FixContext, report: Report) -> Optional[Plan]:
         if index is None and call.args and call.args[0].keyword is None:
             index = 0
         if index is not None:
-            if cst_matchers.findall(call.args[index], cst_matchers.Comment()):
+            if has_comment(call.args[index]):
                 return None  # a comment on the default value would be lost with its argument
             default = call.args[index].value
             marker = remove_arg(call, index)
