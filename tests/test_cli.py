@@ -469,6 +469,27 @@ def test_an_entry_point_beside_a_src_layout_is_part_of_the_project(project):
     before = project_fingerprint(project / "src/shop/pages.py", {})
     write(project, "main.py", "A = 2\n")
     assert project_fingerprint(project / "src/shop/pages.py", {}) != before
+    # a ``src`` folder whose parent is not its project's (``/src`` in a container, ``~/src``):
+    # the machine or the home folder is not fingerprinted
+    write(project, "box/src/pyproject.toml", "[project]\nname = 'boxed'\n")
+    write(project, "box/src/app/__init__.py", "")
+    write(project, "box/src/app/main.py", "X = 1\n")
+    write(project, "box/elsewhere.py", "A = 1\n")
+    before = project_fingerprint(project / "box/src/app/main.py", {})
+    write(project, "box/elsewhere.py", "A = 2\n")
+    assert project_fingerprint(project / "box/src/app/main.py", {}) == before
+
+
+def test_a_package_made_deep_above_a_file_is_not_answered_from_the_cache(project):
+    """Every folder of the packages above a file counts, however deep (the fixer looks for a
+    project marker where its 30 package levels end)."""
+    deep = "/".join(f"p{i}" for i in range(31))
+    for i in range(31):
+        write(project, "/".join(f"p{j}" for j in range(i + 1)) + "/__init__.py", "")
+    write(project, f"{deep}/main.py", UVICORN_RELOAD)
+    run_cli("check", ".", cwd=project)
+    write(project, "p0/setup.cfg", "")
+    assert run_cli("check", ".", cwd=project).stdout == run_cli("check", "--no-cache", ".", cwd=project).stdout
 
 
 def test_corrupt_cache_entries_are_ignored_and_rewritten(project):

@@ -766,6 +766,11 @@ def test_a_src_layout_routes_list_sees_the_entry_point_beside_src(tmp_path: Path
     (tmp_path / "main.py").write_text(
         "from starlette.applications import Starlette\nfrom starlette.routing import Mount\n"
         "from site.pages import routes\n\napp = Starlette(routes=[Mount('/orgs/{org}', routes=routes)])\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'site'\n")  # the folder is the project's
     index = ProjectIndex(tmp_path / "src")
     assert index.served_plainly("site.pages.routes") is True  # served by main.py, beside src
     assert index.mounts_add_parameters() is True  # under /orgs/{org}
+    # no project marker above src (a /src folder in a container): the folder above is not read,
+    # and a list nothing is seen serving is not judged
+    (tmp_path / "pyproject.toml").unlink()
+    assert ProjectIndex(tmp_path / "src").served_plainly("site.pages.routes") is False

@@ -119,6 +119,12 @@ def entry_key(content: bytes, path: str, settings: str) -> str:
 
 
 _MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+_FOLDERS: dict[str, tuple[str, ...]] = {}  # folder -> what place() reads from it up (one run's)
+
+
+def clear_places() -> None:
+    """Forget the folders :func:`place` read (a front end's run starts: files may have changed)."""
+    _FOLDERS.clear()
 
 
 def place(path: str) -> str:
@@ -127,35 +133,49 @@ def place(path: str) -> str:
     * the path as given, with the working directory when it is relative (file classes are
       judged on the path relative to it, and STL701 names the module by the path's packages);
     * the real path (per-file-ignores match it: a link checked again after it was repointed);
-    * the packages above the file: which folders have an ``__init__.py``, up to the first that
-      has none, and whether that folder (and, for a ``src`` folder, the one above) has a
-      ``pyproject.toml``/``setup.py``/``setup.cfg`` (STL701's import path and its fix).
+    * the packages above the file: for each folder up from the file's (its real one too), whether
+      it has an ``__init__.py`` and a ``pyproject.toml``/``setup.py``/``setup.cfg``, up to the
+      first that is not a package (and the markers above it, when it is a ``src`` folder): STL701's
+      import path and its fix read them.
 
     Adding an ``__init__.py`` changes the file's findings without changing its text, nor
     (outside project mode, or for a file that asks the project nothing) any other key part.
+    Folders are read once per run (:func:`clear_places`).
     """
     real = os.path.realpath(path)
     parts = [path, real] if os.path.isabs(path) else [path, real, os.getcwd()]
-    seen: list[str] = []
     for start in dict.fromkeys((os.path.dirname(os.path.abspath(path)), os.path.dirname(real))):
-        folder = start
-        try:
-            for _ in range(32):
-                package = os.path.isfile(os.path.join(folder, "__init__.py"))
-                seen.append(f"{folder}:{int(package)}")
-                if not package:
-                    seen.append("".join(str(int(os.path.isfile(os.path.join(folder, m)))) for m in _MARKERS))
-                    if os.path.basename(folder) == "src":
-                        above = os.path.dirname(folder)
-                        seen.append("".join(str(int(os.path.isfile(os.path.join(above, m)))) for m in _MARKERS))
-                    break
-                parent = os.path.dirname(folder)
-                if parent == folder:
-                    break
-                folder = parent
-        except OSError:  # pragma: no cover - an unreadable folder: what was seen so far
-            pass
-    return "\0".join(parts + seen)
+        parts.extend(_packages_from(start))
+    return "\0".join(parts)
+
+
+def _markers(folder: str) -> str:
+    return "".join("1" if os.path.isfile(os.path.join(folder, m)) else "0" for m in _MARKERS)
+
+
+def _packages_from(folder: str) -> tuple[str, ...]:
+    """:func:`place`'s reading of ``folder`` and, while they are packages, the folders above it."""
+    walked: list[tuple[str, str]] = []  # (folder, what it says), from ``folder`` up
+    found: tuple[str, ...] = ()
+    current = folder
+    while True:
+        known = _FOLDERS.get(current)
+        if known is not None:
+            found = known
+            break
+        package = os.path.isfile(os.path.join(current, "__init__.py"))
+        entry = f"{current}:{int(package)}{_markers(current)}"
+        parent = os.path.dirname(current)
+        if not package or parent == current:
+            if not package and os.path.basename(current) == "src":
+                entry += "/" + _markers(parent)
+            found = _FOLDERS[current] = (entry,)
+            break
+        walked.append((current, entry))
+        current = parent
+    for where, entry in reversed(walked):  # each folder of the walk remembered, the nearest last
+        found = _FOLDERS[where] = (entry,) + found
+    return found
 
 
 class Cache:

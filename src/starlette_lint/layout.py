@@ -30,6 +30,20 @@ def package_root(path: Union[str, Path]) -> Path:
     return folder
 
 
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", ".git")
+
+
+def beside_src(root: Path) -> Optional[Path]:
+    """The folder above a ``src`` package root when it is that project's own (it has a
+    ``pyproject.toml``, ``setup.py``, ``setup.cfg``, ``requirements.txt`` or ``.git``): where an
+    entry point beside a src layout lives. None otherwise (a ``/src`` or ``~/src`` folder whose
+    parent is the machine or a home directory)."""
+    if root.name != "src" or root.parent == root:
+        return None
+    above = root.parent
+    return above if any(os.path.exists(os.path.join(above, m)) for m in PROJECT_MARKERS) else None
+
+
 def module_name(path: Union[str, Path], root: Union[str, Path]) -> Optional[str]:
     """``root/app/api.py`` -> ``app.api`` (``app/__init__.py`` -> ``app``); None outside ``root``."""
     try:
@@ -96,14 +110,13 @@ def tree_fingerprint(root: Union[str, Path]) -> Optional[str]:
 
 def project_fingerprint(path: Union[str, Path], memo: dict[str, Optional[str]]) -> Optional[str]:
     """The fingerprint of the project ``path`` belongs to (:func:`tree_fingerprint` of its
-    package root; of the folder above a ``src`` root, which the index also reads for entry
-    points beside a src layout), once per folder and root (``memo``); None when the tree is
-    too large."""
+    package root; of the project's folder above a ``src`` root, :func:`beside_src`, which the
+    index also reads), once per folder and tree (``memo``); None when the tree is too large."""
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in memo:
         root = package_root(path)
-        key = str(root)
-        if key not in memo:
-            memo[key] = tree_fingerprint(root.parent if root.name == "src" else root)
-        memo[folder] = memo[key]
+        tree = str(beside_src(root) or root)  # the src layout's own folder: two roots, one tree
+        if tree not in memo:
+            memo[tree] = tree_fingerprint(tree)
+        memo[folder] = memo[tree]
     return memo[folder]

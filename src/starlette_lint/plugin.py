@@ -26,7 +26,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 
 from . import __version__
-from .cache import store_directory
+from .cache import clear_places, store_directory
 from .codes import OPT_IN_CODES
 from .config import Config, ConfigError, load, parse_blocking_calls, parse_timeout, with_releases
 from .config import clear as clear_config_files
@@ -125,6 +125,7 @@ class StarletteLintChecker:
             project.clear()
         _PROJECTS.clear()  # files may have changed since an earlier run in this process
         _SETTINGS.clear()
+        clear_places()
         try:
             extra = parse_blocking_calls("starlette-extend-blocking-calls", blocking)
             seconds = parse_timeout("--starlette-file-timeout", timeout) if timeout else None

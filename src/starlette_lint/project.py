@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Optional, TypeVar, Union, cast
 
 from . import names as N
 from .cache import Cache, package_fingerprint, replace_file
-from .layout import MAX_FILES, TreeTooLarge, module_name, package_root, walk_modules
+from .layout import MAX_FILES, TreeTooLarge, beside_src, module_name, package_root, walk_modules
 from .model import LOCAL
 from .catalog import SESSION_FACTORIES, SYNC_SESSION_CLASSES
 from .framework import AppSetup, CallJudge, Elsewhere, ForeignHandler, ForeignMiddleware, RemoteChain
@@ -1530,12 +1530,14 @@ class ProjectIndex:
             return []  # one include with a prefix that is not a literal: the full paths are unknown
 
     def _files(self, tests: bool) -> Optional[list[str]]:
-        """The project's modules (test files too, or not), with the folder above a ``src`` root
-        (an entry point beside a src layout); None for a tree too large to walk. Read once."""
+        """The project's modules (test files too, or not), with the project's folder above a
+        ``src`` root (an entry point beside a src layout, :func:`.layout.beside_src`); None for a
+        tree too large to walk. Read once."""
         key = "all" if tests else "application"
         if key in self._file_lists:
             return self._file_lists[key]
-        roots = [self.root] + ([self.root.parent] if self.root.name == "src" else [])
+        above = beside_src(self.root)
+        roots = [self.root] + ([above] if above is not None else [])
         seen: set[str] = set()
         out: Optional[list[str]] = []
         try:

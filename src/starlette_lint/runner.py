@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
-from .cache import Cache, entry_key, replace_file
+from .cache import Cache, clear_places, entry_key, replace_file
 from .config import Config
 from .finding import Finding
 from .layout import project_fingerprint
@@ -464,6 +464,7 @@ def run(jobs_in: list[Job], settings: list[Settings], *, jobs: int = 1,
         on_result: Optional[Callable[[FileResult], Any]] = None) -> tuple[list[FileResult], RunStats]:
     """Results in the order of ``jobs_in``; cached files are answered without the pool."""
     start = time.perf_counter()
+    clear_places()  # the folders around the files are read afresh
     stats = RunStats(files=len(jobs_in))
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Job]] = []
