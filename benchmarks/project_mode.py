@@ -51,7 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CORPUS_DIR, venv_bin  # noqa: E402
+from _common import CORPUS_DIR, child_env, venv_bin  # noqa: E402
 
 CONFIGS = ("base", "stl-off", "stl-cold", "stl-index", "stl-warm", "stl-edit-end", "stl-edit-top", "cli-off", "cli-on")
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -109,10 +109,7 @@ def run(target: Path, rounds: int) -> tuple[dict[str, tuple[float, float, float]
     store = Path(tempfile.mkdtemp(prefix="stl-store-"))
     flake8_stl, flake8_base = str(venv_bin("stl", "flake8")), str(venv_bin("base", "flake8"))
     cli = str(venv_bin("stl", "starlette-lint"))
-    # without PYTHONDONTWRITEBYTECODE: an installed package runs from its bytecode, which the
-    # warm-up run below writes (else each run compiles starlette-lint's modules again, ~0.12 s)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")}
-    env["PYTHONWARNINGS"] = "ignore"
+    env = child_env()  # (the warm-up run below writes the package's bytecode)
     best: dict[str, tuple[float, float, float]] = {}
     per_round: dict[str, list[float]] = {}
 

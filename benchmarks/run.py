@@ -40,6 +40,7 @@ from _common import (  # noqa: E402
     DEFAULT_CORPORA,
     PROJECT,
     RESULTS,
+    child_env,
     cli_status,
     die,
     install_project,
@@ -109,17 +110,6 @@ class Cell:
 
 
 # ------------------------------------------------------------------ running one command
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # PYTHONDONTWRITEBYTECODE: an installed package runs from its bytecode (pip compiles it; an
-    # editable checkout writes it on first import), which the warm-up writes; without it every
-    # run would compile starlette-lint's ~50 modules again (~0.12 s a process)
-    for var in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"):
-        env.pop(var, None)
-    env["PYTHONWARNINGS"] = "ignore"
-    return env
-
-
 def run_measured(cmd: list[str], cwd: Path, timeout: float) -> tuple[float, float, float, int | None, int, bytes, bytes]:
     """Run cmd in its own process; (wall, user, sys, maxrss KiB, rc, stdout, stderr)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:

@@ -395,6 +395,13 @@ def test_a_package_made_above_a_file_is_not_answered_from_the_cache(project, mod
     assert again.stdout == run_cli("check", "--no-cache", "pkg", cwd=project).stdout
 
 
+def test_the_cache_key_reads_the_markers_the_stl701_fixer_reads() -> None:
+    from starlette_lint.fixes.deployment import _PROJECT_MARKERS
+    from starlette_lint.layout import PACKAGING_MARKERS
+
+    assert PACKAGING_MARKERS == _PROJECT_MARKERS
+
+
 def test_a_file_named_from_another_folder_is_not_answered_from_the_cache(project):
     write(project, "pyproject.toml", "[project]\nname = 'demo'\n[tool.starlette-lint]\n")  # one cache for both
     write(project, "pkg/__init__.py", "")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from . import __version__
+from .layout import PACKAGING_MARKERS
 
 if TYPE_CHECKING:
     from .config import Config
@@ -118,7 +119,6 @@ def entry_key(content: bytes, path: str, settings: str) -> str:
     return h.hexdigest()
 
 
-_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 _FOLDERS: dict[str, tuple[str, ...]] = {}  # folder -> what place() reads from it up (one run's)
 
 
@@ -150,7 +150,7 @@ def place(path: str) -> str:
 
 
 def _markers(folder: str) -> str:
-    return "".join("1" if os.path.isfile(os.path.join(folder, m)) else "0" for m in _MARKERS)
+    return "".join("1" if os.path.isfile(os.path.join(folder, m)) else "0" for m in PACKAGING_MARKERS)
 
 
 def _packages_from(folder: str) -> tuple[str, ...]:

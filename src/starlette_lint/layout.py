@@ -30,7 +30,11 @@ def package_root(path: Union[str, Path]) -> Path:
     return folder
 
 
-PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", ".git")
+# a project root a package is installed or run from (``python -m pkg.main``): what STL701's
+# fixer looks for (fixes/deployment.py keeps its own copy: fixes never import this module;
+# tests/test_cli.py keeps the two equal), so the result cache's key reads them (cache.place)
+PACKAGING_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+PROJECT_MARKERS = PACKAGING_MARKERS + ("requirements.txt", ".git")
 
 
 def beside_src(root: Path) -> Optional[Path]:

@@ -283,6 +283,7 @@ def process(job: Job, settings: Settings) -> FileResult:
                         result.asked = checked.asked
                 if result.fixed:
                     content = fixed_content
+                    key = entry_key(content, path, settings.fingerprint)
         except RecursionError:
             result.rows = [(1, 0, INTERNAL,
                             f"internal error while checking {path}: RecursionError (file too deeply nested)", False)]
@@ -298,8 +299,7 @@ def process(job: Job, settings: Settings) -> FileResult:
     if result.timed_out:
         return result  # not cached: the next run tries again (the machine may just have been busy)
     if settings.mode != "diff" or not result.fixed:
-        cache.put(entry_key(content, path, settings.fingerprint), [list(r) for r in result.rows],
-                  project, result.asked)
+        cache.put(key, [list(r) for r in result.rows], project, result.asked)
     return result
 
 
